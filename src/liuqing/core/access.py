@@ -1,0 +1,193 @@
+"""The one scoping mechanism: what a member may see and do, decided by jurisdiction and role.
+
+* **Where.** A member sees what their unit's subtree owns. Rows outside it do not exist for
+  them: lists leave them out, and fetching one answers 404.
+* **What.** Each registered object kind says which roles may `view` it and which may `change`
+  it (`POLICIES`). In scope but without the role → 403. The auditor holds `view` on every
+  kind and `change` on none (read-only).
+* **Residents' data.** Kinds marked `resident_data` are invisible to the system administrator,
+  who manages the structure (units, members) but never reads residents' records.
+* **Sensitive labels.** A row carrying labels (care register, domestic violence, minors,
+  health, disability) is visible only to members holding an active grant for every label.
+
+Selectors call `scope()` for lists and `access()` for one object; views and API operations use
+those selectors. Modules register their kinds with `register()`; the generated permission
+matrix (core/tests/test_permission_matrix.py) then checks every URL against this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liuqing.core.models import Member, Role, SensitiveGrant, Unit
+
+M = TypeVar("M", bound=models.Model)
+
+VIEW = "view"
+CHANGE = "change"
+
+ALL_STAFF = frozenset(Role.values)
+SUPERVISORS = frozenset(
+    {Role.SERGEANT, Role.STATION_CHIEF, Role.BRIGADE_STAFF, Role.DETACHMENT_STAFF}
+)
+CHIEFS = frozenset({Role.STATION_CHIEF, Role.BRIGADE_STAFF, Role.DETACHMENT_STAFF})
+
+
+class AccessDenied(Exception):
+    """In scope, but the member's roles do not allow this action (HTTP 403)."""
+
+    def __init__(self, message: Any = None) -> None:
+        super().__init__(message or _("You do not have permission to do this."))
+
+
+class NotFound(Exception):
+    """Outside the member's jurisdiction, or does not exist (HTTP 404)."""
+
+    def __init__(self, message: Any = None) -> None:
+        super().__init__(message or _("Not found."))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who may do what to one kind of object, and where its unit is found."""
+
+    kind: str
+    model: type[models.Model]
+    view: frozenset[str]
+    change: frozenset[str]
+    unit_field: str = "unit"  # path from the object to its owning Unit ("" = the unit itself)
+    path_field: str = ""  # or: a field holding the owning unit's path as text (audit events)
+    resident_data: bool = False
+    # Returns a Q matching rows whose labels the member may NOT see (None = no labels).
+    sensitive_q: Callable[[frozenset[str]], Q] | None = None
+    labels_of: Callable[[Any], Iterable[str]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def roles_for(self, action: str) -> frozenset[str]:
+        roles = self.view if action == VIEW else self.change
+        if action == VIEW:
+            roles = roles | {Role.AUDITOR}
+        else:
+            roles = roles - {Role.AUDITOR}
+        if self.resident_data:
+            roles = roles - {Role.SYSADMIN}
+        return roles
+
+    def path_lookup(self) -> str:
+        if self.path_field:
+            return self.path_field
+        return f"{self.unit_field}__path" if self.unit_field else "path"
+
+
+POLICIES: dict[str, Policy] = {}
+
+
+def register(policy: Policy) -> Policy:
+    POLICIES[policy.kind] = policy
+    return policy
+
+
+def policy_for(kind: str) -> Policy:
+    return POLICIES[kind]
+
+
+def member_roles(member: Member) -> frozenset[str]:
+    return member.role_set
+
+
+def can(member: Member, kind: str, action: str) -> bool:
+    """Whether the member's roles allow `action` on `kind` anywhere in their jurisdiction."""
+    if not member.is_authenticated or not member.is_active:
+        return False
+    return bool(member_roles(member) & policy_for(kind).roles_for(action))
+
+
+def active_labels(member: Member) -> frozenset[str]:
+    cached = getattr(member, "_label_cache", None)
+    if cached is None:
+        now = timezone.now()
+        cached = frozenset(
+            SensitiveGrant.objects.filter(member=member, revoked_at__isnull=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .values_list("label", flat=True)
+        )
+        member._label_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def subtree_q(unit: Unit, lookup: str = "path") -> Q:
+    low, high = unit.subtree_range()
+    return Q(**{f"{lookup}__gte": low, f"{lookup}__lt": high})
+
+
+def in_jurisdiction(member: Member, unit: Unit) -> bool:
+    return member.unit.is_ancestor_of(unit)
+
+
+def scope(
+    queryset: models.QuerySet[M], member: Member, kind: str, action: str = VIEW
+) -> models.QuerySet[M]:
+    """Rows of `kind` in the member's jurisdiction that they may see; empty if they may not.
+
+    One indexed range condition on the owning unit's path, plus the sensitive-label filter.
+    """
+    policy = policy_for(kind)
+    if not can(member, kind, action):
+        return queryset.none()
+    qs = queryset.filter(subtree_q(member.unit, policy.path_lookup()))
+    if policy.sensitive_q is not None:
+        qs = qs.exclude(policy.sensitive_q(active_labels(member)))
+    return qs
+
+
+def unit_of(obj: models.Model, policy: Policy) -> Unit:
+    target: Any = obj
+    if policy.unit_field:
+        for part in policy.unit_field.split("__"):
+            target = getattr(target, part)
+    assert isinstance(target, Unit)
+    return target
+
+
+def check(member: Member, obj: models.Model, kind: str, action: str = VIEW) -> None:
+    """Raise NotFound outside jurisdiction (or hidden by a label), AccessDenied without role."""
+    policy = policy_for(kind)
+    if not member.is_authenticated or not member.is_active:
+        raise NotFound
+    if policy.path_field:
+        if not str(getattr(obj, policy.path_field)).startswith(member.unit.path):
+            raise NotFound
+    elif not in_jurisdiction(member, unit_of(obj, policy)):
+        raise NotFound
+    if policy.labels_of is not None:
+        needed = set(policy.labels_of(obj))
+        if needed - active_labels(member):
+            raise NotFound
+    if not can(member, kind, VIEW):
+        raise AccessDenied
+    if action != VIEW and not can(member, kind, action):
+        raise AccessDenied(_("You can look at this, but not change it."))
+
+
+def access(
+    member: Member,
+    queryset: models.QuerySet[M],
+    kind: str,
+    pk: Any,
+    *,
+    for_write: bool = False,
+) -> M:
+    """Fetch one object by primary key with the full check (404 outside scope, 403 read-only)."""
+    try:
+        obj = queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound from exc
+    check(member, obj, kind, CHANGE if for_write else VIEW)
+    return obj
