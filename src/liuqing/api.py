@@ -87,8 +87,10 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _add_routers() -> None:
     from liuqing.core.api import router as core_router
+    from liuqing.core.api_me import router as me_router
 
     api.add_router("/", core_router)
+    api.add_router("/me", me_router)
 
 
 _add_routers()
