@@ -7,13 +7,13 @@ STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-fast test-pg lint typecheck browser-deps bench clean help
+.PHONY: demo test test-fast test-pg lint typecheck browser-deps bench bench-pg clean help
 
 help:
 	@echo "make demo    - install, migrate, load the demo data and serve http://127.0.0.1:8000"
 	@echo "make test    - the whole suite: lint, types, migrations check, tests with coverage"
 	@echo "make test-pg - the test suite against PostgreSQL (DATABASE_URL or 127.0.0.1:5432)"
-	@echo "make bench   - benchmarks (JSON figures)"
+	@echo "make bench   - benchmarks (JSON figures) on SQLite; make bench-pg on PostgreSQL"
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ test-pg: $(STAMP) browser-deps
 
 bench: $(STAMP)
 	$(BIN)/python bench/scope_lists.py --scale 100
+
+# Drops and recreates the database liuqing_bench on the server of BENCH_DATABASE_URL.
+bench-pg: $(STAMP)
+	$(BIN)/python bench/scope_lists.py --scale 100 \
+	  --database-url $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 clean:
 	rm -rf $(VENV) var/coverage .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -72,10 +73,8 @@ class Policy:
 
     def roles_for(self, action: str) -> frozenset[str]:
         roles = self.view if action == VIEW else self.change
-        if action == VIEW:
-            roles = roles | {Role.AUDITOR}
-        else:
-            roles = roles - {Role.AUDITOR}
+        # The auditor sees every kind and changes none.
+        roles = roles | {Role.AUDITOR} if action == VIEW else roles - {Role.AUDITOR}
         if self.resident_data:
             roles = roles - {Role.SYSADMIN}
         return roles
@@ -187,7 +186,7 @@ def access(
     """Fetch one object by primary key with the full check (404 outside scope, 403 read-only)."""
     try:
         obj = queryset.get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise NotFound from exc
     check(member, obj, kind, CHANGE if for_write else VIEW)
     return obj

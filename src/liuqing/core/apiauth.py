@@ -18,7 +18,8 @@ class TokenAuth(HttpBearer):
         member = services.authenticate_token(token)
         if member is None:
             audit.record(
-                "token.auth_failed", outcome=AuditOutcome.DENIED,
+                "token.auth_failed",
+                outcome=AuditOutcome.DENIED,
                 details={"prefix": token[:14]},
             )
             return None

@@ -8,4 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from liuqing.core import policies  # noqa: F401  (registers the core object kinds)
+        # Imported for their side effects: the core object kinds' access policies, and the
+        # structure pages' menu entries.
+        from liuqing.core import policies, structure_nav  # noqa: F401

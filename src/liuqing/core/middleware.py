@@ -31,13 +31,17 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         channel = "api" if request.path.startswith("/api/") else "web"
-        token = audit.set_context(audit.RequestContext(source_ip=client_ip(request), channel=channel))
+        token = audit.set_context(
+            audit.RequestContext(source_ip=client_ip(request), channel=channel)
+        )
         try:
             response = self.get_response(request)
         finally:
             audit.reset_context(token)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(self)"
+        )
         return response
 
 

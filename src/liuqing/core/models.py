@@ -70,11 +70,19 @@ class Unit(models.Model):
     path = models.CharField(max_length=255, unique=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(editable=False, default=0)
     latitude = models.DecimalField(
-        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[validate_latitude],
     )
     longitude = models.DecimalField(
-        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[validate_longitude],
     )
     duty_phone = models.CharField(_("duty phone"), max_length=32, blank=True)
@@ -110,6 +118,8 @@ class Unit(models.Model):
         return Unit.objects.filter(path__in=prefixes).order_by("depth")
 
     def clean(self) -> None:
+        if self.kind not in UnitKind.values:
+            return  # clean_fields() already reports the invalid choice
         if self.parent is None:
             if self.kind != UnitKind.DETACHMENT:
                 raise ValidationError(
@@ -173,8 +183,7 @@ def validate_geojson_boundary(value: str) -> None:
                     not isinstance(position, list)
                     or len(position) < 2
                     or not all(
-                        isinstance(c, int | float) and not isinstance(c, bool)
-                        for c in position[:2]
+                        isinstance(c, int | float) and not isinstance(c, bool) for c in position[:2]
                     )
                 ):
                     raise ValidationError(
@@ -288,7 +297,7 @@ class Member(AbstractBaseUser):
         return bool(self.role_set.intersection(roles))
 
     def forget_roles(self) -> None:
-        self._role_cache = None
+        self.__dict__.pop("_role_cache", None)
 
     # Django's auth machinery asks these of every user model.
     @property
@@ -332,9 +341,7 @@ class SensitiveLabel(models.TextChoices):
 class SensitiveGrant(models.Model):
     """An extra grant that lets a member see records carrying one sensitive label."""
 
-    member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, related_name="sensitive_grants"
-    )
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="sensitive_grants")
     label = models.CharField(_("label"), max_length=24, choices=SensitiveLabel.choices)
     granted_by = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -385,9 +392,7 @@ class TeamMembership(models.Model):
     """A member's place in a team. A member serves in one team at a time."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    member = models.OneToOneField(
-        Member, on_delete=models.CASCADE, related_name="team_membership"
-    )
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="team_membership")
     position = models.CharField(_("position"), max_length=16, choices=TeamPosition.choices)
 
     def __str__(self) -> str:

@@ -46,7 +46,11 @@ def menu_for(request: HttpRequest) -> list[dict[str, Any]]:
     result = []
     for key, label in SECTIONS:
         items = [
-            {"label": e.label, "url": reverse(e.url_name), "active": request.path.startswith(reverse(e.url_name))}
+            {
+                "label": e.label,
+                "url": reverse(e.url_name),
+                "active": request.path.startswith(reverse(e.url_name)),
+            }
             for e in sorted(ENTRIES, key=lambda e: e.order)
             if e.section == key and e.allowed(member)
         ]

@@ -24,7 +24,9 @@ register(
     Policy(
         kind="audit",
         model=AuditEvent,
-        view=frozenset({Role.AUDITOR, Role.STATION_CHIEF, Role.BRIGADE_STAFF, Role.DETACHMENT_STAFF}),
+        view=frozenset(
+            {Role.AUDITOR, Role.STATION_CHIEF, Role.BRIGADE_STAFF, Role.DETACHMENT_STAFF}
+        ),
         change=frozenset(),
         path_field="unit_path",
     )

@@ -17,8 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.sessions.models import Session
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -68,14 +69,14 @@ def create_unit(
         if parent is None:
             raise AccessDenied(_("Only the set-up command creates a top-level unit."))
         access.check(actor, parent, "unit", CHANGE)
+    coordinates = _coordinates(latitude=latitude, longitude=longitude)
     unit = Unit(
         code=code.strip(),
         name=name.strip(),
         kind=kind,
         parent=parent,
-        latitude=_decimal(latitude),
-        longitude=_decimal(longitude),
         duty_phone=duty_phone.strip(),
+        **coordinates,
     )
     unit.full_clean(exclude=["path"])
     with transaction.atomic():
@@ -94,17 +95,18 @@ def update_unit(*, actor: Member, unit: Unit, **changes: Any) -> Unit:
     if unknown:
         raise ValidationError({f: _("This field cannot be changed here.") for f in unknown})
     before = audit.snapshot(unit)
-    for key, value in changes.items():
-        if key in {"latitude", "longitude"}:
-            value = _decimal(value)
-        elif isinstance(value, str):
-            value = value.strip()
-        setattr(unit, key, value)
+    coordinates = _coordinates(
+        **{k: v for k, v in changes.items() if k in {"latitude", "longitude"}}
+    )
+    for key, value in {**changes, **coordinates}.items():
+        setattr(unit, key, value.strip() if isinstance(value, str) else value)
     unit.full_clean(exclude=["path"])
     with transaction.atomic():
         unit.save()
         audit.record(
-            "unit.update", actor=actor, obj=unit,
+            "unit.update",
+            actor=actor,
+            obj=unit,
             details={"changes": audit.diff(before, audit.snapshot(unit))},
         )
     return unit
@@ -122,23 +124,46 @@ def move_unit(*, actor: Member, unit: Unit, new_parent: Unit) -> Unit:
         unit.save()
         low, high = old_path, old_path[:-1] + "/"
         for child in Unit.objects.filter(path__gt=low, path__lt=high).order_by("path"):
-            child.path = unit.path + child.path[len(old_path):]
+            child.path = unit.path + child.path[len(old_path) :]
             child.depth = child.path.count(".") - 1
             child.save(update_fields=["path", "depth"])
         audit.record(
-            "unit.move", actor=actor, obj=unit,
+            "unit.move",
+            actor=actor,
+            obj=unit,
             details={"from": old_path, "to": unit.path, "parent": new_parent.pk},
         )
     return unit
 
 
-def _decimal(value: Any) -> Decimal | None:
+def _decimal(value: Any, field: str) -> Decimal | None:
+    """A coordinate as a Decimal with six places; a field error (not a crash) for anything
+    that is not a finite number."""
     if value is None or value == "":
         return None
+    if isinstance(value, bool):
+        raise ValidationError({field: _("Enter a number.")})
     try:
-        return Decimal(str(value)).quantize(Decimal("0.000001"))
-    except ArithmeticError as exc:
-        raise ValidationError(_("Enter a number.")) from exc
+        number = Decimal(str(value).strip()).quantize(Decimal("0.000001"))
+    except (ArithmeticError, ValueError) as exc:
+        raise ValidationError({field: _("Enter a number.")}) from exc
+    if not number.is_finite():
+        raise ValidationError({field: _("Enter a number.")})
+    return number
+
+
+def _coordinates(**values: Any) -> dict[str, Decimal | None]:
+    """Each coordinate converted by `_decimal`, every bad one reported at once."""
+    result: dict[str, Decimal | None] = {}
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        try:
+            result[name] = _decimal(value, name)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return result
 
 
 # --- Places ----------------------------------------------------------------------------------
@@ -154,6 +179,11 @@ def create_place(
     longitude: Decimal | float,
     boundary: str = "",
 ) -> Place:
+    """Register a place owned by `unit` (in the actor's jurisdiction).
+
+    `boundary` is GeoJSON text (Polygon or MultiPolygon, optionally inside a Feature) or "".
+    Bad coordinates or a bad boundary raise field errors and write nothing.
+    """
     access.check(actor, unit, "unit", access.VIEW)
     if not access.can(actor, "place", CHANGE):
         raise AccessDenied
@@ -161,15 +191,14 @@ def create_place(
         unit=unit,
         name=name.strip(),
         kind=kind,
-        latitude=_decimal(latitude),
-        longitude=_decimal(longitude),
         boundary=boundary.strip(),
+        **_coordinates(latitude=latitude, longitude=longitude),
     )
-    place.full_clean()
+    _full_clean(place, unique_field="name")
     with transaction.atomic():
         place.save()
         audit.record(
-            "place.create", actor=actor, obj=place, details={"fields": audit.snapshot(place)}
+            "place.create", actor=actor, obj=place, details={"fields": _place_snapshot(place)}
         )
     return place
 
@@ -180,21 +209,49 @@ def update_place(*, actor: Member, place: Place, **changes: Any) -> Place:
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({f: _("This field cannot be changed here.") for f in unknown})
-    before = audit.snapshot(place)
-    for key, value in changes.items():
-        if key in {"latitude", "longitude"}:
-            value = _decimal(value)
-        elif isinstance(value, str):
-            value = value.strip()
-        setattr(place, key, value)
-    place.full_clean()
+    before = _place_snapshot(place)
+    coordinates = _coordinates(
+        **{k: v for k, v in changes.items() if k in {"latitude", "longitude"}}
+    )
+    for key, value in {**changes, **coordinates}.items():
+        setattr(place, key, value.strip() if isinstance(value, str) else value)
+    _full_clean(place, unique_field="name")
     with transaction.atomic():
         place.save()
         audit.record(
-            "place.update", actor=actor, obj=place,
-            details={"changes": audit.diff(before, audit.snapshot(place))},
+            "place.update",
+            actor=actor,
+            obj=place,
+            details={"changes": audit.diff(before, _place_snapshot(place))},
         )
     return place
+
+
+def _place_snapshot(place: Place) -> dict[str, Any]:
+    # A boundary can hold thousands of positions; the audit trail keeps its digest instead.
+    fields = audit.snapshot(place)
+    if fields.get("boundary"):
+        fields["boundary"] = "sha256:" + hashlib.sha256(place.boundary.encode()).hexdigest()[:16]
+    return fields
+
+
+def _full_clean(
+    instance: Any, *, exclude: list[str] | None = None, unique_field: str | None = None
+) -> None:
+    """`full_clean()`, with "unique together" errors (say, a second place of the same name in
+    one unit) reported on `unique_field` instead of the whole form."""
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        errors = dict(exc.error_dict)
+        general = errors.get(NON_FIELD_ERRORS, [])
+        unique = [e for e in general if e.code in {"unique_together", "unique"}]
+        if unique_field and unique:
+            errors[NON_FIELD_ERRORS] = [e for e in general if e not in unique]
+            if not errors[NON_FIELD_ERRORS]:
+                del errors[NON_FIELD_ERRORS]
+            errors.setdefault(unique_field, []).extend(unique)
+        raise ValidationError(errors) from None
 
 
 # --- Members ---------------------------------------------------------------------------------
@@ -210,20 +267,47 @@ def _check_roles(roles: Iterable[str]) -> list[str]:
     return roles
 
 
-def _check_role_grant(actor: Member | None, roles: Iterable[str]) -> None:
-    """Only the set-up commands make administrators or auditors, and nobody grants beyond
-    their own standing: a station chief cannot make brigade or detachment staff."""
+def _role_grant_errors(actor: Member | None, roles: Iterable[str]) -> list[str]:
+    """Why `actor` may not give (or take away) `roles`; empty when they may.
+
+    Nobody grants beyond their own standing: only an administrator makes an administrator or
+    an auditor (those who are audited do not appoint their auditors), and a station chief
+    cannot make brigade or detachment staff. `actor=None` (set-up commands) may do anything.
+    """
     if actor is None:
-        return
+        return []
     roles = set(roles)
+    errors = []
     if Role.SYSADMIN in roles and not actor.has_role(Role.SYSADMIN):
-        raise ValidationError({"roles": _("Only an administrator can make an administrator.")})
+        errors.append(_("Only an administrator can make an administrator."))
+    if Role.AUDITOR in roles and not actor.has_role(Role.SYSADMIN):
+        errors.append(_("Only an administrator can make an auditor."))
     if Role.DETACHMENT_STAFF in roles and not actor.has_role(Role.DETACHMENT_STAFF, Role.SYSADMIN):
-        raise ValidationError({"roles": _("You cannot grant the detachment staff role.")})
+        errors.append(_("You cannot grant the detachment staff role."))
     if Role.BRIGADE_STAFF in roles and not actor.has_role(
         Role.BRIGADE_STAFF, Role.DETACHMENT_STAFF, Role.SYSADMIN
     ):
-        raise ValidationError({"roles": _("You cannot grant the brigade staff role.")})
+        errors.append(_("You cannot grant the brigade staff role."))
+    return errors
+
+
+def grantable_roles(actor: Member | None) -> list[str]:
+    """The roles `actor` may give or take away (what a form should offer them)."""
+    return [role for role in Role.values if not _role_grant_errors(actor, [role])]
+
+
+def _check_role_grant(actor: Member | None, roles: Iterable[str]) -> None:
+    errors = _role_grant_errors(actor, roles)
+    if errors:
+        raise ValidationError({"roles": errors})
+
+
+def _check_standing(actor: Member, member: Member) -> None:
+    """Managing a member (editing, roles, password, deactivation) needs a standing that could
+    have granted every role they hold: a station chief cannot reset the password of a
+    brigade staff member or an administrator who happens to work at the station."""
+    if member.pk != actor.pk and _role_grant_errors(actor, member.role_set):
+        raise AccessDenied(_("This member holds a role above your standing."))
 
 
 def validate_new_password(password: str, member: Member | None = None) -> None:
@@ -252,8 +336,6 @@ def create_member(
         access.check(actor, unit, "unit", access.VIEW)
         if not access.can(actor, "member", CHANGE):
             raise AccessDenied
-    role_list = _check_roles(roles)
-    _check_role_grant(actor, role_list)
     member = Member(
         username=username.strip(),
         full_name=full_name.strip(),
@@ -261,7 +343,14 @@ def create_member(
         phone=phone,
         badge_number=badge_number.strip(),
     )
+    # Every problem at once, so a form can show them all next to their fields.
     errors: dict[str, list[str]] = {}
+    role_list: list[str] = []
+    try:
+        role_list = _check_roles(roles)
+        _check_role_grant(actor, role_list)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     try:
         member.full_clean(exclude=["password"])
     except ValidationError as exc:
@@ -279,7 +368,9 @@ def create_member(
         MemberRole.objects.bulk_create([MemberRole(member=member, role=r) for r in role_list])
         member.forget_roles()
         audit.record(
-            "member.create", actor=actor, obj=member,
+            "member.create",
+            actor=actor,
+            obj=member,
             details={"fields": audit.snapshot(member), "roles": role_list},
         )
     return member
@@ -288,6 +379,7 @@ def create_member(
 def update_member(*, actor: Member, member: Member, **changes: Any) -> Member:
     """Change a member's name, phone, badge number or unit (within the actor's scope)."""
     access.check(actor, member, "member", CHANGE)
+    _check_standing(actor, member)
     allowed = {"full_name", "phone", "badge_number", "unit"}
     unknown = set(changes) - allowed
     if unknown:
@@ -301,17 +393,22 @@ def update_member(*, actor: Member, member: Member, **changes: Any) -> Member:
     with transaction.atomic():
         member.save()
         audit.record(
-            "member.update", actor=actor, obj=member,
+            "member.update",
+            actor=actor,
+            obj=member,
             details={"changes": audit.diff(before, audit.snapshot(member))},
         )
     return member
 
 
 def set_member_roles(*, actor: Member, member: Member, roles: Iterable[str]) -> Member:
+    """Replace the member's roles. Roles the actor could not grant can be neither added nor
+    taken away by them."""
     access.check(actor, member, "member", CHANGE)
+    _check_standing(actor, member)
     role_list = _check_roles(roles)
     before = sorted(member.role_set)
-    _check_role_grant(actor, set(role_list) - set(before))
+    _check_role_grant(actor, set(role_list) ^ set(before))
     if member.pk == actor.pk and Role.SYSADMIN in before and Role.SYSADMIN not in role_list:
         raise ValidationError({"roles": _("You cannot remove your own administrator role.")})
     with transaction.atomic():
@@ -322,7 +419,10 @@ def set_member_roles(*, actor: Member, member: Member, roles: Iterable[str]) -> 
         )
         member.forget_roles()
         audit.record(
-            "member.roles", actor=actor, obj=member, details={"changes": {"roles": [before, role_list]}}
+            "member.roles",
+            actor=actor,
+            obj=member,
+            details={"changes": {"roles": [before, role_list]}},
         )
     return member
 
@@ -343,6 +443,7 @@ def deactivate_member(*, actor: Member, member: Member, reason: str) -> Member:
     access.check(actor, member, "member", CHANGE)
     if member.pk == actor.pk:
         raise ValidationError({"member": _("You cannot deactivate yourself.")})
+    _check_standing(actor, member)
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason.")})
     with transaction.atomic():
@@ -353,7 +454,10 @@ def deactivate_member(*, actor: Member, member: Member, reason: str) -> Member:
         )
         ended = end_sessions(member)
         audit.record(
-            "member.deactivate", actor=actor, obj=member, reason=reason.strip(),
+            "member.deactivate",
+            actor=actor,
+            obj=member,
+            reason=reason.strip(),
             details={"sessions_ended": ended},
         )
     return member
@@ -361,6 +465,7 @@ def deactivate_member(*, actor: Member, member: Member, reason: str) -> Member:
 
 def reactivate_member(*, actor: Member, member: Member) -> Member:
     access.check(actor, member, "member", CHANGE)
+    _check_standing(actor, member)
     with transaction.atomic():
         member.is_active = True
         member.save(update_fields=["is_active"])
@@ -369,7 +474,8 @@ def reactivate_member(*, actor: Member, member: Member) -> Member:
 
 
 def change_password(*, actor: Member, current_password: str, new_password: str) -> Member:
-    """A member changes their own password; all their other sessions end."""
+    """A member changes their own password. The caller ends their other sessions and keeps
+    the current one (liuqing.core.auth.end_other_sessions), since only it knows which is which."""
     if not actor.check_password(current_password):
         raise ValidationError({"current_password": _("The current password is wrong.")})
     validate_new_password(new_password, actor)
@@ -384,6 +490,11 @@ def change_password(*, actor: Member, current_password: str, new_password: str) 
 def reset_password(*, actor: Member, member: Member, new_password: str) -> Member:
     """A chief or administrator sets a new password for a member; their sessions end."""
     access.check(actor, member, "member", CHANGE)
+    _check_standing(actor, member)
+    if member.pk == actor.pk:
+        raise ValidationError(
+            {"password": _("Change your own password on your profile page instead.")}
+        )
     validate_new_password(new_password, member)
     with transaction.atomic():
         member.set_password(new_password)
@@ -400,8 +511,9 @@ def reset_password(*, actor: Member, member: Member, new_password: str) -> Membe
 
 
 def validate_team(unit: Unit, members: list[tuple[Member, str]], team: Team | None = None) -> None:
-    """One officer, at most three auxiliaries, any number of grid workers; each member holds
-    the role of their position, serves in the team's unit subtree and in no other team."""
+    """One officer, at most three auxiliaries, any number of grid workers; each member is
+    active, holds the role of their position, serves in the team's unit subtree and in no
+    other team. Raises one ValidationError on "members" listing every problem."""
     errors: list[str] = []
     positions = [p for _m, p in members]
     if positions.count(TeamPosition.OFFICER) != 1:
@@ -416,6 +528,8 @@ def validate_team(unit: Unit, members: list[tuple[Member, str]], team: Team | No
         if member.pk in seen:
             errors.append(_("%(name)s is listed twice.") % {"name": member.full_name})
         seen.add(member.pk)
+        if not member.is_active:
+            errors.append(_("%(name)s is deactivated.") % {"name": member.full_name})
         if not member.has_role(position):
             errors.append(
                 _("%(name)s does not hold the role of %(position)s.")
@@ -434,22 +548,31 @@ def validate_team(unit: Unit, members: list[tuple[Member, str]], team: Team | No
         raise ValidationError({"members": errors})
 
 
-def create_team(
-    *, actor: Member, unit: Unit, name: str, members: list[tuple[Member, str]]
-) -> Team:
+def create_team(*, actor: Member, unit: Unit, name: str, members: list[tuple[Member, str]]) -> Team:
     access.check(actor, unit, "unit", access.VIEW)
     if not access.can(actor, "team", CHANGE):
         raise AccessDenied
     team = Team(unit=unit, name=name.strip())
-    team.full_clean()
-    validate_team(unit, members)
+    errors: dict[str, list[str]] = {}
+    try:
+        _full_clean(team, unique_field="name")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        validate_team(unit, members)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         team.save()
         TeamMembership.objects.bulk_create(
             [TeamMembership(team=team, member=m, position=p) for m, p in members]
         )
         audit.record(
-            "team.create", actor=actor, obj=team,
+            "team.create",
+            actor=actor,
+            obj=team,
             details={"members": [[m.pk, p] for m, p in members]},
         )
     return team
@@ -465,7 +588,9 @@ def set_team_members(*, actor: Member, team: Team, members: list[tuple[Member, s
             [TeamMembership(team=team, member=m, position=p) for m, p in members]
         )
         audit.record(
-            "team.members", actor=actor, obj=team,
+            "team.members",
+            actor=actor,
+            obj=team,
             details={"changes": {"members": [before, sorted([m.pk, p] for m, p in members)]}},
         )
     return team
@@ -484,27 +609,46 @@ def delete_team(*, actor: Member, team: Team) -> None:
 def grant_sensitive(
     *, actor: Member, member: Member, label: str, expires_at: dt.datetime | None = None
 ) -> SensitiveGrant:
+    """Let `member` see records carrying `label` (until `expires_at`, if given).
+
+    A chief's decision, never the administrator's; nobody grants to themselves, and a label
+    already granted and still active is not granted twice.
+    """
     access.check(actor, member, "member", access.VIEW)
     if not access.can(actor, "sensitive_grant", CHANGE):
         raise AccessDenied
+    if member.pk == actor.pk:
+        raise ValidationError({"label": _("Another chief must grant this to you.")})
     if label not in SensitiveLabel.values:
         raise ValidationError({"label": _("Unknown label.")})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": _("The expiry must be in the future.")})
+    now = timezone.now()
+    active = SensitiveGrant.objects.filter(member=member, label=label, revoked_at__isnull=True)
+    if active.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).exists():
+        raise ValidationError({"label": _("This member already holds this grant.")})
     with transaction.atomic():
         grant = SensitiveGrant.objects.create(
             member=member, label=label, granted_by=actor, expires_at=expires_at
         )
         audit.record(
-            "grant.create", actor=actor, obj=grant, unit=member.unit,
-            details={"member": member.pk, "label": label,
-                     "expires_at": expires_at.isoformat() if expires_at else None},
+            "grant.create",
+            actor=actor,
+            obj=grant,
+            unit=member.unit,
+            details={
+                "member": member.pk,
+                "label": label,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
         )
     return grant
 
 
 def revoke_sensitive(*, actor: Member, grant: SensitiveGrant) -> SensitiveGrant:
     access.check(actor, grant, "sensitive_grant", CHANGE)
+    if grant.revoked_at is not None:
+        raise ValidationError({"grant": _("This grant was already revoked.")})
     with transaction.atomic():
         grant.revoked_at = timezone.now()
         grant.save(update_fields=["revoked_at"])
@@ -514,7 +658,7 @@ def revoke_sensitive(*, actor: Member, grant: SensitiveGrant) -> SensitiveGrant:
 
 # --- API tokens ------------------------------------------------------------------------------
 
-TOKEN_PREFIX = "lq_"
+TOKEN_PREFIX = "lq_"  # noqa: S105  (the visible prefix of every token, not a secret)
 
 
 def token_digest(secret: str) -> str:
@@ -543,8 +687,13 @@ def create_api_token(*, actor: Member, name: str, days: int | None = None) -> tu
             digest=token_digest(secret),
             expires_at=timezone.now() + dt.timedelta(days=days),
         )
-        audit.record("token.create", actor=actor, obj=token, unit=actor.unit,
-                     details={"name": token.name, "days": days})
+        audit.record(
+            "token.create",
+            actor=actor,
+            obj=token,
+            unit=actor.unit,
+            details={"name": token.name, "days": days},
+        )
     return token, secret
 
 
@@ -562,7 +711,7 @@ def authenticate_token(secret: str) -> Member | None:
     """The member a bearer token acts for, or None (unknown, revoked, expired, inactive)."""
     if not secret.startswith(TOKEN_PREFIX) or secret.count("_") < 2:
         return None
-    prefix = secret[len(TOKEN_PREFIX):].split("_", 1)[0]
+    prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
     token = ApiToken.objects.select_related("member__unit").filter(prefix=prefix).first()
     if token is None or not secrets.compare_digest(token.digest, token_digest(secret)):
         return None
@@ -577,14 +726,14 @@ def authenticate_token(secret: str) -> Member | None:
 # --- Personal data ---------------------------------------------------------------------------
 
 
-def reveal_personal_data(
-    *, actor: Member, obj: Any, kind: str, field: str, reason: str
-) -> str:
+def reveal_personal_data(*, actor: Member, obj: Any, kind: str, field: str, reason: str) -> str:
     """Return the plain value of a protected field, after the access check, with a reason, and
     audit the reveal in the same transaction (no audit, no reveal)."""
     access.check(actor, obj, kind, access.VIEW)
     if len(reason.strip()) < 4:
-        raise ValidationError({"reason": _("Say why you need to see this (at least 4 characters).")})
+        raise ValidationError(
+            {"reason": _("Say why you need to see this (at least 4 characters).")}
+        )
     value = getattr(obj, field, None)
     if not isinstance(value, Protected):
         raise ValidationError({"field": _("This field is not protected personal data.")})
@@ -594,3 +743,26 @@ def reveal_personal_data(
         )
     return value.reveal()
 
+
+# --- Reads of the audit log ------------------------------------------------------------------
+
+AUDIT_READ_ACTIONS = frozenset({"audit.view", "audit.export"})
+
+
+def record_audit_read(
+    *, actor: Member, action: str, filters: dict[str, Any], count: int | None = None
+) -> None:
+    """Record that `actor` looked at (``audit.view``) or exported (``audit.export``) the audit
+    log with `filters`: reading the log is itself a sensitive read. Callers record before
+    they show or stream anything, so a failed record means nothing is shown."""
+    if action not in AUDIT_READ_ACTIONS:
+        raise ValueError(f"not an audit read: {action}")
+    if not access.can(actor, "audit", access.VIEW):
+        raise AccessDenied
+    with transaction.atomic():
+        audit.record(
+            action,
+            actor=actor,
+            object_type="audit",
+            details={"filters": filters, "count": count},
+        )

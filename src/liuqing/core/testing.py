@@ -26,7 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from liuqing.core import services
 from liuqing.core.models import Member, Role, Unit, UnitKind
 
-PASSWORD = "correct horse battery staple 9"
+PASSWORD = "correct horse battery staple 9"  # noqa: S105  (test personas only)
 RELATIONS = ("own", "child", "sibling", "parent", "other")
 
 
@@ -36,8 +36,9 @@ class World:
     personas: dict[str, Member] = field(default_factory=dict)
 
     def unit_for(self, relation: str) -> Unit:
-        return self.units[{"own": "S1", "child": "C1", "sibling": "S2", "parent": "B1",
-                           "other": "S3"}[relation]]
+        return self.units[
+            {"own": "S1", "child": "C1", "sibling": "S2", "parent": "B1", "other": "S3"}[relation]
+        ]
 
     def persona(self, role: str) -> Member:
         return self.personas[role]
@@ -46,8 +47,9 @@ class World:
 def build_world() -> World:
     world = World()
     u = world.units
-    u["D"] = services.create_unit(actor=None, code="T654000", name="测试支队",
-                                  kind=UnitKind.DETACHMENT, parent=None)
+    u["D"] = services.create_unit(
+        actor=None, code="T654000", name="测试支队", kind=UnitKind.DETACHMENT, parent=None
+    )
     specs = [
         ("B1", "T654002", "测试一大队", UnitKind.BRIGADE, "D"),
         ("B2", "T654021", "测试二大队", UnitKind.BRIGADE, "D"),
@@ -61,15 +63,23 @@ def build_world() -> World:
         u[key] = services.create_unit(actor=None, code=code, name=name, kind=kind, parent=u[parent])
     for role in Role.values:
         world.personas[role] = services.create_member(
-            actor=None, username=f"{role}_s1", full_name=f"{role} S1", unit=u["S1"],
-            roles=[role], password=PASSWORD,
+            actor=None,
+            username=f"{role}_s1",
+            full_name=f"{role} S1",
+            unit=u["S1"],
+            roles=[role],
+            password=PASSWORD,
         )
     return world
 
 
 def make_member(unit: Unit, roles: list[str], username: str) -> Member:
     return services.create_member(
-        actor=None, username=username, full_name=username, unit=unit, roles=roles,
+        actor=None,
+        username=username,
+        full_name=username,
+        unit=unit,
+        roles=roles,
         password=PASSWORD,
     )
 

@@ -11,15 +11,19 @@ from liuqing.core.testing import World
 def test_subtree_is_one_range_query(world: World) -> None:
     s1 = world.units["S1"]
     qs = Unit.objects.filter(access.subtree_q(s1))
-    assert set(qs.values_list("code", flat=True)) == {"T654002-01", "T654002-01-01",
-                                                     "T654002-01-01-01"}
+    assert set(qs.values_list("code", flat=True)) == {
+        "T654002-01",
+        "T654002-01-01",
+        "T654002-01-01-01",
+    }
 
 
 def test_a_station_cannot_sit_under_a_grid(world: World) -> None:
     chief = world.units["D"]
     with pytest.raises(ValidationError) as err:
-        services.create_unit(actor=None, code="X1", name="x", kind=UnitKind.STATION,
-                             parent=world.units["G1"])
+        services.create_unit(
+            actor=None, code="X1", name="x", kind=UnitKind.STATION, parent=world.units["G1"]
+        )
     assert "kind" in err.value.message_dict
     assert not Unit.objects.filter(code="X1").exists()
     assert chief.level == 0

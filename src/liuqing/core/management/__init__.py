@@ -1,0 +1,1 @@
+"""Liuqing's management commands, run through the `liuqing` command (liuqing.cli)."""
