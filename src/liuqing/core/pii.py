@@ -249,6 +249,10 @@ class Protected:
             return mask_phone(self._value)
         if self._kind == "identity":
             return mask_identity(self._value)
+        if self._kind == "name":
+            from liuqing.core.redact import mask_name
+
+            return mask_name(self._value)
         if self._kind == "note":
             return "••••"
         return mask_text(self._value)
@@ -337,6 +341,9 @@ class EncryptedField(models.TextField):  # type: ignore[type-arg]
         text = str(value)
         if not text.strip():
             return ""
+        if text.startswith(CIPHER_PREFIX + "$"):
+            # Serialised form (dumpdata, value_to_string) is the ciphertext: open it.
+            return Protected(decrypt(text, self.purpose), self.kind)
         return Protected(self.normalise(text), self.kind)
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
@@ -380,6 +387,12 @@ class IdentityNumberField(EncryptedField):
 
 class AddressField(EncryptedField):
     kind = "address"
+
+
+class PersonNameField(EncryptedField):
+    """A resident's name: encrypted, shown as "王**"."""
+
+    kind = "name"
 
 
 class SensitiveNoteField(EncryptedField):

@@ -142,3 +142,11 @@ def test_a_malformed_key_ring_is_reported() -> None:
     rotated = ring.with_new_active_key()
     assert rotated.active != ring.active
     assert ring.active in rotated.keys
+
+
+def test_serialised_ciphertext_loads_back_as_the_value() -> None:
+    field = PhoneNumberField()
+    sealed = field.get_prep_value("13800138000")
+    loaded = field.to_python(sealed)
+    assert isinstance(loaded, Protected)
+    assert loaded.reveal() == "+8613800138000"
