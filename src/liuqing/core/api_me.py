@@ -128,7 +128,7 @@ def list_tokens(request: HttpRequest) -> list[TokenOut]:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token")
-def create_token(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, TokenCreatedOut]:
+def create_token(request: HttpRequest, payload: TokenCreateIn) -> Status[TokenCreatedOut]:
     """Create a token acting as the caller; the secret is in this answer and nowhere else.
 
     Why this keeps "every login path needs a second factor": the API accepts only a session
