@@ -98,5 +98,17 @@ def _add_routers() -> None:
     api.add_router("/", core_router)
     api.add_router("/me", me_router)
 
+    from liuqing.casework.api import queue_router
+    from liuqing.casework.api import router as case_router
+    from liuqing.notify.api import router as notify_router
+
+    api.add_router("/cases", case_router)
+    api.add_router("/queue", queue_router)
+    api.add_router("/notifications", notify_router)
+
+    from liuqing.appeals.api import router as appeals_router
+
+    api.add_router("/appeals", appeals_router)
+
 
 _add_routers()

@@ -30,6 +30,7 @@ Set up and look after it:
   audit verify         check the audit log's hash chain (exit status 1 on problems)
   check [--deploy]     Django's system checks (with --deploy: production hardening)
   otp USERNAME         DEMO ONLY: the current TOTP code of a demo account
+  open311-client NAME  an Open311 client and its api_key (shown once; --deactivate, --list)
 
 Every other Django management command works too (liuqing help --commands lists them).
 """
@@ -44,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     from django.core.management import execute_from_command_line
+
+    if not args[0].startswith("-"):
+        # Command modules are Python names; the command line may spell them with hyphens
+        # (`liuqing open311-client NAME` runs open311_client).
+        args[0] = args[0].replace("-", "_")
 
     try:
         execute_from_command_line(["liuqing", *args])

@@ -20,6 +20,12 @@ def english_by_default(settings: Any) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def private_media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploads made by a test (case attachments) go to a scratch folder, never to var/."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()

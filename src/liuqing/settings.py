@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "liuqing.core",
+    "liuqing.casework",
+    "liuqing.notify",
+    "liuqing.appeals",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "liuqing.core.context_processors.navigation",
+                "liuqing.notify.context_processors.unread",
             ],
         },
     },
@@ -123,6 +127,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("LIUQING_TEST_SQLITE", "")}
+
+# --- Cache ----------------------------------------------------------------------------------
+# It holds the public rate-limit counters (liuqing.appeals.public.ratelimit). The local-memory
+# cache counts per process, which is right for one app process; with several, set
+# CACHE_URL=redis://host:6379/0 (Django's Redis backend; `pip install redis`) so they count
+# together.
+_cache_url = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url.startswith(("redis://", "rediss://", "unix://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "liuqing"}
+    )
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.Member"
@@ -278,6 +296,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Casework SLA sweep and notifications (liuqing.casework.sweep, liuqing.notify) -------------
+# Warning ladder, in working days on the national calendar: red once past due; yellow with
+# less than YELLOW_DAYS left; blue with less than BLUE_DAYS, or less than BLUE_FRACTION of the
+# allowed time, left. Escalation 2 (the station chief) once red for more than ESCALATION_2_DAYS.
+CASEWORK_WARNING_YELLOW_DAYS = float(os.environ.get("CASEWORK_WARNING_YELLOW_DAYS", "1"))
+CASEWORK_WARNING_BLUE_DAYS = float(os.environ.get("CASEWORK_WARNING_BLUE_DAYS", "3"))
+CASEWORK_WARNING_BLUE_FRACTION = float(os.environ.get("CASEWORK_WARNING_BLUE_FRACTION", "0.25"))
+CASEWORK_ESCALATION_2_DAYS = float(os.environ.get("CASEWORK_ESCALATION_2_DAYS", "2"))
+CASEWORK_UPLOAD_MAX_BYTES = envint("CASEWORK_UPLOAD_MAX_MB", 10) * 1024 * 1024
+NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 6)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200

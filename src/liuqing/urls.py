@@ -6,8 +6,12 @@ from liuqing.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("open311/v2/", include("liuqing.appeals.open311.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("liuqing.core.urls")),
+    path("", include("liuqing.casework.urls")),
+    path("", include("liuqing.notify.urls")),
+    path("", include("liuqing.appeals.urls")),
 ]
 
 handler400 = "liuqing.core.views.errors.bad_request"

@@ -51,11 +51,17 @@ def test_compiled_catalogue_matches_the_source(locale: str) -> None:
 def test_a_fresh_extraction_finds_nothing_untranslated(tmp_path: Path) -> None:
     if shutil.which("xgettext") is None:
         pytest.fail("GNU gettext (xgettext) is needed: apt-get install gettext")
-    scratch = tmp_path / "locale"
-    shutil.copytree(LOCALE_DIR, scratch)
+    # makemessages writes into any "locale" folder beside the sources it reads, so it runs on
+    # a scratch copy of the sources and catalogues, never on the committed ones.
+    scratch = tmp_path / "liuqing"
+    shutil.copytree(
+        settings.BASE_DIR,
+        scratch,
+        ignore=shutil.ignore_patterns("__pycache__", "static", "*.mo", "*.pyc", "data"),
+    )
     env = {
         **os.environ,
-        "LIUQING_LOCALE_DIR": str(scratch),
+        "LIUQING_LOCALE_DIR": str(scratch / "locale"),
         "DJANGO_SETTINGS_MODULE": "liuqing.settings",
     }
     subprocess.run(
@@ -68,13 +74,13 @@ def test_a_fresh_extraction_finds_nothing_untranslated(tmp_path: Path) -> None:
             "--no-location",
             *[f"--locale={loc}" for loc in SHIPPED],
         ],
-        cwd=settings.BASE_DIR,
+        cwd=scratch,
         env=env,
         check=True,
         capture_output=True,
     )
     for locale in SHIPPED:
-        po = polib.pofile(str(scratch / locale / "LC_MESSAGES" / "django.po"))
+        po = polib.pofile(str(scratch / "locale" / locale / "LC_MESSAGES" / "django.po"))
         missing = [e.msgid for e in po if not e.obsolete and (not e.translated() or e.fuzzy)]
         assert missing == [], f"{locale}: new strings not translated: {missing[:10]}"
 

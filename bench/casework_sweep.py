@@ -1,0 +1,240 @@
+"""Benchmark: the SLA sweep (liuqing.casework.sweep) over a million open cases.
+
+Seeds `--cases` (default 1,000,000) cases of the test workflow kind into a fresh database
+(SQLite file var/bench/sweep.sqlite3, or a PostgreSQL database named liuqing_bench_sweep on
+the server of --database-url), spread over 40 units with deadlines from three weeks ago to
+three weeks ahead, a third of them paused, closed or merged. Then times:
+
+* ``first``: the first sweep, when every case's level is new (the worst case: one WARNING
+  entry per changed case and notifications to owners and supervisors);
+* ``steady``: the sweep five minutes later, as the worker runs it (few cases cross a line);
+* ``idle``: the same sweep again (nothing changes; the cost of the scan alone).
+
+Prints one JSON object. The issue's target: a sweep over 1,000,000 cases within 30 s.
+
+    python bench/casework_sweep.py
+    python bench/casework_sweep.py --database-url postgres://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+PROJECT = Path(__file__).resolve().parent.parent
+BENCH_DB_NAME = "liuqing_bench_sweep"
+TARGET_SECONDS = 30.0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--database-url", help="a PostgreSQL server URL")
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    return parser.parse_args()
+
+
+def configure(args: argparse.Namespace) -> None:
+    if args.database_url:
+        import psycopg
+
+        parts = urlsplit(args.database_url)
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        url = urlunsplit(parts._replace(path=f"/{BENCH_DB_NAME}"))
+        if not args.reuse:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB_NAME} WITH (FORCE)")
+                conn.execute(f"CREATE DATABASE {BENCH_DB_NAME}")
+    else:
+        directory = PROJECT / "var" / "bench"
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "sweep.sqlite3"
+        if not args.reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "liuqing.settings"
+    os.environ["LIUQING_TESTING"] = "0"
+    os.environ["DEBUG"] = "0"
+    key = base64.b64encode(b"bench-key-not-secret-0123456789a").decode()
+    os.environ["LIUQING_KEYRING"] = json.dumps(
+        {"active": "bench", "keys": {"bench": key}, "blind_index": key}
+    )
+
+
+def seed(total: int) -> float:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from liuqing.casework.models import Case
+    from liuqing.casework.sweep import insert_rows
+    from liuqing.casework.testing import TEST_KIND, make_category
+    from liuqing.core import services
+    from liuqing.core.models import Role, UnitKind
+
+    started = time.monotonic()
+    rng = random.Random(20261130)
+    root = services.create_unit(
+        actor=None, code="BENCH", name="Bench detachment", kind=UnitKind.DETACHMENT, parent=None
+    )
+    units = []
+    owners: dict[int, list[int]] = {}
+    for b in range(4):
+        brigade = services.create_unit(
+            actor=None, code=f"BENCH-{b}", name=f"Brigade {b}", kind=UnitKind.BRIGADE, parent=root
+        )
+        for s in range(10):
+            station = services.create_unit(
+                actor=None,
+                code=f"BENCH-{b}-{s}",
+                name=f"Station {b}.{s}",
+                kind=UnitKind.STATION,
+                parent=brigade,
+            )
+            units.append(station)
+            for role in (Role.SERGEANT, Role.STATION_CHIEF):
+                services.create_member(
+                    actor=None,
+                    username=f"{role}_{b}_{s}",
+                    full_name=role,
+                    unit=station,
+                    roles=[role],
+                    password="bench password 1234",  # noqa: S106,
+                )
+            owners[station.pk] = [
+                services.create_member(
+                    actor=None,
+                    username=f"officer_{b}_{s}_{i}",
+                    full_name="officer",
+                    unit=station,
+                    roles=[Role.OFFICER],
+                    password="bench password 1234",  # noqa: S106,
+                ).pk
+                for i in range(5)
+            ]
+    categories = [make_category("short", resolve_days=5), make_category("long", resolve_days=30)]
+    now = timezone.now()
+    statuses = ["in_progress"] * 6 + ["accepted", "received", "waiting", "closed", "merged"]
+    fields = [
+        "number", "number_unit", "kind", "unit", "category", "title", "description", "status",
+        "owner", "channel", "received_at", "updated_at", "resolve_due", "paused_since",
+        "paused_seconds", "extended_days", "allowed_days", "warning", "escalation",
+        "reopened_count", "public_code", "is_public", "public_summary", "public_result",
+    ]  # fmt: skip
+    adapt = connection.ops.adapt_datetimefield_value
+    at = adapt(now)
+    rows = []
+    for i in range(total):
+        unit = units[i % len(units)]
+        category = categories[i % 7 == 0]
+        due = now + dt.timedelta(minutes=rng.randint(-21 * 1440, 21 * 1440))
+        status = rng.choice(statuses)
+        rows.append(
+            (
+                f"TS-2026-{i // len(units) + 1:06d}",
+                unit.pk,
+                TEST_KIND,
+                unit.pk,
+                category.pk,
+                f"Bench case {i}",
+                "",
+                status,
+                rng.choice(owners[unit.pk]) if status != "received" else None,
+                "",
+                adapt(due - dt.timedelta(days=14)),
+                at,
+                adapt(due),
+                at if status == "waiting" else None,
+                0,
+                0,
+                category.resolve_days or 10,
+                "none",
+                0,
+                0,
+                f"B{i:09d}",
+                False,
+                "",
+                "",
+            )
+        )
+        if len(rows) == 50_000:
+            with transaction.atomic():
+                insert_rows(Case, fields, rows)
+            rows = []
+    with transaction.atomic():
+        insert_rows(Case, fields, rows)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    args = parse_args()
+    sys.path.insert(0, str(PROJECT / "src"))
+    configure(args)
+
+    import django
+
+    django.setup()
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from liuqing.casework import testing  # noqa: F401  (registers the "test" workflow kind)
+    from liuqing.casework.models import Case
+    from liuqing.casework.sweep import sweep
+
+    call_command("migrate", interactive=False, verbosity=0)
+    seed_seconds = None
+    if not (args.reuse and Case.objects.exists()):
+        seed_seconds = round(seed(args.cases), 1)
+    else:  # start again from no levels at all
+        from liuqing.casework.models import Entry
+        from liuqing.notify.models import Delivery
+
+        Case.objects.update(warning="none", escalation=0)
+        Entry.objects.filter(type="warning").delete()
+        Delivery.objects.all().delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    now = timezone.now()
+    runs: dict[str, Any] = {}
+    for name, at in (
+        ("first", now),
+        ("steady", now + dt.timedelta(minutes=5)),
+        ("idle", now + dt.timedelta(minutes=5)),
+    ):
+        report = sweep(now=at)
+        runs[name] = {
+            "seconds": round(report.seconds, 2),
+            "changed": report.changed,
+            "notified": report.notified,
+            "levels": dict(report.levels),
+        }
+    result = {
+        "benchmark": "casework_sweep",
+        "database": connection.vendor,
+        "cases": Case.objects.count(),
+        "seed_seconds": seed_seconds,
+        "runs": runs,
+        "target_seconds": TARGET_SECONDS,
+        "within_target": all(r["seconds"] <= TARGET_SECONDS for r in runs.values()),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,548 @@
+"""The appeals figures of KPIS.md (知民情) for a unit's subtree, a category and a period.
+
+Two queries load what the figures need as arrays (`values_list` of epoch seconds and small
+integers, never model instances), and `liuqing.analytics.appeals` does the arithmetic:
+
+1. the appeals in scope received since the earliest period asked for, plus those still open
+   whenever received (for "overdue now"): received, closed and due instants, times
+   reopened, working seconds of handling, status (withdrawn and merged leave the figures)
+   and warning level;
+2. the follow-ups done on appeals in scope since that moment: when, and the rating.
+
+The cohort of a period P is the appeals received in P; satisfaction counts the follow-ups
+done in P. Everything is evaluated as of `as_of` (default now), which every page and export
+states. A comparison period (同比 the same span a year earlier, 环比 the span just before) is
+evaluated as of the same distance from its own start (`as_of` moved back by the same
+amount), so that a cohort is never compared with one that had a year longer to close.
+
+`report()` builds what the figures page, its CSV export and the API show: for each period,
+every figure with its year-on-year and period-on-period change. A change whose earlier
+figure is zero or undefined is None ("—").
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liuqing.analytics import appeals as formulas
+from liuqing.analytics import periods
+from liuqing.analytics.rates import UNDEFINED, Average, Rate, change, format_percent
+from liuqing.appeals.selectors import category_subtree
+from liuqing.appeals.workflow import APPEAL, WORKFLOW
+from liuqing.casework.models import WARNING_ORDER, Case, Category, FollowUp
+from liuqing.core import access
+from liuqing.core.access import VIEW, AccessDenied, NotFound
+from liuqing.core.models import Member, Place, Unit
+
+# --- Epoch seconds in SQL ---------------------------------------------------------------------
+
+
+class Epoch(models.Func):
+    """A datetime column as epoch seconds (float; NULL stays NULL), on SQLite and PostgreSQL.
+
+    Turning instants into numbers in the database spares Python a datetime object per value
+    (most of the cost of loading half a million rows on SQLite, which stores text)."""
+
+    output_field = models.FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
+            **extra,
+        )
+
+
+# --- What is measured -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Where the figures look: a unit and everything below it, optionally one category (with
+    its sub-categories) and one place."""
+
+    unit: Unit
+    category: Category | None = None
+    place: Place | None = None
+
+
+def _case_q(cut: Cut, prefix: str = "") -> Q:
+    low, high = cut.unit.subtree_range()
+    q = Q(
+        **{
+            f"{prefix}kind": APPEAL,
+            f"{prefix}unit__path__gte": low,
+            f"{prefix}unit__path__lt": high,
+        }
+    )
+    if cut.category is not None:
+        q &= Q(**{f"{prefix}category_id__in": category_subtree(cut.category)})
+    if cut.place is not None:
+        q &= Q(**{f"{prefix}place_id": cut.place.pk})
+    return q
+
+
+def _check(member: Member, cut: Cut) -> None:
+    if not access.can(member, APPEAL, VIEW):
+        raise AccessDenied
+    if not access.in_jurisdiction(member, cut.unit):
+        raise NotFound
+
+
+NULL = -1.0  # stands for NULL in the numeric columns (no instant or duration is negative)
+RATING_CODES = ("", *formulas.RATINGS)
+
+
+def _coded(field: str, values: Iterable[str]) -> models.Case:
+    """The column as a small integer: the position of its value in `values` (0 otherwise)."""
+    return models.Case(
+        *[models.When(**{field: v}, then=models.Value(i)) for i, v in enumerate(values) if i],
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
+def _or_null(expression: Any) -> Coalesce:
+    return Coalesce(expression, models.Value(NULL), output_field=models.FloatField())
+
+
+def _matrix(queryset: Any, width: int) -> np.ndarray:
+    """The rows of a values_list queryset of numbers as one float array, fetched with the
+    database cursor directly: Django's per-value converters cost more than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return np.zeros((0, width))
+    return np.array(rows, dtype=np.float64)
+
+
+def _nulls(column: np.ndarray) -> np.ndarray:
+    return np.where(column == NULL, np.nan, column)
+
+
+@dataclass
+class Loaded:
+    rows: formulas.AppealRows
+    followups: formulas.FollowUpRows
+
+
+def load(member: Member, cut: Cut, *, since: dt.datetime, as_of: dt.datetime) -> Loaded:
+    """The arrays behind the figures: appeals received in [since, as_of] or open at as_of,
+    and the follow-ups done in [since, as_of]. Two queries, numbers only."""
+    _check(member, cut)
+    open_states = sorted(WORKFLOW.states - set(WORKFLOW.closed) - set(WORKFLOW.excluded))
+    excluded = sorted(WORKFLOW.excluded)
+    columns = {
+        "n_received": Epoch("received_at"),
+        "n_closed": _or_null(Epoch("closed_at")),
+        "n_due": _or_null(Epoch("resolve_due")),
+        "n_handling": _or_null(models.F("handling_seconds")),
+        "n_excluded": models.Case(
+            models.When(status__in=excluded, then=models.Value(1)),
+            default=models.Value(0),
+            output_field=models.IntegerField(),
+        ),
+        "n_warning": _coded("warning", sorted(WARNING_ORDER, key=WARNING_ORDER.__getitem__)),
+    }
+    names = [
+        "pk",
+        "n_received",
+        "n_closed",
+        "n_due",
+        "reopened_count",
+        "n_handling",
+        "n_excluded",
+        "n_warning",
+    ]
+    scoped = Case.objects.filter(_case_q(cut)).annotate(**columns).order_by()
+    # Two index ranges rather than one OR (which SQLite answers by reading the table twice):
+    # the cohort window, and the few appeals received earlier and still open.
+    appeals = (
+        scoped.filter(received_at__gte=since, received_at__lte=as_of)
+        .values_list(*names)
+        .union(
+            scoped.filter(status__in=open_states, received_at__lt=since).values_list(*names),
+            all=True,
+        )
+    )
+    a = _matrix(appeals, 8)
+    done = (
+        FollowUp.objects.filter(_case_q(cut, "case__"))
+        .filter(done_at__gte=since, done_at__lte=as_of)
+        .annotate(n_done=Epoch("done_at"), n_rating=_coded("satisfaction", RATING_CODES))
+        .order_by()
+        .values_list("case_id", "n_done", "n_rating")
+    )
+    f = _matrix(done, 3)
+    rows = formulas.AppealRows(
+        received_at=a[:, 1],
+        closed_at=_nulls(a[:, 2]),
+        due=_nulls(a[:, 3]),
+        reopened=a[:, 4].astype(np.int64),
+        followed_up=np.isin(a[:, 0].astype(np.int64), f[:, 0].astype(np.int64)),
+        handling_seconds=_nulls(a[:, 5]),
+        excluded=a[:, 6].astype(bool),
+        warning=a[:, 7].astype(np.int64),
+    )
+    followups = formulas.FollowUpRows(
+        done_at=f[:, 1], rating=np.array(RATING_CODES)[f[:, 2].astype(np.int64)]
+    )
+    return Loaded(rows=rows, followups=followups)
+
+
+def figures_for(loaded: Loaded, period: periods.Period, as_of: dt.datetime) -> Any:
+    """Every figure of one period, from arrays already loaded."""
+    return formulas.appeal_figures(
+        loaded.rows,
+        loaded.followups,
+        start=period.start_epoch,
+        end=period.end_epoch,
+        as_of=as_of.timestamp(),
+    )
+
+
+# --- Periods ----------------------------------------------------------------------------------
+
+
+def tz() -> dt.tzinfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+PERIOD_PATTERNS: list[tuple[re.Pattern[str], Callable[..., periods.Period]]] = [
+    (re.compile(r"^(\d{4})$"), lambda m, z: periods.year(int(m[1]), z)),
+    (re.compile(r"^(\d{4})-(\d{2})$"), lambda m, z: periods.month(int(m[1]), int(m[2]), z)),
+    (re.compile(r"^(\d{4})-Q([1-4])$"), lambda m, z: periods.quarter(int(m[1]), int(m[2]), z)),
+    (re.compile(r"^(\d{4})-H([12])$"), lambda m, z: periods.half_year(int(m[1]), int(m[2]), z)),
+    (
+        re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$"),
+        lambda m, z: periods.days(dt.date.fromisoformat(m[1]), dt.date.fromisoformat(m[2]), z),
+    ),
+]
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def parse_period(text: str) -> periods.Period:
+    """ "2025", "2025-06", "2025-Q2", "2025-H1" or "2025-01-05..2025-01-20" (days included);
+    ValueError otherwise."""
+    text = (text or "").strip().upper()
+    for pattern, make in PERIOD_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            period = make(match, tz())
+            if period.first.year < MIN_YEAR or period.last.year > MAX_YEAR:
+                raise ValueError("year out of range")
+            if period.days > 3 * 366:
+                raise ValueError("at most three years")
+            return period
+    raise ValueError(f"not a period: {text!r}")
+
+
+# --- The report -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of the report: a figure's key, label and how to read it off AppealFigures."""
+
+    key: str
+    label: Any
+    get: Callable[[Any], Any]
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("received", _("Received"), lambda f: f.received),
+    Figure("completion", _("Completion rate"), lambda f: f.completion),
+    Figure("on_time", _("On-time rate"), lambda f: f.on_time),
+    Figure(
+        "average_handling_days",
+        _("Average handling time (working days)"),
+        lambda f: f.average_handling_days,
+    ),
+    Figure("followup", _("Follow-up rate"), lambda f: f.followup),
+    Figure("satisfaction", _("Satisfaction rate"), lambda f: f.satisfaction),
+    Figure("fully_satisfied", _("Fully satisfied"), lambda f: f.fully_satisfied),
+    Figure("reopen", _("Reopen rate"), lambda f: f.reopen),
+)
+
+
+def _number(value: Any) -> Fraction | int | None:
+    if isinstance(value, Rate | Average):
+        return value.value
+    return value
+
+
+def change_of(now: Any, before: Any) -> Fraction | None:
+    """(now − before) ÷ before of two counts, rates or averages; None when undefined."""
+    a, b = _number(now), _number(before)
+    if a is None or b is None:
+        return None
+    return change(a, b)
+
+
+def display(value: Any) -> str:
+    if isinstance(value, Rate):
+        return value.percent_display()
+    if isinstance(value, Average):
+        return value.display()
+    return str(value)
+
+
+def hover(value: Any) -> str:
+    if isinstance(value, Rate):
+        return value.hover()
+    if isinstance(value, Average):
+        return f"{display(value)} × {value.count}"
+    return ""
+
+
+@dataclass(frozen=True)
+class Line:
+    figure: Figure
+    value: Any
+    year_before: Any
+    period_before: Any
+
+    @property
+    def display(self) -> str:
+        return display(self.value)
+
+    @property
+    def hover(self) -> str:
+        return hover(self.value)
+
+    @property
+    def yoy(self) -> Fraction | None:
+        return change_of(self.value, self.year_before)
+
+    @property
+    def mom(self) -> Fraction | None:
+        return change_of(self.value, self.period_before)
+
+    @property
+    def yoy_display(self) -> str:
+        return format_percent(self.yoy, signed=True)
+
+    @property
+    def mom_display(self) -> str:
+        return format_percent(self.mom, signed=True)
+
+    @property
+    def yoy_hover(self) -> str:
+        return f"{display(self.year_before)} ({hover(self.year_before)})".replace(" ()", "")
+
+    @property
+    def mom_hover(self) -> str:
+        return f"{display(self.period_before)} ({hover(self.period_before)})".replace(" ()", "")
+
+
+@dataclass(frozen=True)
+class PeriodReport:
+    period: periods.Period
+    year_before: periods.Period
+    period_before: periods.Period
+    figures: Any  # analytics.appeals.AppealFigures
+    lines: list[Line]
+
+
+@dataclass(frozen=True)
+class Report:
+    cut: Cut
+    as_of: dt.datetime
+    periods: list[PeriodReport]
+    open_now: formulas.OpenNow
+
+
+def _shifted(as_of: dt.datetime, now: periods.Period, earlier: periods.Period) -> dt.datetime:
+    return as_of - (now.start - earlier.start)
+
+
+def report(
+    member: Member,
+    cut: Cut,
+    wanted: list[periods.Period],
+    *,
+    as_of: dt.datetime | None = None,
+) -> Report:
+    """The figures of each period in `wanted` with their comparisons, from one load."""
+    as_of = as_of or timezone.now()
+    pairs = [(p, periods.year_on_year(p), periods.month_on_month(p)) for p in wanted]
+    since = min(x.start for triple in pairs for x in triple)
+    loaded = load(member, cut, since=since, as_of=as_of)
+    result = []
+    for p, yoy, mom in pairs:
+        now_f = figures_for(loaded, p, as_of)
+        yoy_f = figures_for(loaded, yoy, _shifted(as_of, p, yoy))
+        mom_f = figures_for(loaded, mom, _shifted(as_of, p, mom))
+        lines = [Line(f, f.get(now_f), f.get(yoy_f), f.get(mom_f)) for f in FIGURES]
+        result.append(PeriodReport(p, yoy, mom, now_f, lines))
+    return Report(
+        cut=cut,
+        as_of=as_of,
+        periods=result,
+        open_now=formulas.open_now(loaded.rows, as_of.timestamp()),
+    )
+
+
+def standard_periods(day: dt.date) -> list[periods.Period]:
+    """The month, quarter and year containing `day`."""
+    zone = tz()
+    return [
+        periods.containing(periods.Kind.MONTH, day, zone),
+        periods.containing(periods.Kind.QUARTER, day, zone),
+        periods.containing(periods.Kind.YEAR, day, zone),
+    ]
+
+
+def latest_received(member: Member, cut: Cut) -> dt.datetime | None:
+    """When the latest appeal in the cut was received (to place the periods when there is
+    nothing in the current year, as in a demo database)."""
+    _check(member, cut)
+    return (
+        Case.objects.filter(_case_q(cut))
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+
+def _value_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, Rate | Average):
+        return value.as_dict()
+    return {"value": value, "display": display(value)}
+
+
+def as_dict(rep: Report) -> dict[str, Any]:
+    """The report for JSON: every figure with its numerator and denominator (or count),
+    and its changes (None when undefined)."""
+
+    def fraction(x: Fraction | None) -> float | None:
+        return float(x) if x is not None else None
+
+    return {
+        "unit": {"id": rep.cut.unit.pk, "name": rep.cut.unit.name},
+        "category": (
+            {"id": rep.cut.category.pk, "name": rep.cut.category.name}
+            if rep.cut.category is not None
+            else None
+        ),
+        "as_of": rep.as_of,
+        "open_now": {
+            "open": rep.open_now.open,
+            "overdue": rep.open_now.overdue,
+            "by_level": dict(rep.open_now.by_level),
+        },
+        "periods": [
+            {
+                "period": pr.period.key,
+                "start": pr.period.start,
+                "end": pr.period.end,
+                "year_before": pr.year_before.key,
+                "period_before": pr.period_before.key,
+                "figures": {
+                    line.figure.key: {
+                        **_value_dict(line.value),
+                        "year_before": _value_dict(line.year_before),
+                        "period_before": _value_dict(line.period_before),
+                        "yoy": fraction(line.yoy),
+                        "yoy_display": line.yoy_display,
+                        "mom": fraction(line.mom),
+                        "mom_display": line.mom_display,
+                    }
+                    for line in pr.lines
+                },
+            }
+            for pr in rep.periods
+        ],
+    }
+
+
+def _counts(value: Any) -> tuple[str, str]:
+    if isinstance(value, Rate):
+        return str(value.numerator), str(value.denominator)
+    if isinstance(value, Average):
+        return str(Fraction(value.total)), str(value.count)
+    return str(value), ""
+
+
+def as_csv(rep: Report) -> str:
+    """One row per period and figure: value as shown, numerator and denominator (for an
+    average: total working days and count), year-on-year and period-on-period change."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "unit",
+            "category",
+            "as_of",
+            "period",
+            "figure",
+            "display",
+            "numerator",
+            "denominator",
+            "year_before",
+            "yoy",
+            "period_before",
+            "mom",
+        ]
+    )
+    category = rep.cut.category.code if rep.cut.category is not None else ""
+    for pr in rep.periods:
+        for line in pr.lines:
+            numerator, denominator = _counts(line.value)
+            writer.writerow(
+                [
+                    rep.cut.unit.code,
+                    category,
+                    timezone.localtime(rep.as_of).isoformat(timespec="seconds"),
+                    pr.period.key,
+                    line.figure.key,
+                    line.display,
+                    numerator,
+                    denominator,
+                    display(line.year_before),
+                    line.yoy_display,
+                    display(line.period_before),
+                    line.mom_display,
+                ]
+            )
+    for level, count in rep.open_now.by_level.items():
+        writer.writerow(
+            [rep.cut.unit.code, category, "", "now", f"open_{level}", count, "", "", "", "", "", ""]
+        )
+    writer.writerow(
+        [rep.cut.unit.code, category, "", "now", "overdue", rep.open_now.overdue] + [""] * 6
+    )
+    return out.getvalue()
+
+
+__all__ = ["UNDEFINED", "Cut", "Report", "as_csv", "as_dict", "parse_period", "report"]

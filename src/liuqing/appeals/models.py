@@ -1,0 +1,98 @@
+"""Appeals (诉求): a resident's request, carried by one casework `Case` of kind "appeal".
+
+The case holds everything the engine needs (unit, place, category, status, clocks, public
+summary); this detail table holds what only appeals need: who the resident is (encrypted at
+rest, never shown on public pages), their consent, and where the request came from.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liuqing.casework.models import Case
+from liuqing.core.pii import AddressField, BlindIndexField, PersonNameField, PhoneNumberField
+
+
+class AppealChannel(models.TextChoices):
+    HOME_VISIT = "home_visit", _("Home visit")
+    RECEPTION = "reception", _("Reception desk")
+    PHONE = "phone", _("Phone")
+    ONLINE = "online", _("Online form")
+    QR_CARD = "qr_card", _("Contact-card QR code")
+    TALK_POINT = "talk_point", _("Talk point session")
+    GRID_REPORT = "grid_report", _("Grid worker report")
+    OPEN311 = "open311", _("Open311 client")
+
+
+class Appeal(models.Model):
+    """The appeal-specific part of a case (one-to-one, sharing its primary key)."""
+
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="appeal"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=AppealChannel.choices)
+    resident_name = PersonNameField(_("resident's name"), blank=True)
+    resident_phone = PhoneNumberField(_("resident's phone"), blank=True)
+    resident_phone_index = BlindIndexField(source="resident_phone")
+    resident_address = AddressField(_("resident's address"), blank=True)
+    anonymous = models.BooleanField(_("the resident asked not to be named"), default=False)
+    # Public submissions: the consent notice version the resident accepted, and when.
+    consent_version = models.CharField(max_length=16, blank=True)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    # The officer whose contact card (QR code) the resident used, if any.
+    contact_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Open311 clients: the api key's client name and the client's own identifiers.
+    client_name = models.CharField(max_length=64, blank=True)
+    client_token = models.CharField(max_length=32, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+
+    def __str__(self) -> str:
+        return f"appeal {self.case_id}"
+
+
+class Open311Client(models.Model):
+    """A machine client of the Open311 endpoint (a city app, a WeChat mini-program, a partner
+    site). Its api_key is stored as a SHA-256 digest; it may only create requests."""
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    key_prefix = models.CharField(max_length=12, unique=True)
+    key_digest = models.CharField(max_length=64)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BatchToken(models.Model):
+    """Open311 batch services answer a token first; it resolves to the request id once the
+    request is accepted (clients poll tokens/{token})."""
+
+    token = models.CharField(max_length=32, unique=True)
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.token

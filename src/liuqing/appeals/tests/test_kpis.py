@@ -1,0 +1,298 @@
+"""The appeals figures against a hand-counted fixture built through the services.
+
+The clock is pinned (django.utils.timezone.now) at each step, so every receipt, closure and
+follow-up happens at a known instant; the calendar is weekends only (conftest). Category
+"noise" resolves in 5 working days; "pens" (needs a location) in 10.
+
+June 2026 (1 June is a Monday), station S1 and the community office C1 below it:
+
+| appeal | received | what happened | closed | on time | working s |
+|---|---|---|---|---|---|
+| A1 | Mon 1 Jun 09:00 | closed Wed 3 Jun 10:00; follow-up 8 Jun: satisfied | yes | yes | 176,400 |
+| A2 pens | Tue 2 Jun 09:00 | closed 12 Jun, due 16 Jun; follow-up basically | yes | yes | 691,200 |
+| A3 | Wed 3 Jun 09:00 | closed 5 Jun; follow-up 10 Jun: dissatisfied, reopened | no | – | – |
+| A4 | Wed 10 Jun 09:00 | in progress, due 17 Jun: overdue | no | – | – |
+| A5 | Mon 15 Jun 09:00 | withdrawn: leaves the figures | – | – | – |
+| A6 (C1) | Sat 20 Jun 10:00 | closed Wed 1 Jul 09:00, due 27 Jun 00:00 | yes | no | 637,200 |
+| A7 | Fri 29 May 09:00 | closed 2 Jun; follow-up 4 Jun satisfied (May's cohort) | | | |
+| B1 (S2) | Mon 8 Jun 09:00 | another station: outside the cut | | | |
+| Y1 | Wed 10 Jun 2025 | closed Thu 11 Jun 2025 (a year earlier) | | | |
+
+As of Wed 15 Jul 2026 10:00, June: received 5 (1 excluded); completion 3/5; on time 2/5;
+average handling (176,400 + 691,200 + 637,200) / 3 s = 5.8 working days (17.4166… / 3);
+follow-up 2/3 (A6 has none yet); satisfaction 3/4 (A1, A2, A7 satisfied or basically; A3
+not), fully 2/4; reopen 1/4 (A3 over A1, A2, A6 and A3 itself, closed once); open now 2 (A3
+and A4), both overdue and red after the sweep. Year on year: 5 against 1 (+400.0%);
+May: 1 (A7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from liuqing.analytics import periods
+from liuqing.appeals import kpis
+from liuqing.appeals.testing import submit
+from liuqing.appeals.tests.conftest import Cast
+from liuqing.casework import services as casework
+from liuqing.casework.models import Case, FollowUp, Satisfaction
+from liuqing.casework.sweep import sweep
+from liuqing.casework.testing import member_at
+from liuqing.core.access import AccessDenied, NotFound
+from liuqing.core.models import Place, PlaceKind, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def local(*args: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime(*args))
+
+
+class Clock:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = local(2026, 6, 1, 8)
+        monkeypatch.setattr(timezone, "now", lambda: self.now)
+
+    def at(self, *args: int) -> None:
+        self.now = local(*args)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    return Clock(monkeypatch)
+
+
+AS_OF = (2026, 7, 15, 10)
+
+
+class Story:
+    def __init__(self, cast: Cast, clock: Clock) -> None:
+        self.cast = cast
+        self.clock = clock
+        self.cases: dict[str, Case] = {}
+
+    def receive(self, name: str, when: tuple[int, ...], **fields: Any) -> Case:
+        self.clock.at(*when)
+        fields.setdefault("category", self.cast.category)
+        case = submit(fields.pop("unit", self.cast.unit), **fields)
+        self.cases[name] = case
+        return case
+
+    def work(self, case: Case, when: tuple[int, ...]) -> None:
+        self.clock.at(*when)
+        sam = member_at(case.unit, Role.SERGEANT)
+        owner = member_at(case.unit, Role.OFFICER)
+        casework.act_on_case(actor=sam, case=case, action="accept")
+        casework.assign_case(actor=sam, case=case, owner=owner)
+        casework.act_on_case(actor=owner, case=case, action="start")
+
+    def close(self, case: Case, when: tuple[int, ...]) -> None:
+        self.clock.at(*when)
+        assert case.owner is not None
+        casework.act_on_case(actor=case.owner, case=case, action="resolve", note="done")
+        casework.act_on_case(actor=member_at(case.unit, Role.SERGEANT), case=case, action="verify")
+
+    def follow_up(
+        self, case: Case, when: tuple[int, ...], rating: str, reopen: bool = False
+    ) -> None:
+        self.clock.at(*when)
+        followup = FollowUp.objects.get(case=case, done_at__isnull=True, cancelled_at__isnull=True)
+        assert case.owner is not None
+        casework.record_followup(
+            actor=case.owner,
+            followup=followup,
+            satisfaction=rating,
+            resolved=not reopen,
+            reopen=reopen,
+            reopen_reason="still noisy" if reopen else "",
+        )
+
+
+@pytest.fixture
+def story(cast: Cast, clock: Clock) -> Story:
+    s = Story(cast, clock)
+    # A year earlier.
+    y1 = s.receive("Y1", (2025, 6, 10, 9))
+    s.work(y1, (2025, 6, 10, 10))
+    s.close(y1, (2025, 6, 11, 9))
+    # May's cohort, followed up in June.
+    a7 = s.receive("A7", (2026, 5, 29, 9))
+    s.work(a7, (2026, 5, 29, 10))
+    s.close(a7, (2026, 6, 2, 9))
+    s.follow_up(a7, (2026, 6, 4, 9), Satisfaction.SATISFIED)
+    # June.
+    a1 = s.receive("A1", (2026, 6, 1, 9))
+    s.work(a1, (2026, 6, 1, 9, 30))
+    s.close(a1, (2026, 6, 3, 10))
+    village = Place.objects.create(
+        unit=cast.unit, name="红星村", kind=PlaceKind.VILLAGE, latitude=43.9, longitude=81.3
+    )
+    a2 = s.receive("A2", (2026, 6, 2, 9), category=cast.located, place=village)
+    s.work(a2, (2026, 6, 2, 10))
+    a3 = s.receive("A3", (2026, 6, 3, 9))
+    s.work(a3, (2026, 6, 3, 10))
+    s.close(a3, (2026, 6, 5, 9))
+    s.follow_up(a1, (2026, 6, 8, 10), Satisfaction.SATISFIED)
+    s.follow_up(a3, (2026, 6, 10, 10), Satisfaction.DISSATISFIED, reopen=True)
+    a4 = s.receive("A4", (2026, 6, 10, 9))
+    s.work(a4, (2026, 6, 10, 10))
+    s.close(a2, (2026, 6, 12, 9))
+    a5 = s.receive("A5", (2026, 6, 15, 9))
+    s.clock.at(2026, 6, 16, 9)
+    casework.act_on_case(actor=cast.sam, case=a5, action="withdraw", note="resolved itself")
+    s.follow_up(a2, (2026, 6, 17, 9), Satisfaction.BASICALLY)
+    a6 = s.receive("A6", (2026, 6, 20, 10), unit=cast.child)
+    s.work(a6, (2026, 6, 22, 9))
+    s.close(a6, (2026, 7, 1, 9))
+    s.receive("B1", (2026, 6, 8, 9), unit=cast.other)
+    s.clock.at(*AS_OF)
+    sweep(now=timezone.now())
+    return s
+
+
+def june_report(story: Story, **cut: Any) -> kpis.Report:
+    zone = kpis.tz()
+    return kpis.report(
+        story.cast.sam,
+        kpis.Cut(unit=cut.pop("unit", story.cast.unit), **cut),
+        [periods.month(2026, 6, zone)],
+        as_of=local(*AS_OF),
+    )
+
+
+def lines(rep: kpis.Report) -> dict[str, kpis.Line]:
+    return {line.figure.key: line for line in rep.periods[0].lines}
+
+
+def counts(value: Any) -> tuple[int, int]:
+    return (value.numerator, value.denominator)
+
+
+def test_the_story_is_as_told(story: Story) -> None:
+    c = {k: Case.objects.get(pk=v.pk) for k, v in story.cases.items()}
+    assert c["A1"].closed_on_time is True
+    assert c["A2"].closed_on_time is True  # pens: 10 working days, due 16 Jun
+    assert c["A2"].handling_seconds == 691_200
+    assert c["A6"].closed_on_time is False
+    assert c["A6"].handling_seconds == 637_200
+    assert c["A3"].status == "in_progress"
+    assert c["A3"].reopened_count == 1
+    assert c["A4"].warning == "red"
+    assert c["A5"].status == "withdrawn"
+
+
+def test_june_against_the_hand_count(story: Story) -> None:
+    rep = june_report(story)
+    f = lines(rep)
+    figures = rep.periods[0].figures
+    assert figures.received == 5
+    assert figures.excluded == 1
+    assert counts(f["completion"].value) == (3, 5)
+    assert counts(f["on_time"].value) == (2, 5)
+    handling = f["average_handling_days"].value
+    assert handling.count == 3
+    assert handling.value == Fraction(176_400 + 691_200 + 637_200, 86_400 * 3)
+    assert handling.display() == "5.8"
+    assert counts(f["followup"].value) == (2, 3)
+    assert counts(f["satisfaction"].value) == (3, 4)
+    assert counts(f["fully_satisfied"].value) == (2, 4)
+    assert counts(f["reopen"].value) == (1, 4)
+    assert f["completion"].display == "60.0%"
+    assert f["completion"].hover == "3 / 5"
+    assert f["satisfaction"].display == "75.0%"
+
+
+def test_open_now_by_warning_level(story: Story) -> None:
+    rep = june_report(story)
+    assert rep.open_now.open == 2
+    assert rep.open_now.overdue == 2
+    assert rep.open_now.by_level == {"none": 0, "blue": 0, "yellow": 0, "red": 2}
+
+
+def test_year_on_year_and_month_on_month(story: Story) -> None:
+    rep = june_report(story)
+    f = lines(rep)
+    assert rep.periods[0].year_before.key == "2025-06"
+    assert rep.periods[0].period_before.key == "2026-05"
+    assert f["received"].year_before == 1
+    assert f["received"].yoy == 4
+    assert f["received"].yoy_display == "+400.0%"
+    assert f["received"].period_before == 1
+    # A year earlier, all closed on time: 3/5 against 1/1 is a 40 % fall.
+    assert counts(f["completion"].year_before) == (1, 1)
+    assert f["completion"].yoy_display == "-40.0%"
+    # Nothing was followed up in May 2025: undefined, shown as a dash.
+    assert f["satisfaction"].yoy is None
+    assert f["satisfaction"].yoy_display == "—"
+
+
+def test_the_cuts(story: Story) -> None:
+    assert june_report(story, unit=story.cast.child).periods[0].figures.received == 1  # A6
+    assert june_report(story, category=story.cast.located).periods[0].figures.received == 1
+
+
+def test_the_cohort_counts_as_of_the_report_time(story: Story) -> None:
+    zone = kpis.tz()
+    earlier = kpis.report(
+        story.cast.sam,
+        kpis.Cut(unit=story.cast.unit),
+        [periods.month(2026, 6, zone)],
+        as_of=local(2026, 6, 30, 12),
+    )
+    f = lines(earlier)
+    assert counts(f["completion"].value) == (2, 5)  # A6 closed on 1 July
+
+
+def test_figures_stay_in_scope(story: Story) -> None:
+    with pytest.raises(NotFound):
+        june_report(story, unit=story.cast.other)
+    with pytest.raises(AccessDenied):
+        kpis.report(
+            story.cast.sid,
+            kpis.Cut(unit=story.cast.unit),
+            [periods.month(2026, 6, kpis.tz())],
+        )
+
+
+def test_the_export_carries_numerators_and_denominators(story: Story) -> None:
+    body = kpis.as_csv(june_report(story))
+    assert ",2026-06,completion,60.0%,3,5,100.0%,-40.0%," in body
+    assert ",now,open_red,2," in body
+    data = kpis.as_dict(june_report(story))
+    completion = data["periods"][0]["figures"]["completion"]
+    assert completion["numerator"] == 3
+    assert completion["denominator"] == 5
+    assert completion["yoy"] == pytest.approx(-0.4)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("2026", "2026"),
+        ("2026-06", "2026-06"),
+        ("2026-q2", "2026-Q2"),
+        ("2026-H1", "2026-H1"),
+        ("2026-06-01..2026-06-15", "2026-06-01..2026-06-15"),
+    ],
+)
+def test_periods_are_parsed(text: str, key: str) -> None:
+    assert kpis.parse_period(text).key == key
+
+
+@pytest.mark.parametrize("text", ["", "June", "2026-13", "1999", "2026-06-15..2026-06-01"])
+def test_bad_periods_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 (each refusal has its own message)
+        kpis.parse_period(text)
+
+
+def test_loading_takes_two_queries(story: Story, django_assert_num_queries: Any) -> None:
+    cut = kpis.Cut(unit=story.cast.unit)
+    story.cast.sam.role_set  # noqa: B018  (roles cached before counting)
+    with django_assert_num_queries(2):
+        kpis.load(story.cast.sam, cut, since=local(2025, 1, 1), as_of=local(*AS_OF))

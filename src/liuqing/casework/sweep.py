@@ -1,0 +1,393 @@
+"""The SLA sweep: move every open case's warning level and escalation, notify on the rise.
+
+Levels, from the resolution deadline (`resolve_due`) and the working-day calendar at `now`
+(thresholds are settings, defaults in brackets):
+
+* **red**: the deadline has passed (`resolve_due < now`);
+* **yellow**: less than ``CASEWORK_WARNING_YELLOW_DAYS`` [1] working day left;
+* **blue**: less than ``CASEWORK_WARNING_BLUE_DAYS`` [3] working days left, or less than
+  ``CASEWORK_WARNING_BLUE_FRACTION`` [0.25] of the working time the clock allows
+  (`Case.allowed_days`: the SLA plus approved extensions) left;
+* **none** otherwise.
+
+Escalation: 1 (the sergeant's supervision queue) while red; 2 (the station chief's) once red
+for more than ``CASEWORK_ESCALATION_2_DAYS`` [2] working days.
+
+Only open cases whose clock runs are swept: closed, withdrawn, merged and paused cases
+(waiting, parked) carry no warning (the services clear it when a case stops; the sweep clears
+any left over, silently).
+
+How it stays cheap at a million cases: every threshold above is turned into an absolute
+instant once per sweep (working time is added on the calendar in Python, a handful of calls),
+so the level of every case is a plain comparison of `resolve_due` with a few constants. One
+scan with a CASE expression finds the ids of the rows whose stored level differs; they are
+then re-read by primary key and updated level by level with set-based UPDATEs, in batches.
+In a steady state only the few cases that crossed a threshold since the last run are touched.
+Timeline entries and notifications are written with one prepared INSERT per batch.
+
+For each changed case the sweep writes one WARNING timeline entry; it notifies the owner when
+the warning rises, and the sergeants (level 1) or station chiefs (level 2) of the case's unit
+and the units above it when the escalation rises. A level that does not change writes
+nothing, so running the sweep twice changes nothing the second time. Several workers may
+sweep at once: each batch locks its rows (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has
+one writer) and re-reads them under the lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import F, Q, QuerySet, Value
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from liuqing.casework.calendar import SECONDS_PER_DAY, get_calendar
+from liuqing.casework.models import WARNING_ORDER, Case, Entry, EntryType, WarningLevel
+from liuqing.casework.selectors import supervisors_of
+from liuqing.casework.workflows import WORKFLOWS
+from liuqing.core import audit
+from liuqing.core.models import Role, Unit
+from liuqing.notify.services import Message, publish_many
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The sweep's instants for one `now`."""
+
+    now: dt.datetime
+    yellow_before: dt.datetime  # due earlier than this: yellow (or red)
+    blue_before: dt.datetime  # due earlier than this: blue at least
+    escalate_before: dt.datetime  # due earlier than this: escalation 2
+    fraction: float
+    fraction_before: dict[int, dt.datetime]  # allowed_days → instant for the fraction rule
+
+
+def thresholds(now: dt.datetime, allowed_days: list[int] | None = None) -> Thresholds:
+    calendar = get_calendar()
+    blue_days = _setting("CASEWORK_WARNING_BLUE_DAYS", 3)
+    fraction = _setting("CASEWORK_WARNING_BLUE_FRACTION", 0.25)
+    day = SECONDS_PER_DAY
+    return Thresholds(
+        now=now,
+        yellow_before=calendar.add_working_time(
+            now, round(_setting("CASEWORK_WARNING_YELLOW_DAYS", 1) * day)
+        ),
+        blue_before=calendar.add_working_time(now, round(blue_days * day)),
+        escalate_before=calendar.add_working_time(
+            now, -round(_setting("CASEWORK_ESCALATION_2_DAYS", 2) * day)
+        ),
+        fraction=fraction,
+        # Only where a fraction of the allowed time is longer than the fixed blue window
+        # does the fraction rule add anything (allowed > 12 days with the defaults).
+        fraction_before={
+            days: calendar.add_working_time(now, round(fraction * days * day))
+            for days in sorted(set(allowed_days or []))
+            if fraction * days > blue_days
+        },
+    )
+
+
+def running_q() -> Q:
+    """Cases whose resolution clock runs: open, not paused, with a deadline."""
+    result = Q(pk__in=[])
+    for wf in WORKFLOWS.values():
+        stopped = set(wf.closed) | set(wf.excluded) | set(wf.paused)
+        result |= Q(kind=wf.kind) & ~Q(status__in=sorted(stopped))
+    return result & Q(resolve_due__isnull=False)
+
+
+def level_expressions(t: Thresholds) -> tuple[models.Case, models.Case]:
+    blue = Q(resolve_due__lt=t.blue_before)
+    for days, before in t.fraction_before.items():
+        blue |= Q(allowed_days=days, resolve_due__lt=before)
+    warning = models.Case(
+        models.When(resolve_due__lt=t.now, then=Value(WarningLevel.RED.value)),
+        models.When(resolve_due__lt=t.yellow_before, then=Value(WarningLevel.YELLOW.value)),
+        models.When(blue, then=Value(WarningLevel.BLUE.value)),
+        default=Value(WarningLevel.NONE.value),
+        output_field=models.CharField(),
+    )
+    escalation = models.Case(
+        models.When(resolve_due__lt=t.escalate_before, then=Value(2)),
+        models.When(resolve_due__lt=t.now, then=Value(1)),
+        default=Value(0),
+        output_field=models.PositiveSmallIntegerField(),
+    )
+    return warning, escalation
+
+
+def changed_cases(t: Thresholds) -> QuerySet[Case]:
+    """Running cases whose stored level differs from the level at `t.now`."""
+    warning, escalation = level_expressions(t)
+    return (
+        Case.objects.filter(running_q())
+        .annotate(target_warning=warning, target_escalation=escalation)
+        .filter(~Q(warning=F("target_warning")) | ~Q(escalation=F("target_escalation")))
+    )
+
+
+@dataclass
+class SweepReport:
+    changed: int = 0
+    cleared: int = 0
+    notified: int = 0
+    levels: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        moved = ", ".join(f"{k} {v}" for k, v in sorted(self.levels.items())) or "none"
+        return (
+            f"{self.changed} cases changed level ({moved}); {self.cleared} stopped cases "
+            f"cleared; {self.notified} notifications; {self.seconds:.2f}s"
+        )
+
+
+ESCALATION_ROLES = {1: (Role.SERGEANT,), 2: (Role.STATION_CHIEF,)}
+
+
+class _Supervisors:
+    """Supervisor ids per (unit, level), looked up once per sweep."""
+
+    def __init__(self) -> None:
+        self.units: dict[int, Unit] = {}
+        self.found: dict[tuple[int, int], list[int]] = {}
+
+    def load_units(self, ids: set[int]) -> None:
+        missing = ids - self.units.keys()
+        if missing:
+            self.units.update(Unit.objects.in_bulk(sorted(missing)))
+
+    def of(self, unit_id: int, level: int) -> list[int]:
+        key = (unit_id, level)
+        if key not in self.found:
+            self.found[key] = supervisors_of(self.units[unit_id], ESCALATION_ROLES[level])
+        return self.found[key]
+
+
+def _lock(qs: QuerySet[Any]) -> QuerySet[Any]:
+    if connection.features.has_select_for_update_skip_locked:
+        return qs.select_for_update(skip_locked=True, of=("self",))
+    return qs.select_for_update()
+
+
+def _link_maker() -> Any:
+    marker = 987654321
+    template = str(reverse("casework:case_detail", kwargs={"pk": marker}))
+    return lambda pk: template.replace(str(marker), str(pk))
+
+
+class _Notices:
+    """The notifications of one sweep. Owners get one per case whose warning rose (they act
+    on each case); a supervisor gets one digest per batch and level with the cases that
+    climbed to them, so a backlog reaching a station chief is one message, not hundreds.
+    Translations are looked up once per sweep, not per case."""
+
+    def __init__(self, now: dt.datetime, supervisors: _Supervisors) -> None:
+        self.now = now
+        self.supervisors = supervisors
+        self.link_to = _link_maker()
+        self.supervision_link = str(reverse("casework:supervision"))
+        self.owner_subject = _("%(level)s: %(number)s %(title)s")
+        self.one_subject = _("Overdue, for your supervision: %(number)s %(title)s")
+        self.labels = {level.value: str(level.label) for level in WarningLevel}
+        self.owners: list[Message] = []
+        self.climbed: dict[tuple[int, int], list[dict[str, Any]]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        old_w, new_w = row["warning"], row["target_warning"]
+        if row["owner_id"] and WARNING_ORDER.get(new_w, 0) > WARNING_ORDER.get(old_w, 0):
+            self.owners.append(
+                Message(
+                    member_id=row["owner_id"],
+                    kind="case.warning",
+                    subject=self.owner_subject
+                    % {"level": self.labels[new_w], "number": row["number"], "title": row["title"]},
+                    link=self.link_to(row["pk"]),
+                    dedupe_key=f"case:{row['pk']}:warning:{new_w}:{row['resolve_due'].isoformat()}",
+                )
+            )
+        for level in range(row["escalation"] + 1, row["target_escalation"] + 1):
+            for member_id in self.supervisors.of(row["unit_id"], level):
+                self.climbed.setdefault((member_id, level), []).append(row)
+
+    def flush(self, batch_key: int) -> list[Message]:
+        """The batch's messages (call inside the batch's transaction)."""
+        out = self.owners
+        for (member_id, level), rows in sorted(self.climbed.items()):
+            first = rows[0]
+            if len(rows) == 1:
+                subject = self.one_subject % {"number": first["number"], "title": first["title"]}
+                link = self.link_to(first["pk"])
+            else:
+                subject = ngettext(
+                    "%(count)d overdue case climbed to your supervision queue",
+                    "%(count)d overdue cases climbed to your supervision queue",
+                    len(rows),
+                ) % {"count": len(rows)}
+                link = self.supervision_link
+            out.append(
+                Message(
+                    member_id=member_id,
+                    kind="case.escalation",
+                    subject=subject,
+                    body=", ".join(r["number"] for r in rows[:20])
+                    + ("…" if len(rows) > 20 else ""),
+                    link=link,
+                    dedupe_key=f"escalation:{level}:{self.now.isoformat()}:{batch_key}",
+                )
+            )
+        self.owners, self.climbed = [], {}
+        return out
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    assert field.column
+    return str(field.column)
+
+
+def insert_rows(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """INSERT many rows with one prepared statement (executemany), values already prepared
+    for the database: the ORM's per-field preparation would cost more than the sweep."""
+    if not rows:
+        return
+    columns = ", ".join(connection.ops.quote_name(_column(model, f)) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
+
+
+ENTRY_FIELDS = [
+    "case",
+    "type",
+    "at",
+    "text",
+    "is_public",
+    "from_status",
+    "to_status",
+    "data",
+    "attachment",
+    "attachment_name",
+    "attachment_type",
+]
+
+
+class _EntryRows:
+    """WARNING entry rows, ready for the database. The entry's data depends only on the old
+    and new levels (a few dozen combinations), so each is prepared once per sweep."""
+
+    def __init__(self, at: Any) -> None:
+        self.at = at
+        self.field = Entry._meta.get_field("data")
+        self.prepared: dict[tuple[str, str, int, int], Any] = {}
+
+    def row(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        key = (row["warning"], row["target_warning"], row["escalation"], row["target_escalation"])
+        data = self.prepared.get(key)
+        if data is None:
+            data = self.field.get_db_prep_save(
+                {"from": key[0], "to": key[1], "escalation": [key[2], key[3]]}, connection
+            )
+            self.prepared[key] = data
+        return (
+            row["pk"],
+            EntryType.WARNING.value,
+            self.at,
+            "",
+            False,
+            key[0],
+            key[1],
+            data,
+            "",
+            "",
+            "",
+        )
+
+
+FIELDS = (
+    "pk",
+    "owner_id",
+    "unit_id",
+    "number",
+    "title",
+    "resolve_due",
+    "warning",
+    "escalation",
+    "target_warning",
+    "target_escalation",
+)
+
+
+def sweep(now: dt.datetime | None = None, batch: int = 5000) -> SweepReport:
+    """Recompute the warning level and escalation of every open case at `now` (default:
+    the current time). Idempotent; see the module docstring for the rules and the cost."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    report = SweepReport()
+    allowed = list(
+        Case.objects.filter(running_q())
+        .order_by()
+        .values_list("allowed_days", flat=True)
+        .distinct()
+    )
+    t = thresholds(now, allowed)
+    changed = changed_cases(t)
+    supervisors = _Supervisors()
+    notices = _Notices(now, supervisors)
+    entry_rows = _EntryRows(connection.ops.adapt_datetimefield_value(now))
+    # One scan finds the ids; each batch then re-reads its rows by primary key under the lock
+    # (a case a service changed meanwhile is re-checked, and dropped if its level now fits).
+    ids = sorted(changed.order_by().values_list("pk", flat=True))
+    for start in range(0, len(ids), batch):
+        with transaction.atomic():
+            chunk = ids[start : start + batch]
+            rows = list(_lock(changed.filter(pk__in=chunk).order_by("pk")).values(*FIELDS))
+            if not rows:
+                continue
+            supervisors.load_units({r["unit_id"] for r in rows})
+            groups: dict[tuple[str, int], list[int]] = {}
+            for row in rows:
+                target = (row["target_warning"], row["target_escalation"])
+                groups.setdefault(target, []).append(row["pk"])
+                notices.add(row)
+                report.levels[row["target_warning"]] += 1
+            for (warning, escalation), members in groups.items():
+                Case.objects.filter(pk__in=members).update(warning=warning, escalation=escalation)
+            insert_rows(Entry, ENTRY_FIELDS, [entry_rows.row(r) for r in rows])
+            messages = notices.flush(rows[0]["pk"])
+            publish_many(messages, now=now)
+            report.changed += len(rows)
+            report.notified += len(messages)
+    report.cleared = (
+        Case.objects.exclude(running_q())
+        .filter(~Q(warning=WarningLevel.NONE) | ~Q(escalation=0))
+        .update(warning=WarningLevel.NONE, escalation=0)
+    )
+    if report.changed or report.cleared:
+        audit.record(
+            "case.sweep",
+            object_type="casework.case",
+            details={
+                "at": now.isoformat(),
+                "changed": report.changed,
+                "cleared": report.cleared,
+                "levels": dict(report.levels),
+                "notified": report.notified,
+            },
+        )
+    report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,92 @@
+"""Channel adapters: how a delivery leaves the outbox.
+
+An adapter sends one `Delivery` over its channel. It signals failure by raising:
+
+* `TransientError`: worth another try (a gateway timed out, answered 5xx or 429); the
+  delivery goes back to pending with exponential backoff, and is dead-lettered once
+  `NOTIFY_MAX_ATTEMPTS` tries have failed;
+* `PermanentError`: no retry will help (the address is invalid, the bot was removed); the
+  delivery is dead-lettered at once.
+
+Any other exception counts as transient (and is logged), so a bug in an adapter delays
+messages rather than losing them.
+
+Adapters are either *transactional* (the in-app channel: "sending" is a change to our own
+database, done inside the claiming transaction, so it happens exactly once) or external
+(webhooks, WeCom / DingTalk bots, SMS, e-mail, added by later work). An external send happens
+outside any transaction, after the row was claimed as `sending` with a lease; a worker killed
+between the send and the bookkeeping leaves the row `sending`, and when the lease runs out it
+is tried again. External adapters therefore pass `delivery.idempotency_key` to gateways that
+accept one, so that a retry after a crash is not shown twice.
+
+Register an adapter once, at import time::
+
+    register(Adapter(channel="webhook", send=post_webhook))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from liuqing.notify.models import Channel
+
+
+class TransientError(Exception):
+    """The send failed; trying again later may succeed."""
+
+
+class PermanentError(Exception):
+    """The send failed and never will succeed; dead-letter the delivery."""
+
+
+@dataclass(frozen=True)
+class Adapter:
+    channel: str
+    send: Callable[[Any], None]
+    transactional: bool = False
+
+
+ADAPTERS: dict[str, Adapter] = {}
+
+
+def register(adapter: Adapter) -> Adapter:
+    ADAPTERS[adapter.channel] = adapter
+    return adapter
+
+
+def unregister(channel: str) -> None:
+    ADAPTERS.pop(channel, None)
+
+
+def adapter_for(channel: str) -> Adapter | None:
+    return ADAPTERS.get(channel)
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "NOTIFY_MAX_ATTEMPTS", 6))
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before the next try after `attempts` failed ones: 30 s, 1 min, 2 min, … capped
+    at `NOTIFY_BACKOFF_MAX_SECONDS` (default one hour)."""
+    base = int(getattr(settings, "NOTIFY_BACKOFF_SECONDS", 30))
+    cap = int(getattr(settings, "NOTIFY_BACKOFF_MAX_SECONDS", 3600))
+    return dt.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def lease() -> dt.timedelta:
+    """How long an external send may take before its claim lapses and it is retried."""
+    return dt.timedelta(seconds=int(getattr(settings, "NOTIFY_LEASE_SECONDS", 300)))
+
+
+def _in_app(delivery: Any) -> None:
+    # The row is the inbox item: once marked sent it shows in the member's inbox.
+    return None
+
+
+register(Adapter(channel=Channel.INAPP, send=_in_app, transactional=True))

@@ -1,0 +1,289 @@
+"""Every write of the notify engine: publishing into the outbox, delivering, marking read.
+
+`publish()` runs inside the caller's transaction (a case's warning changes and its owner's
+notification are committed together, or neither is). It writes one `Delivery` per recipient
+and channel; a second publish with the same `dedupe_key` to the same recipient and channel is
+ignored, so a retried business operation never notifies twice.
+
+`deliver_due()` is the worker's job: it claims due rows (FOR UPDATE SKIP LOCKED on
+PostgreSQL, so several workers share the work without taking the same row; SQLite has a
+single writer), sends each through its channel adapter (liuqing.notify.channels) and records
+the outcome: sent, retried later with backoff, or dead-lettered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Field, Model, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from liuqing.core import audit
+from liuqing.core.access import NotFound
+from liuqing.core.models import Member
+from liuqing.notify import channels
+from liuqing.notify.models import Channel, Delivery, DeliveryStatus
+
+log = logging.getLogger("liuqing.notify")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to one member over one channel (see `publish_many`)."""
+
+    member_id: int
+    kind: str
+    subject: str
+    dedupe_key: str
+    body: str = ""
+    link: str = ""
+    channel: str = Channel.INAPP
+
+
+def _fit(value: str, length: int) -> str:
+    value = str(value)
+    return value if len(value) <= length else value[: length - 1] + "…"
+
+
+DELIVERY_FIELDS = [
+    "member",
+    "channel",
+    "kind",
+    "subject",
+    "body",
+    "link",
+    "dedupe_key",
+    "created_at",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+]
+
+
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    assert field.column
+    return str(field.column)
+
+
+def publish_many(messages: Iterable[Message], *, now: dt.datetime | None = None) -> int:
+    """Write the messages into the outbox, ignoring any that duplicate an existing (member,
+    channel, dedupe_key). Returns how many were offered.
+
+    One prepared INSERT … ON CONFLICT DO NOTHING run over all rows (SQLite and PostgreSQL
+    both speak it): the SLA sweep can publish tens of thousands at once, and the ORM's
+    per-field preparation would cost more than the rest of the sweep.
+    """
+    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    rows = []
+    for m in messages:
+        if not m.dedupe_key or len(m.dedupe_key) > 120:
+            raise ValidationError({"dedupe_key": _("A de-duplication key of 1 to 120 characters.")})
+        rows.append(
+            (
+                m.member_id,
+                m.channel,
+                m.kind[:32],
+                _fit(m.subject, 200),
+                _fit(m.body, 4000),
+                m.link[:300],
+                m.dedupe_key,
+                at,
+                DeliveryStatus.PENDING.value,
+                0,
+                at,
+                "",
+            )
+        )
+    if rows:
+        meta = Delivery._meta
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(_column(Delivery, f)) for f in DELIVERY_FIELDS)
+        marks = ", ".join(["%s"] * len(DELIVERY_FIELDS))
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+    return len(rows)
+
+
+def publish(
+    *,
+    kind: str,
+    subject: str,
+    body: str = "",
+    link: str = "",
+    members: Iterable[Member | int],
+    dedupe_key: str,
+    channel: str = Channel.INAPP,
+) -> int:
+    """Notify each of `members` (objects or ids) once; duplicates of `dedupe_key` are ignored.
+
+    Call it inside the transaction of the change it announces.
+    """
+    ids = sorted({m if isinstance(m, int) else m.pk for m in members})
+    return publish_many(
+        Message(
+            member_id=pk,
+            kind=kind,
+            subject=subject,
+            body=body,
+            link=link,
+            dedupe_key=dedupe_key,
+            channel=channel,
+        )
+        for pk in ids
+    )
+
+
+# --- Delivery --------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    claimed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"claimed {self.claimed}, sent {self.sent}, retry later {self.retried}, "
+            f"dead-lettered {self.dead}"
+        )
+
+
+def _due(now: dt.datetime) -> QuerySet[Delivery]:
+    """Pending rows whose time has come, and external sends whose claim lapsed (a worker
+    died mid-send)."""
+    return Delivery.objects.filter(
+        Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING),
+        next_attempt_at__lte=now,
+    ).order_by("next_attempt_at", "pk")
+
+
+def _lock(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
+    if connection.features.has_select_for_update_skip_locked:
+        return qs.select_for_update(skip_locked=True)
+    return qs.select_for_update()
+
+
+def _failed(
+    delivery: Delivery, exc: BaseException, now: dt.datetime, report: DeliveryReport
+) -> None:
+    delivery.last_error = _fit(f"{type(exc).__name__}: {exc}", 300)
+    if isinstance(exc, channels.PermanentError) or delivery.attempts >= channels.max_attempts():
+        delivery.status = DeliveryStatus.DEAD
+        report.dead += 1
+    else:
+        delivery.status = DeliveryStatus.PENDING
+        delivery.next_attempt_at = now + channels.backoff(delivery.attempts)
+        report.retried += 1
+    if not isinstance(exc, channels.TransientError | channels.PermanentError):
+        log.exception("notify adapter for %s failed", delivery.channel, exc_info=exc)
+
+
+UPDATE_FIELDS = ["status", "attempts", "next_attempt_at", "sent_at", "last_error"]
+
+
+def deliver_due(limit: int = 500, *, now: dt.datetime | None = None) -> DeliveryReport:
+    """Claim up to `limit` due deliveries and send them. Safe to run in several workers at
+    once and to kill at any point: nothing is lost, and a sent row is never sent again."""
+    now = now or timezone.now()
+    report = DeliveryReport()
+    external: list[tuple[Delivery, channels.Adapter]] = []
+    with transaction.atomic():
+        claimed = list(_lock(_due(now))[:limit])
+        report.claimed = len(claimed)
+        for delivery in claimed:
+            adapter = channels.adapter_for(delivery.channel)
+            delivery.attempts += 1
+            if adapter is None:
+                _failed(
+                    delivery,
+                    channels.PermanentError(f"no adapter for channel {delivery.channel}"),
+                    now,
+                    report,
+                )
+            elif adapter.transactional:
+                try:
+                    adapter.send(delivery)
+                except Exception as exc:
+                    _failed(delivery, exc, now, report)
+                else:
+                    delivery.status = DeliveryStatus.SENT
+                    delivery.sent_at = now
+                    delivery.last_error = ""
+                    report.sent += 1
+            else:
+                delivery.status = DeliveryStatus.SENDING
+                delivery.next_attempt_at = now + channels.lease()
+                external.append((delivery, adapter))
+        Delivery.objects.bulk_update(claimed, UPDATE_FIELDS)
+    for delivery, adapter in external:
+        try:
+            adapter.send(delivery)
+        except Exception as exc:
+            _failed(delivery, exc, timezone.now(), report)
+        else:
+            delivery.status = DeliveryStatus.SENT
+            delivery.sent_at = timezone.now()
+            delivery.last_error = ""
+            report.sent += 1
+        # Only the claim we hold is updated: if our lease lapsed and another worker took the
+        # row meanwhile, its bookkeeping wins.
+        Delivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
+        ).update(**{f: getattr(delivery, f) for f in UPDATE_FIELDS})
+    return report
+
+
+# --- The member's inbox ----------------------------------------------------------------------
+
+
+def _own(actor: Member, delivery: Any) -> Delivery:
+    if not isinstance(delivery, Delivery) or delivery.member_id != actor.pk:
+        raise NotFound
+    return delivery
+
+
+def mark_read(*, actor: Member, delivery: Delivery) -> Delivery:
+    """Mark one of the actor's own notifications read (someone else's: NotFound)."""
+    delivery = _own(actor, delivery)
+    if delivery.read_at is not None:
+        return delivery
+    with transaction.atomic():
+        delivery.read_at = timezone.now()
+        delivery.save(update_fields=["read_at"])
+        audit.record(
+            "notification.read", actor=actor, object_type="notify.delivery", object_id=delivery.pk
+        )
+    return delivery
+
+
+def mark_all_read(*, actor: Member) -> int:
+    """Mark every unread notification of the actor read; returns how many."""
+    with transaction.atomic():
+        count = Delivery.objects.filter(
+            member=actor, channel=Channel.INAPP, status=DeliveryStatus.SENT, read_at__isnull=True
+        ).update(read_at=timezone.now())
+        if count:
+            audit.record(
+                "notification.read_all",
+                actor=actor,
+                object_type="notify.delivery",
+                details={"count": count},
+            )
+    return count

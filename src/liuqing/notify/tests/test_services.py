@@ -1,0 +1,187 @@
+"""The outbox: publishing, claiming, sending through adapters, retrying, dead-lettering."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from liuqing.core.models import Role
+from liuqing.core.testing import World
+from liuqing.notify import channels
+from liuqing.notify.models import Delivery, DeliveryStatus
+from liuqing.notify.services import deliver_due, mark_all_read, mark_read, publish
+
+pytestmark = pytest.mark.django_db
+
+
+class Gateway:
+    """A stand-in for an outside gateway: fails the first `transient` sends, then either
+    accepts or (with `permanent`) refuses for good. Records what it accepted."""
+
+    def __init__(self, transient: int = 0, permanent: bool = False) -> None:
+        self.transient = transient
+        self.permanent = permanent
+        self.calls = 0
+        self.accepted: list[str] = []
+
+    def send(self, delivery: Delivery) -> None:
+        self.calls += 1
+        if self.calls <= self.transient:
+            raise channels.TransientError("gateway timed out")
+        if self.permanent:
+            raise channels.PermanentError("number does not exist")
+        self.accepted.append(delivery.idempotency_key)
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    gw = Gateway()
+    channels.register(channels.Adapter(channel="sms", send=gw.send))
+    yield gw
+    channels.unregister("sms")
+
+
+def test_publish_writes_one_row_per_member_and_ignores_duplicates(world: World) -> None:
+    alice, sam = world.persona(Role.OFFICER), world.persona(Role.SERGEANT)
+    assert publish(kind="x", subject="Hello", members=[alice, sam.pk], dedupe_key="k1") == 2
+    publish(kind="x", subject="Hello again", members=[alice], dedupe_key="k1")
+    assert Delivery.objects.filter(dedupe_key="k1").count() == 2
+    assert Delivery.objects.get(member=alice).subject == "Hello"
+
+
+def test_publish_belongs_to_the_callers_transaction(world: World) -> None:
+    alice = world.persona(Role.OFFICER)
+    with transaction.atomic():
+        publish(kind="x", subject="Never", members=[alice], dedupe_key="rolled-back")
+        transaction.set_rollback(True)
+    assert not Delivery.objects.exists()
+
+
+def test_in_app_deliveries_are_sent_once(world: World) -> None:
+    alice = world.persona(Role.OFFICER)
+    publish(kind="x", subject="A", members=[alice], dedupe_key="a")
+    publish(kind="x", subject="B", members=[alice], dedupe_key="b")
+    report = deliver_due()
+    assert (report.claimed, report.sent) == (2, 2)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+    again = deliver_due(now=timezone.now() + dt.timedelta(days=1))
+    assert again.claimed == 0
+
+
+def test_the_limit_bounds_one_run(world: World) -> None:
+    alice = world.persona(Role.OFFICER)
+    for i in range(5):
+        publish(kind="x", subject=str(i), members=[alice], dedupe_key=f"n{i}")
+    assert deliver_due(limit=3).sent == 3
+    assert deliver_due(limit=3).sent == 2
+
+
+def test_a_transient_failure_is_retried_with_backoff(world: World, gateway: Gateway) -> None:
+    gateway.transient = 2
+    publish(
+        kind="x", subject="S", members=[world.persona(Role.OFFICER)], dedupe_key="t", channel="sms"
+    )
+    now = timezone.now()
+    first = deliver_due(now=now)
+    assert first.retried == 1
+    row = Delivery.objects.get()
+    assert row.status == DeliveryStatus.PENDING
+    assert row.attempts == 1
+    assert "timed out" in row.last_error
+    assert deliver_due(now=now).claimed == 0  # not before the backoff
+    assert row.next_attempt_at >= now + channels.backoff(1) - dt.timedelta(seconds=5)
+    deliver_due(now=now + dt.timedelta(hours=1))
+    third = deliver_due(now=now + dt.timedelta(hours=2))
+    assert third.sent == 1
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SENT
+    assert row.attempts == 3
+    assert gateway.accepted == [row.idempotency_key]
+    assert deliver_due(now=now + dt.timedelta(days=2)).claimed == 0  # never twice
+
+
+def test_a_failing_adapter_is_dead_lettered_after_the_last_try(
+    world: World, gateway: Gateway, settings: Any
+) -> None:
+    settings.NOTIFY_MAX_ATTEMPTS = 3
+    gateway.transient = 99
+    publish(
+        kind="x", subject="S", members=[world.persona(Role.OFFICER)], dedupe_key="d", channel="sms"
+    )
+    now = timezone.now()
+    for hours in range(4):
+        deliver_due(now=now + dt.timedelta(hours=hours))
+    row = Delivery.objects.get()
+    assert row.status == DeliveryStatus.DEAD
+    assert row.attempts == 3
+    assert gateway.calls == 3
+    assert gateway.accepted == []
+
+
+def test_a_permanent_failure_is_dead_lettered_at_once(world: World, gateway: Gateway) -> None:
+    gateway.permanent = True
+    publish(
+        kind="x", subject="S", members=[world.persona(Role.OFFICER)], dedupe_key="p", channel="sms"
+    )
+    assert deliver_due().dead == 1
+    assert Delivery.objects.get().status == DeliveryStatus.DEAD
+
+
+def test_a_channel_without_adapter_is_dead_lettered(world: World) -> None:
+    publish(
+        kind="x",
+        subject="S",
+        members=[world.persona(Role.OFFICER)],
+        dedupe_key="w",
+        channel="pigeon",
+    )
+    assert deliver_due().dead == 1
+    assert "no adapter" in Delivery.objects.get().last_error
+
+
+def test_a_send_interrupted_after_the_claim_is_retried_when_the_lease_ends(
+    world: World, gateway: Gateway
+) -> None:
+    publish(
+        kind="x", subject="S", members=[world.persona(Role.OFFICER)], dedupe_key="c", channel="sms"
+    )
+    now = timezone.now()
+    # A worker claimed the row, then died before recording the outcome.
+    Delivery.objects.update(
+        status=DeliveryStatus.SENDING, attempts=1, next_attempt_at=now + channels.lease()
+    )
+    assert deliver_due(now=now).claimed == 0  # the claim still holds
+    assert deliver_due(now=now + channels.lease() + dt.timedelta(seconds=1)).sent == 1
+    row = Delivery.objects.get()
+    assert row.status == DeliveryStatus.SENT
+    assert row.attempts == 2
+    assert gateway.accepted == [row.idempotency_key]
+
+
+def test_members_mark_their_own_notifications_read(world: World) -> None:
+    from liuqing.core.access import NotFound
+
+    alice, sam = world.persona(Role.OFFICER), world.persona(Role.SERGEANT)
+    publish(kind="x", subject="A", members=[alice, sam], dedupe_key="r")
+    publish(kind="x", subject="B", members=[alice], dedupe_key="r2")
+    deliver_due()
+    mine = Delivery.objects.filter(member=alice).first()
+    assert mine is not None
+    with pytest.raises(NotFound):
+        mark_read(actor=sam, delivery=mine)
+    mark_read(actor=alice, delivery=mine)
+    mine.refresh_from_db()
+    assert mine.read_at is not None
+    assert mark_all_read(actor=alice) == 1
+    assert Delivery.objects.get(member=sam).read_at is None
+
+
+def test_the_delivery_job_is_registered() -> None:
+    from liuqing.core import worker
+
+    assert worker.JOBS["notify.deliver"].every == dt.timedelta(seconds=10)
