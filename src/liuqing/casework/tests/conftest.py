@@ -16,6 +16,23 @@ from liuqing.core.testing import World
 
 
 @pytest.fixture(autouse=True)
+def national_calendar_rows(request: pytest.FixtureRequest) -> None:
+    """The shipped calendar rows come from a data migration; a transactional test that ran
+    earlier in the same worker flushed them. Put them back (idempotent) for database tests."""
+    wants_db = request.node.get_closest_marker("django_db") is not None
+    if not wants_db and "db" not in request.fixturenames:
+        return
+    request.getfixturevalue("db")
+    from liuqing.casework.calendar import reset_calendar_cache
+    from liuqing.casework.calendar_services import install_shipped_calendar
+    from liuqing.casework.models import CalendarDay, CalendarYear
+
+    if not CalendarYear.objects.exists():
+        install_shipped_calendar(CalendarDay, CalendarYear)
+        reset_calendar_cache()
+
+
+@pytest.fixture(autouse=True)
 def weekends_only_calendar() -> Iterator[None]:
     with use_calendar(shanghai_calendar()):
         yield

@@ -13,7 +13,7 @@ from liuqing.core.tests.test_browser import ARTIFACTS, browser, log_in
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 __all__ = ["browser"]

@@ -648,6 +648,6 @@ def _concurrent_openings_get_distinct_numbers() -> None:
 
 
 if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    test_concurrent_openings_get_distinct_numbers = pytest.mark.django_db(
-        transaction=True, serialized_rollback=True
-    )(_concurrent_openings_get_distinct_numbers)
+    test_concurrent_openings_get_distinct_numbers = pytest.mark.django_db(transaction=True)(
+        _concurrent_openings_get_distinct_numbers
+    )

@@ -48,7 +48,7 @@ def mess_up() -> None:
     audit.record("test.after_backup")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_backup_and_restore_round_trip_to_identical_content(world: World, tmp_path: Path) -> None:
     build_content(world)
     before = backup.table_digests()
@@ -66,7 +66,7 @@ def test_backup_and_restore_round_trip_to_identical_content(world: World, tmp_pa
     assert not AuditEvent.objects.filter(action="test.after_backup").exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_backup_and_restore_commands_work_in_process(
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -83,7 +83,7 @@ def test_the_backup_and_restore_commands_work_in_process(
     assert "No backup file" in capsys.readouterr().err
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_backup_into_a_directory_is_named_by_the_time(world: World, tmp_path: Path) -> None:
     result = backup.backup(f"{tmp_path}/nightly/")
     assert result.path.parent == tmp_path / "nightly"
@@ -92,7 +92,7 @@ def test_a_backup_into_a_directory_is_named_by_the_time(world: World, tmp_path: 
     assert result.path.name.endswith(suffix)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_restore_refuses_a_file_that_is_not_a_backup_of_this_kind_of_database(
     tmp_path: Path,
 ) -> None:
@@ -112,7 +112,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup_of_this_kind_of_database(
     assert Unit.objects.count() == 0  # nothing was touched
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_restore_refuses_a_sqlite_database_that_is_not_liuqing(tmp_path: Path) -> None:
     stranger = tmp_path / "stranger.sqlite3"
     conn = sqlite3.connect(stranger)

@@ -32,7 +32,7 @@ from liuqing.core.management.commands.otp import current_code
 from liuqing.core.models import AuditEvent, Member, Role, Unit
 from liuqing.core.testing import World
 
-in_process_command = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+in_process_command = pytest.mark.django_db(transaction=True)
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from liuqing.core.testing import World
 pytestmark = pytest.mark.django_db
 # A command run through cli.main closes the database connections when it ends (as manage.py
 # does), which would end the test's own transaction: those tests run outside one.
-in_process_command = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+in_process_command = pytest.mark.django_db(transaction=True)
 
 FOUNDATION_JOBS = {"sessions.clear_expired", "axes.clear_expired_attempts", "audit.verify_chain"}
 
