@@ -654,6 +654,9 @@ def test_fms_updates_list_public_notes_and_client_updates_ask_staff(
 # --- Client keys from the command line -------------------------------------------------------
 
 
+# A management command closes its database connections when it ends (run_from_argv); on
+# PostgreSQL that ends the test's wrapping transaction, so this test commits for real.
+@pytest.mark.django_db(transaction=True)
 def test_the_command_creates_a_client_whose_key_works_once_shown(
     api: Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
