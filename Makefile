@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-fast test-pg lint typecheck browser-deps bench bench-pg clean help
+.PHONY: demo test test-fast test-pg lint typecheck browser-deps bench bench-pg bench-large bench-large-pg clean help
 
 help:
 	@echo "make demo    - install, migrate, load the demo data and serve http://127.0.0.1:8000"
 	@echo "make test    - the whole suite: lint, types, migrations check, tests with coverage"
 	@echo "make test-pg - the test suite against PostgreSQL (DATABASE_URL or 127.0.0.1:5432)"
 	@echo "make bench   - benchmarks (JSON figures) on SQLite; make bench-pg on PostgreSQL"
+	@echo "make bench-large - the million-appeal benchmarks (~30 min); bench-large-pg on PostgreSQL"
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,17 @@ bench: $(STAMP)
 # Drops and recreates the database liuqing_bench on the server of BENCH_DATABASE_URL.
 bench-pg: $(STAMP)
 	$(BIN)/python bench/scope_lists.py --scale 100 \
+	  --database-url $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
+# The appeal pages and the SLA sweep at a million cases; the first run seeds for minutes.
+bench-large: $(STAMP)
+	$(BIN)/python bench/appeals_lists.py
+	$(BIN)/python bench/casework_sweep.py
+
+bench-large-pg: $(STAMP)
+	$(BIN)/python bench/appeals_lists.py \
+	  --database-url $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+	$(BIN)/python bench/casework_sweep.py \
 	  --database-url $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 clean:

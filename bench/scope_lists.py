@@ -1,7 +1,8 @@
 """Benchmark: jurisdiction-scoped member and unit lists on the demo data set at scale.
 
-Seeds `--scale` (default 100) into a fresh database (SQLite file var/bench/bench.sqlite3, or a
-PostgreSQL database named liuqing_bench on the server of --database-url), then, for a station
+Seeds the core of the demo data set at `--scale` (default 100) into a fresh database (SQLite
+file var/bench/liuqing_bench.sqlite3, or a PostgreSQL database named liuqing_bench on the
+server of --database-url), then, for a station
 chief, a brigade staff member and detachment staff, times the list pages a browser would ask
 for: the scoped queryset (liuqing.core.access.scope) with the joins and prefetches a list page
 uses, counted and sliced to a page of 10 and of 100 rows. Prints one JSON object:
@@ -18,20 +19,15 @@ uses, counted and sliced to a page of 10 and of 100 rows. Prints one JSON object
 from __future__ import annotations
 
 import argparse
-import base64
-import json
-import os
-import platform
-import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-PROJECT = Path(__file__).resolve().parent.parent
+import benchlib
+from benchlib import summary, timed
+
 BENCH_DB_NAME = "liuqing_bench"
+CORE_STEPS = ["core.units", "core.places", "core.members", "core.teams", "core.devices"]
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,77 +44,9 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def fresh_postgres(url: str, reuse: bool) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    bench = urlunsplit(parts._replace(path=f"/{BENCH_DB_NAME}"))
-    if not reuse:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB_NAME} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {BENCH_DB_NAME}")
-    return bench
-
-
-def fresh_sqlite(reuse: bool) -> str:
-    directory = PROJECT / "var" / "bench"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "bench.sqlite3"
-    if not reuse:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{path}"
-
-
-def configure(args: argparse.Namespace) -> None:
-    url = fresh_postgres(args.database_url, args.reuse) if args.database_url else None
-    os.environ["DATABASE_URL"] = url or fresh_sqlite(args.reuse)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "liuqing.settings"
-    os.environ["LIUQING_TESTING"] = "0"
-    os.environ["DEBUG"] = "0"
-    # A fixed key ring of the bench's own (the personal data it seeds is made up), so that
-    # --reuse can read what an earlier run stored.
-    key = base64.b64encode(b"bench-key-not-secret-0123456789a").decode()
-    os.environ["LIUQING_KEYRING"] = json.dumps(
-        {"active": "bench", "keys": {"bench": key}, "blind_index": key}
-    )
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    k = (len(ordered) - 1) * p
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def timed(func: Callable[[], Any], runs: int) -> list[float]:
-    for _ in range(min(10, runs)):
-        func()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter_ns()
-        func()
-        samples.append((time.perf_counter_ns() - started) / 1e6)
-    return samples
-
-
-def summary(samples: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": round(statistics.median(samples), 3),
-        "p95_ms": round(percentile(samples, 0.95), 3),
-    }
-
-
 def main() -> None:
     args = parse_args()
-    sys.path.insert(0, str(PROJECT / "src"))
-    configure(args)
-
-    import django
-
-    django.setup()
+    benchlib.configure(args.database_url, BENCH_DB_NAME, args.reuse)
 
     from django.core.management import call_command
     from django.db import connection
@@ -128,10 +56,12 @@ def main() -> None:
     from liuqing.core.models import Member, Unit
 
     seed_seconds = None
-    if not (args.reuse and _migrated(connection) and demo.has_data()):
+    if not (args.reuse and benchlib.migrated(connection) and demo.has_data()):
         call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
-        demo.build_demo(scale=args.scale)
+        # The core data set only: the modules' records (appeals grow as scale²) have
+        # benchmarks of their own.
+        demo.build_demo(scale=args.scale, steps=CORE_STEPS)
         seed_seconds = round(time.monotonic() - started, 1)
     connection.close()
 
@@ -224,39 +154,21 @@ def main() -> None:
         "units": Unit.objects.count(),
         "members": Member.objects.count(),
     }
-    print(
-        json.dumps(
-            {
-                "benchmark": "scope_lists",
-                "database": connection.vendor,
-                "database_version": _db_version(connection),
-                "python": platform.python_version(),
-                "cpus": os.cpu_count(),
-                "scale": args.scale,
-                "seed_seconds": seed_seconds,
-                "rows": totals,
-                "runs": args.runs,
-                "reference": reference,
-                "query_counts_equal_across_page_sizes": equal_counts,
-                "results": results,
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
+    benchlib.emit(
+        {
+            "benchmark": "scope_lists",
+            "database": connection.vendor,
+            "database_version": benchlib.db_version(connection),
+            **benchlib.machine(),
+            "scale": args.scale,
+            "seed_seconds": seed_seconds,
+            "rows": totals,
+            "runs": args.runs,
+            "reference": reference,
+            "query_counts_equal_across_page_sizes": equal_counts,
+            "results": results,
+        }
     )
-
-
-def _migrated(connection: Any) -> bool:
-    return "core_unit" in connection.introspection.table_names()
-
-
-def _db_version(connection: Any) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT sqlite_version()")
-        else:
-            cursor.execute("SHOW server_version")
-        return str(cursor.fetchone()[0])
 
 
 if __name__ == "__main__":

@@ -297,6 +297,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
+# Lists count matching rows up to this many ("more than 10,000" beyond it; liuqing.core.paging).
+LIST_COUNT_CAP = envint("LIST_COUNT_CAP", 10_000)
+
 # --- Casework SLA sweep and notifications (liuqing.casework.sweep, liuqing.notify) -------------
 # Warning ladder, in working days on the national calendar: red once past due; yellow with
 # less than YELLOW_DAYS left; blue with less than BLUE_DAYS, or less than BLUE_FRACTION of the

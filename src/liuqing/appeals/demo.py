@@ -3,8 +3,9 @@
 Volume: each station receives about `PER_STATION_YEAR` × scale appeals a year (a station's
 own rate varies from 0.6 to 1.4 times that; the home station of the named accounts gets
 2.5 times), and `scale` also multiplies the stations (liuqing.core.demo), so the total grows
-as scale²: about 2,500 appeals at scale 1, 280,000 at scale 10 and a million at scale 19
-(`liuqing seed --scale 19`; some 14 minutes on SQLite, most of it inserting rows).
+as scale²: about 2,500 appeals at scale 1, 225,000 at scale 10, 815,000 at scale 19 and
+1,090,000 at scale 22 (`liuqing seed --scale 22`; some 6 minutes on SQLite, most of it
+inserting rows).
 
 Realism: the day of receipt follows the season of each category (irrigation channels in
 spring and summer, livestock pens before winter, heating in winter, wages owed before the

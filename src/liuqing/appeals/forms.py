@@ -22,7 +22,13 @@ from liuqing.casework.models import Category, WarningLevel
 from liuqing.casework.workflows import ACTION_LABELS, STATE_LABELS
 from liuqing.core import access
 from liuqing.core import selectors as core_selectors
-from liuqing.core.forms import MemberChoiceField, UnitChoiceField, latitude_field, longitude_field
+from liuqing.core.forms import (
+    MemberChoiceField,
+    UnitChoiceField,
+    UnitFilterField,
+    latitude_field,
+    longitude_field,
+)
 from liuqing.core.models import Member, MemberRole, Place, Role, Unit
 
 # Channels staff pick from (online and Open311 submissions arrive by themselves).
@@ -280,9 +286,7 @@ class FilterForm(forms.Form):
     )
     status = forms.ChoiceField(required=False, label=_("status"))
     category = CategoryField(required=False, label=_("category"))
-    unit = UnitChoiceField(
-        queryset=Unit.objects.none(), required=False, label=_("unit"), empty_label=_("All units")
-    )
+    unit = UnitFilterField()
     channel = forms.ChoiceField(
         required=False,
         label=_("channel"),
@@ -316,7 +320,9 @@ class FilterForm(forms.Form):
         self.fields["category"].choices = category_choices(  # type: ignore[attr-defined]
             actor, blank=_("All categories"), grouped=False
         )
-        self.fields["unit"].queryset = core_selectors.unit_choices(actor)  # type: ignore[attr-defined]
+        unit = self.fields["unit"]
+        assert isinstance(unit, UnitFilterField)
+        unit.offer_to(actor, self.data.get("unit"))
 
     def clean_category(self) -> Category | None:
         value = self.cleaned_data.get("category")
@@ -347,6 +353,9 @@ class FilterForm(forms.Form):
         )
 
 
+BULK_OWNERS_OFFERED = 200
+
+
 class BulkForm(forms.Form):
     """The sergeant's bulk action on the appeals ticked in the list."""
 
@@ -360,13 +369,24 @@ class BulkForm(forms.Form):
         widget=forms.TextInput(),
     )
 
-    def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, actor: Member, within: Unit | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [  # type: ignore[attr-defined]
             ("assign", _("Assign to")),
             *[(a, ACTION_LABELS[a]) for a in BULK_ACTIONS],
         ]
-        self.fields["owner"].queryset = bulk_owners(actor)  # type: ignore[attr-defined]
+        owner = self.fields["owner"]
+        assert isinstance(owner, MemberChoiceField)
+        owner.queryset = bulk_owners(actor)
+        # The select offers the handlers of the unit the list is cut to (the actor's own by
+        # default) while there are few enough to pick from; any handler in reach is accepted.
+        offered = owner.queryset.filter(access.subtree_q(within or actor.unit, "unit__path"))
+        if offered[:BULK_OWNERS_OFFERED].count() >= BULK_OWNERS_OFFERED:
+            offered = offered.none()
+            owner.help_text = _("Cut the list to a unit in the filters to choose a handler.")
+        owner.offer(offered)
 
     def full_clean(self) -> None:
         # Any integer id may be ticked; the selector keeps those in reach.
@@ -453,9 +473,7 @@ class CategoryForm(forms.Form):
 
 
 class FiguresForm(forms.Form):
-    unit = UnitChoiceField(
-        queryset=Unit.objects.none(), required=False, label=_("unit"), empty_label=_("My unit")
-    )
+    unit = UnitFilterField(empty_label=_("My unit"))
     category = CategoryField(required=False, label=_("category"))
     on = forms.DateField(
         required=False,
@@ -467,7 +485,9 @@ class FiguresForm(forms.Form):
     def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
-        self.fields["unit"].queryset = core_selectors.unit_choices(actor)  # type: ignore[attr-defined]
+        unit = self.fields["unit"]
+        assert isinstance(unit, UnitFilterField)
+        unit.offer_to(actor, self.data.get("unit"))
         self.fields["category"].choices = category_choices(  # type: ignore[attr-defined]
             actor, blank=_("All categories"), grouped=False
         )

@@ -114,7 +114,7 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": paginate(request, appeals),
             "can_add": access.can(actor, APPEAL, CHANGE),
-            "bulk_form": BulkForm(actor=actor) if supervisor else None,
+            "bulk_form": BulkForm(actor=actor, within=form.filters().unit) if supervisor else None,
             "labels": STATE_LABELS,
             "channels": dict(AppealChannel.choices),
         },

@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.conf import settings as ninja_settings
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from liuqing.core import selectors, services
+from liuqing.core import paging, selectors, services
 from liuqing.core.access import NotFound
 from liuqing.core.models import AuditEvent, Member, Place, Team, Unit
 from liuqing.core.schemas import (
@@ -56,13 +56,36 @@ MAX_OFFSET = 10**9  # far beyond any list here, far below what a database intege
 
 class Pagination(LimitOffsetPagination):
     """`?limit=&offset=`, with an offset a database can take: a huge one is a 422, not a
-    driver overflow (500)."""
+    driver overflow (500). `count` counts matching rows up to 10,000 (`count_capped` is
+    true when more match: narrow the filters to reach them), so a list over a million rows
+    costs a bounded count."""
 
     class Input(Schema):
         limit: int = Field(
             ninja_settings.PAGINATION_PER_PAGE, ge=1, le=ninja_settings.PAGINATION_MAX_LIMIT
         )
         offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+    class Output(Schema):
+        items: list[Any]
+        count: int = Field(description="Matching rows, counted up to LIST_COUNT_CAP (10,000)")
+        count_capped: bool = Field(description="More rows match than `count` says")
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        offset = pagination.offset
+        limit: int = min(pagination.limit, self.max_limit)
+        count, capped = paging.capped_count(queryset)
+        if isinstance(queryset, QuerySet) and not queryset.query.combinator:
+            items: Any = paging.page_rows(queryset, offset, offset + limit)
+        else:
+            items = queryset[offset : offset + limit]
+        return {
+            self.items_attribute: items,
+            "count": count,
+            "count_capped": capped,
+        }
 
 
 def _actor(request: HttpRequest) -> Member:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -56,13 +57,54 @@ class UnitChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return f"{'· ' * obj.depth}{obj.name} ({obj.code})"
 
 
+class OfferedChoiceIterator(ModelChoiceIterator):
+    """Iterates the rows a field offers (`field.offered`, when set) rather than all it
+    accepts (`field.queryset`): a select stays short while any valid value is accepted."""
+
+    def __init__(self, field: Any) -> None:
+        super().__init__(field)
+        if getattr(field, "offered", None) is not None:
+            self.queryset = field.offered
+
+
+class UnitFilterField(UnitChoiceField):
+    """A list's unit filter: accepts any unit of the actor's jurisdiction, offers the top of
+    the tree and the way down to the unit picked (`selectors.unit_filter_options`)."""
+
+    iterator = OfferedChoiceIterator
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Unit.objects.none())
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("unit"))
+        kwargs.setdefault("empty_label", _("All units"))
+        self.offered: Any = None
+        super().__init__(**kwargs)
+
+    def offer_to(self, actor: Member, raw: Any) -> None:
+        """Accept the actor's jurisdiction; offer what `unit_filter_options` gives for the
+        unit picked in `raw` (the submitted value, which may be anything)."""
+        self.queryset = selectors.unit_choices(actor)
+        selected = None
+        if isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
+            selected = self.queryset.filter(pk=int(raw)).first()
+        self.offered = selectors.unit_filter_options(actor, selected)
+        self.widget.choices = self.choices
+
+
 class MemberChoiceMixin:
     def label_from_instance(self, obj: Member) -> str:
         return f"{obj.full_name} ({obj.username}) · {obj.unit.name}"
 
 
 class MemberChoiceField(MemberChoiceMixin, forms.ModelChoiceField):  # type: ignore[type-arg]
-    pass
+    iterator = OfferedChoiceIterator
+    offered: Any = None
+
+    def offer(self, offered: Any) -> None:
+        """Offer `offered` (a part of the queryset) in the select; accept the queryset."""
+        self.offered = offered
+        self.widget.choices = self.choices
 
 
 class MemberMultipleChoiceField(MemberChoiceMixin, forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
@@ -174,16 +216,16 @@ class PlaceFilterForm(forms.Form):
     q = forms.CharField(
         required=False, label=_("Search"), widget=forms.TextInput(attrs={"type": "search"})
     )
-    unit = UnitChoiceField(
-        queryset=Unit.objects.none(), required=False, label=_("unit"), empty_label=_("All units")
-    )
+    unit = UnitFilterField()
     kind = forms.ChoiceField(
         choices=[("", _("All kinds")), *PlaceKind.choices], required=False, label=_("kind")
     )
 
     def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = selectors.unit_choices(actor)  # type: ignore[attr-defined]
+        unit = self.fields["unit"]
+        assert isinstance(unit, UnitFilterField)
+        unit.offer_to(actor, self.data.get("unit"))
 
 
 # --- Members ---------------------------------------------------------------------------------
@@ -288,9 +330,7 @@ class MemberFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search"}),
         help_text=_("Part of a name or username, a badge number, or a whole phone number."),
     )
-    unit = UnitChoiceField(
-        queryset=Unit.objects.none(), required=False, label=_("unit"), empty_label=_("All units")
-    )
+    unit = UnitFilterField()
     role = forms.ChoiceField(
         choices=[("", _("All roles")), *Role.choices], required=False, label=_("role")
     )
@@ -302,7 +342,9 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = selectors.unit_choices(actor)  # type: ignore[attr-defined]
+        unit = self.fields["unit"]
+        assert isinstance(unit, UnitFilterField)
+        unit.offer_to(actor, self.data.get("unit"))
 
     def active_value(self) -> bool | None:
         return {"yes": True, "no": False}.get(self.cleaned_data.get("active") or "")
@@ -410,13 +452,13 @@ class TeamFilterForm(forms.Form):
     q = forms.CharField(
         required=False, label=_("Search"), widget=forms.TextInput(attrs={"type": "search"})
     )
-    unit = UnitChoiceField(
-        queryset=Unit.objects.none(), required=False, label=_("unit"), empty_label=_("All units")
-    )
+    unit = UnitFilterField()
 
     def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = selectors.unit_choices(actor)  # type: ignore[attr-defined]
+        unit = self.fields["unit"]
+        assert isinstance(unit, UnitFilterField)
+        unit.offer_to(actor, self.data.get("unit"))
 
 
 # --- Audit log -------------------------------------------------------------------------------

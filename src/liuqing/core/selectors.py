@@ -115,6 +115,36 @@ def unit_choices(actor: Member, action: str = VIEW) -> QuerySet[Unit]:
     return access.scope(Unit.objects.all(), actor, "unit", action).order_by("path")
 
 
+FILTER_LEVELS = 2
+FILTER_OPTIONS = 150
+
+
+def unit_filter_options(
+    actor: Member, selected: Unit | None = None, levels: int = FILTER_LEVELS
+) -> QuerySet[Unit]:
+    """The units a list filter offers, in tree order: the actor's unit and `levels` levels
+    below it (one level when that would be over FILTER_OPTIONS units) and, once a unit is
+    picked, the way down to it and its children. A filter drills down the tree instead of a
+    select of every unit of a detachment (thousands at scale); any unit of the jurisdiction
+    is still accepted (`unit_choices`)."""
+    scoped = unit_choices(actor)
+    deepest = actor.unit.depth + levels
+    while deepest > actor.unit.depth + 1 and (
+        scoped.filter(depth__lte=deepest)[: FILTER_OPTIONS + 1].count() > FILTER_OPTIONS
+    ):
+        deepest -= 1
+    wanted = Q(depth__lte=deepest)
+    if selected is not None:
+        wanted |= Q(pk=selected.pk) | Q(parent_id=selected.pk)
+        wanted |= Q(path__in=_ancestor_paths(selected))
+    return scoped.filter(wanted)
+
+
+def _ancestor_paths(unit: Unit) -> list[str]:
+    parts = unit.path.split(".")[:-1]
+    return [".".join(parts[:i]) + "." for i in range(1, len(parts))]
+
+
 def access_unit(actor: Member, pk: Any, *, for_write: bool = False) -> Unit:
     return access.access(
         actor, Unit.objects.select_related("parent"), "unit", _valid_id(pk), for_write=for_write

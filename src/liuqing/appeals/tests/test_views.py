@@ -4,6 +4,7 @@ category tree; and the whole lifecycle through pages."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from liuqing.appeals import forms
 from liuqing.appeals.models import Appeal
 from liuqing.appeals.testing import submit
 from liuqing.appeals.tests.conftest import Cast
@@ -181,6 +183,36 @@ def test_a_sergeant_assigns_ticked_appeals(cast: Cast) -> None:
     notes = [str(m) for m in response.wsgi_request._messages]
     assert any("2 appeals done." in n for n in notes)
     assert any("not in your jurisdiction" in n for n in notes)
+
+
+def owner_options(response: Any) -> set[str]:
+    form = response.context["bulk_form"]
+    return set(re.findall(r'<option value="(\d+)"', str(form["owner"])))
+
+
+def test_the_bulk_owner_select_offers_the_handlers_of_the_unit_cut_to(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submit(cast.unit)
+    client = client_for(cast.sam)
+    everyone = owner_options(client.get(reverse("appeals:list")))
+    assert {str(cast.alice.pk), str(cast.bob.pk)} <= everyone
+    in_community = owner_options(client.get(reverse("appeals:list"), {"unit": cast.child.pk}))
+    assert str(cast.bob.pk) in in_community
+    assert str(cast.alice.pk) not in in_community
+    # Too many to pick from: none offered, with the way to get a short list.
+    monkeypatch.setattr(forms, "BULK_OWNERS_OFFERED", 1)
+    response = client.get(reverse("appeals:list"))
+    assert owner_options(response) == set()
+    assert "Cut the list to a unit" in text(response)
+    # Any handler in reach is still accepted.
+    case = submit(cast.unit)
+    client.post(reverse("appeals:bulk"), {"ids": [case.pk], "action": "accept"})
+    client.post(
+        reverse("appeals:bulk"), {"ids": [case.pk], "action": "assign", "owner": cast.alice.pk}
+    )
+    case.refresh_from_db()
+    assert case.owner == cast.alice
 
 
 def test_assigning_in_bulk_needs_an_owner(cast: Cast) -> None:

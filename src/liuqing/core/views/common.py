@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from liuqing.core.models import Member
+from liuqing.core.paging import CappedPaginator
 
 PER_PAGE = 25
 PER_PAGE_MAX = 100
@@ -30,13 +31,14 @@ def posted(request: HttpRequest) -> Any:
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PER_PAGE) -> Page[Any]:
     """One page of `queryset`: `?page=` (out of range gives the last page) and `?per_page=`
-    (capped at PER_PAGE_MAX). Two queries whatever the size: the count and the page."""
+    (capped at PER_PAGE_MAX). Two queries whatever the size: the count (up to
+    `paging.COUNT_CAP`: `page.paginator.capped` says there are more) and the page."""
     try:
         size = int(request.GET.get("per_page", per_page))
     except ValueError:
         size = per_page
     size = max(1, min(size, PER_PAGE_MAX))
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, size).get_page(request.GET.get("page"))
 
 
 def query_without(request: HttpRequest, *names: str) -> str:

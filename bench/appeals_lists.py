@@ -1,0 +1,243 @@
+"""Benchmark: the appeal pages at a million requests (issue 3's targets).
+
+Seeds the demo data set with its appeals at `--scale` (default 22: about 1,090,000 appeals over
+two years; appeals grow as scale², see liuqing.appeals.demo) into a fresh database (SQLite file
+var/bench/liuqing_bench_appeals.sqlite3, or a PostgreSQL database of that name on the server
+of --database-url), then times whole requests through Django (middleware, session, template
+or JSON rendering: the server time of a page) with the test client:
+
+* the staff list page and the API list with two filters (status and category), as a station
+  chief, brigade staff and detachment staff; query counts at page sizes 10 and 100;
+* the public notice board of a station and of a village (one month, the default window);
+* the appeals figures for the detachment: the month, quarter and year with year-on-year and
+  period-on-period change (the figures page), and the year alone (liuqing.appeals.kpis).
+
+Each figure is printed beside a reference measured in the same run (a primary-key lookup and
+the login page), as a ratio, so runs on noisy or different machines compare. Targets: list and
+board p95 ≤ 100 ms, figures for a detachment-year ≤ 500 ms, query counts equal across page
+sizes.
+
+    python bench/appeals_lists.py                     # SQLite; seeding takes minutes the first time
+    python bench/appeals_lists.py --reuse             # keep the seeded database
+    python bench/appeals_lists.py --database-url postgres://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import benchlib
+from benchlib import summary, timed
+
+BENCH_DB_NAME = "liuqing_bench_appeals"
+LIST_TARGET_MS = 100.0
+FIGURES_TARGET_MS = 500.0
+PERSONAS = ("chief", "brigade", "detachment")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=22)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--database-url", help="a PostgreSQL server URL")
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    benchlib.configure(args.database_url, BENCH_DB_NAME, args.reuse)
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from liuqing.appeals import kpis
+    from liuqing.appeals.workflow import APPEAL
+    from liuqing.casework.models import Case, Category
+    from liuqing.core import demo
+    from liuqing.core.models import Member, Place, Unit, UnitKind
+    from liuqing.core.testing import login_verified
+
+    seed_seconds = None
+    call_command("migrate", interactive=False, verbosity=0)
+    if not (args.reuse and demo.has_data()):
+        started = time.monotonic()
+        demo.build_demo(scale=args.scale)
+        seed_seconds = round(time.monotonic() - started, 1)
+    connection.close()
+
+    appeals = Case.objects.filter(kind=APPEAL)
+    total = appeals.count()
+    # The two filters: the commonest open status and the top category with the most appeals.
+    status = (
+        appeals.exclude(status__in=["closed", "withdrawn", "merged"])
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("status", flat=True)
+        .first()
+    )
+    tops = {c.pk: c for c in Category.objects.filter(kind=APPEAL, parent=None)}
+    by_top: dict[int, int] = {}
+    for pk, parent, n in (
+        appeals.values("category_id", "category__parent_id")
+        .annotate(n=Count("pk"))
+        .values_list("category_id", "category__parent_id", "n")
+    ):
+        top = pk if pk in tops else parent
+        by_top[top] = by_top.get(top, 0) + n
+    category = tops[max(by_top, key=by_top.__getitem__)]
+
+    def request(client: Client, url: str) -> Any:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    def queries(client: Client, url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            request(client, url)
+        return len(ctx.captured_queries)
+
+    login_page = reverse("core:login") if _has_url("core:login") else "/"
+    anonymous = Client(SERVER_NAME="127.0.0.1")
+    probe = appeals.order_by("pk").values_list("pk", flat=True)[total // 2]
+    reference = {
+        "pk_lookup": summary(
+            timed(lambda: Case.objects.filter(pk=probe).values_list("pk").first(), args.runs)
+        ),
+        "login_page": summary(timed(lambda: request(anonymous, login_page), args.runs)),
+    }
+    ref_page = reference["login_page"]["p50_ms"]
+
+    lists = []
+    equal_counts = True
+    filters = f"status={status}&category={category.pk}"
+    for username in PERSONAS:
+        actor = Member.objects.select_related("unit").get(username=username)
+        client = login_verified(Client(SERVER_NAME="127.0.0.1"), actor)
+        in_scope = appeals.filter(
+            unit__path__gte=actor.unit.path, unit__path__lt=actor.unit.path[:-1] + "/"
+        )
+        matching = in_scope.filter(status=status, category__in=[category.pk, *_children(category)])
+        for name, url in (
+            ("page", f"{reverse('appeals:list')}?{filters}"),
+            ("api", f"/api/v1/appeals?{filters}&limit=%d"),
+        ):
+            if name == "page":
+                counts = {"default": queries(client, url)}
+                times = summary(
+                    timed(lambda url=url, client=client: request(client, url), args.runs)
+                )
+            else:
+                counts = {size: queries(client, url % size) for size in (10, 100)}
+                equal_counts = equal_counts and counts[10] == counts[100]
+                times = summary(
+                    timed(lambda url=url, client=client: request(client, url % 10), args.runs)
+                )
+            lists.append(
+                {
+                    "persona": username,
+                    "unit": actor.unit.name,
+                    "list": name,
+                    "in_scope": in_scope.count(),
+                    "matching": matching.count(),
+                    "queries": counts,
+                    **times,
+                    "p50_vs_login_page": round(times["p50_ms"] / ref_page, 1),
+                    "within_target": times["p95_ms"] <= LIST_TARGET_MS,
+                }
+            )
+
+    # Notice boards: the station and the village with the most public appeals.
+    station = (
+        Unit.objects.filter(kind=UnitKind.STATION).annotate(n=Count("cases")).order_by("-n").first()
+    )
+    village = Place.objects.filter(kind="village").annotate(n=Count("cases")).order_by("-n").first()
+    boards = []
+    for scope, pk, name in (
+        ("unit", station.pk, station.name),
+        ("place", village.pk, village.name),
+    ):
+        url = reverse("appeals:public_board", kwargs={"scope": scope, "pk": pk})
+        count = queries(anonymous, url)
+        times = summary(timed(lambda url=url: request(anonymous, url), args.runs))
+        boards.append(
+            {
+                "board": scope,
+                "name": name,
+                "queries": count,
+                **times,
+                "p50_vs_login_page": round(times["p50_ms"] / ref_page, 1),
+                "within_target": times["p95_ms"] <= LIST_TARGET_MS,
+            }
+        )
+
+    # Figures for the detachment.
+    actor = Member.objects.select_related("unit").get(username="detachment")
+    client = login_verified(Client(SERVER_NAME="127.0.0.1"), actor)
+    cut = kpis.Cut(unit=actor.unit, category=None)
+    latest = kpis.latest_received(actor, cut)
+    assert latest is not None
+    day = latest.date()
+    year = [p for p in kpis.standard_periods(day) if p.kind == "year"]
+    figure_runs = max(5, args.runs // 4)
+    figures = {
+        "appeals_in_the_two_years": appeals.count(),
+        "page_month_quarter_year": summary(
+            timed(
+                lambda: request(client, f"{reverse('appeals:figures')}?on={day.isoformat()}"),
+                figure_runs,
+                warm=2,
+            )
+        ),
+        "year_with_changes": summary(
+            timed(lambda: kpis.report(actor, cut, year, as_of=latest), figure_runs, warm=2)
+        ),
+    }
+    figures["within_target"] = figures["year_with_changes"]["p95_ms"] <= FIGURES_TARGET_MS
+
+    benchlib.emit(
+        {
+            "benchmark": "appeals_lists",
+            "database": connection.vendor,
+            "database_version": benchlib.db_version(connection),
+            **benchlib.machine(),
+            "scale": args.scale,
+            "seed_seconds": seed_seconds,
+            "appeals": total,
+            "filters": {"status": status, "category": category.name},
+            "runs": args.runs,
+            "reference": reference,
+            "targets_ms": {"list_p95": LIST_TARGET_MS, "figures_p95": FIGURES_TARGET_MS},
+            "query_counts_equal_across_page_sizes": equal_counts,
+            "lists": lists,
+            "boards": boards,
+            "figures": figures,
+        }
+    )
+
+
+def _children(category: Any) -> list[int]:
+    from liuqing.appeals.selectors import category_subtree
+
+    return category_subtree(category)
+
+
+def _has_url(name: str) -> bool:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    main()

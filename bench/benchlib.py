@@ -1,0 +1,119 @@
+"""What the benchmarks share: a fresh database of their own, the Django set-up, timing with
+percentiles, and the facts of the machine and database that make figures comparable.
+
+Each benchmark runs as a script (`python bench/NAME.py`) and imports this module by name.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def fresh_postgres(url: str, name: str, reuse: bool) -> str:
+    """The URL of database `name` on the server of `url`, dropped and created unless reused."""
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    if not reuse:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def fresh_sqlite(name: str, reuse: bool) -> str:
+    """The URL of var/bench/`name`.sqlite3, deleted first unless reused."""
+    directory = PROJECT / "var" / "bench"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.sqlite3"
+    if not reuse:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def configure(database_url: str | None, name: str, reuse: bool) -> None:
+    """Point the settings at the benchmark's own database and set Django up."""
+    sys.path.insert(0, str(PROJECT / "src"))
+    url = fresh_postgres(database_url, name, reuse) if database_url else None
+    os.environ["DATABASE_URL"] = url or fresh_sqlite(name, reuse)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "liuqing.settings"
+    os.environ["LIUQING_TESTING"] = "0"
+    os.environ["DEBUG"] = "0"
+    # A fixed key ring of the bench's own (the personal data it seeds is made up), so that
+    # --reuse can read what an earlier run stored.
+    key = base64.b64encode(b"bench-key-not-secret-0123456789a").decode()
+    os.environ["LIUQING_KEYRING"] = json.dumps(
+        {"active": "bench", "keys": {"bench": key}, "blind_index": key}
+    )
+    # The benchmarks serve no static files (make demo collects them).
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    import django
+
+    django.setup()
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    k = (len(ordered) - 1) * p
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def timed(func: Callable[[], Any], runs: int, warm: int = 10) -> list[float]:
+    """Milliseconds of `runs` calls after `warm` unmeasured ones."""
+    for _ in range(min(warm, runs)):
+        func()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter_ns()
+        func()
+        samples.append((time.perf_counter_ns() - started) / 1e6)
+    return samples
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(statistics.median(samples), 3),
+        "p95_ms": round(percentile(samples, 0.95), 3),
+    }
+
+
+def migrated(connection: Any) -> bool:
+    return "core_unit" in connection.introspection.table_names()
+
+
+def db_version(connection: Any) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+        else:
+            cursor.execute("SELECT sqlite_version()")
+        return str(cursor.fetchone()[0])
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def emit(result: dict[str, Any]) -> None:
+    print(json.dumps(result, ensure_ascii=False, indent=2))
