@@ -7,11 +7,12 @@ Ties are settled by count, never by cell order: a cell's rank is 1 + the number 
 cells with a strictly larger count (competition ranking, "1224"), and a cell is red when its
 rank ≤ red_share · m (m = non-zero cells), yellow when its rank ≤ (red_share + yellow_share) · m,
 compared exactly. So equal counts always get the same colour and the result does not depend on
-how the cells are ordered; with many ties fewer cells than the nominal share may be red (the
-tied group is left out whole when its best rank is past the cut), and the share is a ceiling.
-With fewer than 1/red_share non-zero cells (10 by default) no cell can be red: "top 10 %" of
-five cells is less than one cell. The levels are a ranking for the month's map; whether a
-cluster is statistically unusual is Gi* (`hotspots`).
+how the cells are ordered. A tied group that straddles a cut is taken whole into the higher
+level (a cell with the same count as a red cell is red), so with ties the red share can exceed
+the nominal one. With fewer than 1/red_share non-zero cells (10 by default) no cell is red,
+and with fewer than 1/(red_share + yellow_share) (4) none is yellow: the top 10 % of five
+cells is less than one cell. The levels rank the month's map; whether a
+cluster is statistically unusual is for Gi* (`hotspots`) to say.
 """
 
 from __future__ import annotations
