@@ -141,15 +141,15 @@ def mann_kendall(series: npt.ArrayLike) -> MannKendall:
     s = np.zeros(rows, dtype=np.int64)
     for lag in range(1, steps):
         s += np.sign(x[:, lag:] - x[:, :-lag]).astype(np.int64).sum(axis=1)
+    # Tie groups: runs of equal values in each sorted row; Σ t(t−1)(2t+5) per row.
     ordered = np.sort(x, axis=1)
-    tie_term = np.zeros(rows, dtype=np.float64)
-    has_ties = (
-        (ordered[:, 1:] == ordered[:, :-1]).any(axis=1) if steps > 1 else np.zeros(rows, bool)
+    starts_mask = np.ones_like(ordered, dtype=bool)
+    starts_mask[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    starts = np.flatnonzero(starts_mask.reshape(-1))
+    sizes = np.diff(np.append(starts, rows * steps)).astype(np.float64)
+    tie_term = np.bincount(
+        starts // steps, weights=sizes * (sizes - 1) * (2 * sizes + 5), minlength=rows
     )
-    for r in np.nonzero(has_ties)[0]:
-        _, sizes = np.unique(ordered[r], return_counts=True)
-        t = sizes.astype(np.float64)
-        tie_term[r] = float(np.sum(t * (t - 1) * (2 * t + 5)))
     var_s = (steps * (steps - 1) * (2 * steps + 5) - tie_term) / 18.0
     root = np.sqrt(np.where(var_s > 0, var_s, 1.0))
     z = np.where(var_s > 0, (s - np.sign(s)) / root, 0.0)

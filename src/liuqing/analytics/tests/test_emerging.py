@@ -46,6 +46,23 @@ def test_mann_kendall_of_a_rising_and_a_falling_series() -> None:
     assert result.trend(0.05).tolist() == [1, -1, 0]
 
 
+def test_mann_kendall_rows_match_the_definition_written_out() -> None:
+    series = np.random.default_rng(6).integers(0, 4, (50, 12))  # small integers: many ties
+    result = emerging.mann_kendall(series)
+    for row, values in enumerate(series.tolist()):
+        s = sum(
+            (values[b] > values[a]) - (values[b] < values[a])
+            for a in range(12)
+            for b in range(a + 1, 12)
+        )
+        groups = [values.count(v) for v in set(values)]
+        var_s = (12 * 11 * 29 - sum(t * (t - 1) * (2 * t + 5) for t in groups)) / 18
+        assert result.s[row] == s
+        assert result.var_s[row] == pytest.approx(var_s, abs=1e-12)
+        z = 0.0 if s == 0 else (s - (1 if s > 0 else -1)) / math.sqrt(var_s)
+        assert result.z[row] == pytest.approx(z, abs=1e-12)
+
+
 # --- The 17 patterns ---------------------------------------------------------------------------
 
 # Ten steps, oldest first: H = significant hot bin, C = significant cold bin, . = neither;
