@@ -263,3 +263,17 @@ def test_gi_bins_follow_arcgis() -> None:
 def test_warm_up_compiles_the_kernel() -> None:
     hotspots.warm_up()
     assert hotspots._permutation_counts.signatures  # the compiled (or cached) signature exists
+
+
+def test_threads_may_run_permutations_at_the_same_time() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    area = disk_cells(5)
+    weights = cells.neighbour_weights(area, 1)
+    x = np.random.default_rng(12).poisson(2.0, area.size)
+    alone = hotspots.permutation_test(x, weights, seed=3)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        runs = list(pool.map(lambda _: hotspots.permutation_test(x, weights, seed=3), range(8)))
+    for run in runs:
+        np.testing.assert_array_equal(run.greater, alone.greater)
+        np.testing.assert_array_equal(run.lesser, alone.lesser)
