@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-fast test-pg lint typecheck browser-deps bench bench-pg bench-large bench-large-pg clean help
+.PHONY: demo test test-fast test-pg lint typecheck browser-deps bench bench-hotspots bench-pg bench-large bench-large-pg clean help
 
 help:
 	@echo "make demo    - install, migrate, load the demo data and serve http://127.0.0.1:8000"
@@ -61,6 +61,11 @@ test-pg: $(STAMP) browser-deps
 
 bench: $(STAMP)
 	$(BIN)/python bench/scope_lists.py --scale 100
+	$(MAKE) bench-hotspots
+
+# Hot-spot core (H3 binning, weights, Gi*, permutations) against esda and h3-py loops.
+bench-hotspots: $(STAMP)
+	$(BIN)/python bench/hotspots.py
 
 # Drops and recreates the database liuqing_bench on the server of BENCH_DATABASE_URL.
 bench-pg: $(STAMP)
