@@ -188,6 +188,11 @@ class Case(models.Model):
                 ],
                 name="case_list_filters",
             ),
+            # The same filters over the whole tree (the root's lists drop the unit range).
+            models.Index(
+                fields=["kind", "status", "category", "received_at", "warning", "owner"],
+                name="case_all_units_filters",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -126,6 +126,17 @@ def subtree_q(unit: Unit, lookup: str = "path") -> Q:
     return Q(**{f"{lookup}__gte": low, f"{lookup}__lt": high})
 
 
+def covers_everything(unit: Unit) -> bool:
+    """True when `unit` is the one root of the tree (its subtree is every unit). One
+    indexed query; a second root (another detachment) makes it False."""
+    return unit.depth == 0 and not Unit.objects.filter(depth=0).exclude(pk=unit.pk).exists()
+
+
+def _owned_q(policy: Policy) -> Q:
+    """Rows that belong to some unit (what the path range of the root matches)."""
+    return Q(**{f"{policy.unit_field}__isnull": False})
+
+
 def in_jurisdiction(member: Member, unit: Unit) -> bool:
     return member.unit.is_ancestor_of(unit)
 
@@ -140,7 +151,12 @@ def scope(
     policy = policy_for(kind)
     if not can(member, kind, action):
         return queryset.none()
-    qs = queryset.filter(subtree_q(member.unit, policy.path_lookup()))
+    if policy.unit_field and not policy.path_field and covers_everything(member.unit):
+        # The only root: its subtree is every unit, so the path range would only cost a join
+        # and a seek per unit (a detachment's list would walk thousands of units).
+        qs = queryset.filter(_owned_q(policy))
+    else:
+        qs = queryset.filter(subtree_q(member.unit, policy.path_lookup()))
     if policy.sensitive_q is not None:
         qs = qs.exclude(policy.sensitive_q(active_labels(member)))
     return qs
