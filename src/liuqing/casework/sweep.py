@@ -26,8 +26,10 @@ In a steady state only the few cases that crossed a threshold since the last run
 Timeline entries and notifications are written with one prepared INSERT per batch.
 
 For each changed case the sweep writes one WARNING timeline entry; it notifies the owner when
-the warning rises, and the sergeants (level 1) or station chiefs (level 2) of the case's unit
-and the units above it when the escalation rises. A level that does not change writes
+the warning rises (one message per case, or one digest per owner and level when several of
+their cases rose in the same batch: a backlog swept for the first time is a few digests, not
+hundreds of messages), and the sergeants (level 1) or station chiefs (level 2) of the case's
+unit and the units above it when the escalation rises. A level that does not change writes
 nothing, so running the sweep twice changes nothing the second time. Several workers may
 sweep at once: each batch locks its rows (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has
 one writer) and re-reads them under the lock.
@@ -189,42 +191,63 @@ def _link_maker() -> Any:
 
 
 class _Notices:
-    """The notifications of one sweep. Owners get one per case whose warning rose (they act
-    on each case); a supervisor gets one digest per batch and level with the cases that
-    climbed to them, so a backlog reaching a station chief is one message, not hundreds.
-    Translations are looked up once per sweep, not per case."""
+    """The notifications of one sweep. An owner gets one message per case whose warning rose
+    (they act on each case), or one digest per level when several of their cases rose in the
+    same batch; a supervisor gets one digest per batch and level with the cases that climbed
+    to them, so a backlog reaching a station chief is one message, not hundreds. Translations
+    are looked up once per sweep, not per case."""
 
     def __init__(self, now: dt.datetime, supervisors: _Supervisors) -> None:
         self.now = now
         self.supervisors = supervisors
         self.link_to = _link_maker()
         self.supervision_link = str(reverse("casework:supervision"))
+        self.my_work_link = str(reverse("casework:my_work"))
         self.owner_subject = _("%(level)s: %(number)s %(title)s")
         self.one_subject = _("Overdue, for your supervision: %(number)s %(title)s")
         self.labels = {level.value: str(level.label) for level in WarningLevel}
-        self.owners: list[Message] = []
+        self.rose: dict[tuple[int, str], list[dict[str, Any]]] = {}
         self.climbed: dict[tuple[int, int], list[dict[str, Any]]] = {}
 
     def add(self, row: dict[str, Any]) -> None:
         old_w, new_w = row["warning"], row["target_warning"]
         if row["owner_id"] and WARNING_ORDER.get(new_w, 0) > WARNING_ORDER.get(old_w, 0):
-            self.owners.append(
-                Message(
-                    member_id=row["owner_id"],
-                    kind="case.warning",
-                    subject=self.owner_subject
-                    % {"level": self.labels[new_w], "number": row["number"], "title": row["title"]},
-                    link=self.link_to(row["pk"]),
-                    dedupe_key=f"case:{row['pk']}:warning:{new_w}:{row['resolve_due'].isoformat()}",
-                )
-            )
+            self.rose.setdefault((row["owner_id"], new_w), []).append(row)
         for level in range(row["escalation"] + 1, row["target_escalation"] + 1):
             for member_id in self.supervisors.of(row["unit_id"], level):
                 self.climbed.setdefault((member_id, level), []).append(row)
 
+    def _owner_message(self, owner_id: int, level: str, rows: list[dict[str, Any]]) -> Message:
+        if len(rows) == 1:
+            row = rows[0]
+            return Message(
+                member_id=owner_id,
+                kind="case.warning",
+                subject=self.owner_subject
+                % {"level": self.labels[level], "number": row["number"], "title": row["title"]},
+                link=self.link_to(row["pk"]),
+                dedupe_key=f"case:{row['pk']}:warning:{level}:{row['resolve_due'].isoformat()}",
+            )
+        return Message(
+            member_id=owner_id,
+            kind="case.warning",
+            subject=ngettext(
+                "%(level)s: %(count)d of your cases",
+                "%(level)s: %(count)d of your cases",
+                len(rows),
+            )
+            % {"level": self.labels[level], "count": len(rows)},
+            body=", ".join(r["number"] for r in rows[:20]) + ("…" if len(rows) > 20 else ""),
+            link=self.my_work_link,
+            dedupe_key=f"cases:{owner_id}:warning:{level}:{self.now.isoformat()}:{rows[0]['pk']}",
+        )
+
     def flush(self, batch_key: int) -> list[Message]:
         """The batch's messages (call inside the batch's transaction)."""
-        out = self.owners
+        out = [
+            self._owner_message(owner_id, level, rows)
+            for (owner_id, level), rows in sorted(self.rose.items())
+        ]
         for (member_id, level), rows in sorted(self.climbed.items()):
             first = rows[0]
             if len(rows) == 1:
@@ -248,7 +271,7 @@ class _Notices:
                     dedupe_key=f"escalation:{level}:{self.now.isoformat()}:{batch_key}",
                 )
             )
-        self.owners, self.climbed = [], {}
+        self.rose, self.climbed = {}, {}
         return out
 
 

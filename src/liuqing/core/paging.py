@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 COUNT_CAP = 10_000  # the default of settings.LIST_COUNT_CAP
@@ -72,4 +72,4 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(page_rows(queryset, bottom, top), number, self)
+        return Page(page_rows(queryset, bottom, top), number, self)

@@ -198,6 +198,15 @@ def clear_expired_login_attempts() -> str:
     return f"removed {count} expired login attempts"
 
 
+@job("db.planner_statistics", every=dt.timedelta(hours=6))
+def planner_statistics() -> str:
+    """Keep the query planner's statistics fresh (at worker start and every six hours):
+    the lists' index choices depend on them (liuqing.core.dbstats)."""
+    from liuqing.core.dbstats import refresh_planner_statistics
+
+    return refresh_planner_statistics()
+
+
 AUDIT_VERIFY_ACTION = "audit.verify"
 AUDIT_VERIFY_EVERY = dt.timedelta(days=1)
 

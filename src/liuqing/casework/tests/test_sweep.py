@@ -210,3 +210,17 @@ def test_every_batch_is_swept(cast: Cast) -> None:
     digest = Delivery.objects.filter(member=cast.carla, kind="case.escalation").first()
     assert digest is not None
     assert "2 overdue cases" in digest.subject or cases[-1].number in digest.subject
+
+
+def test_several_cases_of_one_owner_rising_together_make_one_digest(cast: Cast) -> None:
+    from django.urls import reverse
+
+    cases = [opened(cast) for _ in range(3)]
+    Delivery.objects.all().delete()
+    sweep(now=at(10, 8))
+    assert {level(c) for c in cases} == {("yellow", 0)}
+    (digest,) = Delivery.objects.filter(member=cast.alice, kind="case.warning")
+    assert digest.subject == "Yellow: due very soon: 3 of your cases"
+    assert digest.body == ", ".join(c.number for c in sorted(cases, key=lambda c: c.pk))
+    assert digest.link == reverse("casework:my_work")
+    assert sweep(now=at(10, 8)).notified == 0
