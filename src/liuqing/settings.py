@@ -122,8 +122,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
+        # A page cache of SQLITE_CACHE_MB (SQLite's default is 2 MB, which a million-row
+        # table's indexes thrash); temporary sorts in memory.
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            f"PRAGMA cache_size=-{envint('SQLITE_CACHE_MB', 64) * 1024}; "
+            "PRAGMA temp_store=MEMORY;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("LIUQING_TEST_SQLITE", "")}

@@ -52,3 +52,15 @@ def test_the_worker_refreshes_the_statistics(world: World) -> None:
     (outcome,) = worker.Worker(only=frozenset({"db.planner_statistics"})).run_pass()
     assert outcome.ok
     assert analysed_units() == len(world.units)
+
+
+def test_sqlite_connections_get_a_page_cache_of_their_own(settings: object) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            cursor.execute("SHOW default_statistics_target")
+            assert int(cursor.fetchone()[0]) > 0  # PostgreSQL plans from its own statistics
+            return
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -64 * 1024  # KiB: 64 MB, not SQLite's 2 MB default
+        cursor.execute("PRAGMA temp_store")
+        assert cursor.fetchone()[0] == 2  # memory
