@@ -43,12 +43,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--database-url", help="a PostgreSQL server URL")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    parser.add_argument("--db-name", default=BENCH_DB_NAME, help="the bench database's name")
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    benchlib.configure(args.database_url, BENCH_DB_NAME, args.reuse)
+    benchlib.configure(args.database_url, args.db_name, args.reuse)
 
     from django.core.management import call_command
     from django.db import connection
