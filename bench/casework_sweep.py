@@ -1,7 +1,7 @@
 """Benchmark: the SLA sweep (liuqing.casework.sweep) over a million open cases.
 
 Seeds `--cases` (default 1,000,000) cases of the test workflow kind into a fresh database
-(SQLite file var/bench/sweep.sqlite3, or a PostgreSQL database named liuqing_bench_sweep on
+(SQLite file var/bench/liuqing_bench_sweep.sqlite3, or a PostgreSQL database of that name on
 the server of --database-url), spread over 40 units with deadlines from three weeks ago to
 three weeks ahead, a third of them paused, closed or merged. Then times:
 
@@ -19,19 +19,13 @@ Prints one JSON object. The issue's target: a sweep over 1,000,000 cases within 
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
-import json
-import os
-import platform
 import random
-import sys
 import time
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-PROJECT = Path(__file__).resolve().parent.parent
+import benchlib
+
 BENCH_DB_NAME = "liuqing_bench_sweep"
 TARGET_SECONDS = 30.0
 
@@ -42,35 +36,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", help="a PostgreSQL server URL")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     return parser.parse_args()
-
-
-def configure(args: argparse.Namespace) -> None:
-    if args.database_url:
-        import psycopg
-
-        parts = urlsplit(args.database_url)
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        url = urlunsplit(parts._replace(path=f"/{BENCH_DB_NAME}"))
-        if not args.reuse:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB_NAME} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {BENCH_DB_NAME}")
-    else:
-        directory = PROJECT / "var" / "bench"
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / "sweep.sqlite3"
-        if not args.reuse:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "liuqing.settings"
-    os.environ["LIUQING_TESTING"] = "0"
-    os.environ["DEBUG"] = "0"
-    key = base64.b64encode(b"bench-key-not-secret-0123456789a").decode()
-    os.environ["LIUQING_KEYRING"] = json.dumps(
-        {"active": "bench", "keys": {"bench": key}, "blind_index": key}
-    )
 
 
 def seed(total: int) -> float:
@@ -179,12 +144,7 @@ def seed(total: int) -> float:
 
 def main() -> None:
     args = parse_args()
-    sys.path.insert(0, str(PROJECT / "src"))
-    configure(args)
-
-    import django
-
-    django.setup()
+    benchlib.configure(args.database_url, BENCH_DB_NAME, args.reuse)
 
     from django.core.management import call_command
     from django.db import connection
@@ -230,10 +190,9 @@ def main() -> None:
         "runs": runs,
         "target_seconds": TARGET_SECONDS,
         "within_target": all(r["seconds"] <= TARGET_SECONDS for r in runs.values()),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **benchlib.machine(),
     }
-    print(json.dumps(result, indent=2))
+    benchlib.emit(result)
 
 
 if __name__ == "__main__":
