@@ -14,10 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 
 from liuqing.casework import selectors, services
+from liuqing.casework.downloads import attachment_response
 from liuqing.casework.models import Case
 from liuqing.casework.schemas import (
     ActionIn,
@@ -162,6 +163,39 @@ def record_case_contact(request: HttpRequest, pk: int, payload: ContactIn) -> An
     return services.record_contact(
         actor=actor, case=case, text=payload.text, method=payload.method, public=payload.public
     )
+
+
+@router.post(
+    "/{pk}/attachments",
+    response={201: EntryOut},
+    operation_id="attach_case_file",
+    summary="Attach a photo or PDF",
+)
+def attach_case_file(
+    request: HttpRequest,
+    pk: int,
+    file: File[UploadedFile],
+    note: Form[str] = "",
+    public: Form[bool] = False,
+) -> Any:
+    """multipart/form-data: `file` (a JPEG, PNG or WebP photo or a PDF of at most 10 MB,
+    typed by its content, not its name), an optional `note` and `public`. The file is
+    served only as a download (`attachment_url` of the entry)."""
+    actor = _actor(request)
+    case = selectors.access_case(actor, pk, for_write=True)
+    return services.attach_file(actor=actor, case=case, upload=file, note=note, public=public)
+
+
+@router.get(
+    "/attachments/{pk}",
+    response={200: None},
+    operation_id="download_case_attachment",
+    summary="Download an attachment",
+)
+def download_case_attachment(request: HttpRequest, pk: int) -> Any:
+    """The file of the timeline entry `pk`, as a download (audited)."""
+    actor = _actor(request)
+    return attachment_response(actor, selectors.access_attachment(actor, pk))
 
 
 @router.post(

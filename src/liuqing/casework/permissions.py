@@ -156,6 +156,17 @@ ROUTES: list[Route] = [
     # API
     Route(name="list_cases", kind=CASE, lists="case", api=True),
     Route(name="get_case", kind=CASE, target="case", api=True),
+    Route(name="download_case_attachment", kind=CASE, target="case_attachment", api=True),
+    Route(
+        name="attach_case_file",
+        kind=CASE,
+        action=CHANGE,
+        method=POST,
+        target="case",
+        data=_upload,
+        api=True,
+        multipart=True,
+    ),
     Route(name="my_work_queue", kind=CASE, api=True),
     Route(name="supervision_queue", kind=SUPERVISION, api=True),
     *(

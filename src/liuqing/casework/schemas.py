@@ -7,8 +7,9 @@ owner or status through a body that does not take them; it gets a 422 naming the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
+from django.urls import reverse
 from ninja import Field, Schema
 
 from liuqing.casework.models import Satisfaction, WarningLevel
@@ -68,6 +69,15 @@ class EntryOut(Schema):
     data: dict[str, object]
     attachment_name: str
     attachment_type: str
+    attachment_url: str = Field("", description="Where the API serves the file (if any)")
+
+    @staticmethod
+    def resolve_attachment_url(obj: Any) -> str:
+        if isinstance(obj, dict):  # already serialised (a timeline inside a case)
+            return str(obj.get("attachment_url", ""))
+        if not getattr(obj, "attachment_name", ""):
+            return ""
+        return reverse("api:download_case_attachment", kwargs={"pk": obj.pk})
 
 
 class ExceptionOut(Schema):

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ChoiceField
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from liuqing.casework import selectors, services
 from liuqing.casework.calendar import get_calendar
+from liuqing.casework.downloads import attachment_response
 from liuqing.casework.forms import (
     AssignForm,
     AttachmentForm,
@@ -44,7 +45,7 @@ from liuqing.casework.workflows import (
     STATE_LABELS,
     WORKFLOWS,
 )
-from liuqing.core import access, audit
+from liuqing.core import access
 from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.auth import staff_required
 from liuqing.core.forms import apply_errors
@@ -498,26 +499,7 @@ def case_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment(request: HttpRequest, pk: int) -> FileResponse:
     """The file of a timeline entry, always as a download (never rendered by the browser)."""
     actor = actor_of(request)
-    entry = selectors.access_attachment(actor, pk)
-    try:
-        handle = entry.attachment.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    audit.record(
-        "case.attachment.download",
-        actor=actor,
-        obj=entry.case,
-        details={"entry": entry.pk, "number": entry.case.number},
-    )
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=entry.attachment_name or "attachment",
-        content_type=entry.attachment_type or "application/octet-stream",
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(actor, selectors.access_attachment(actor, pk))
 
 
 urlpatterns = [

@@ -50,6 +50,8 @@ class Route:
     unit_param: str | None = None
     # Routes that only ever act on the member themselves (profile, own tokens): no relations.
     self_only: bool = False
+    # API operations taking multipart/form-data (file uploads) rather than JSON.
+    multipart: bool = False
 
 
 def collect() -> tuple[list[Route], set[str], dict[str, TargetFactory]]:

@@ -185,3 +185,75 @@ def test_my_work_costs_the_same_queries_at_any_size(cast: Cast) -> None:
             assert api.get("/queue/my-work", {"limit": limit}).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+# --- Attachments ------------------------------------------------------------------------------
+
+
+def test_a_photo_is_attached_and_downloaded_through_the_api(cast: Cast) -> None:
+    from liuqing.casework.models import Entry
+    from liuqing.casework.testing import png_bytes, png_upload
+    from liuqing.core.models import AuditEvent
+
+    case = case_in_progress(cast.unit, owner=cast.alice)
+    api = Api(cast.alice)
+    response = api.client.post(
+        f"{API}/cases/{case.pk}/attachments",
+        {"file": png_upload("羊圈.png"), "note": "倒塌的羊圈", "public": "false"},
+        headers=api.headers,
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["type"], body["attachment_name"], body["attachment_type"]) == (
+        "attachment",
+        "羊圈.png",
+        "image/png",
+    )
+    assert body["text"] == "倒塌的羊圈"
+    assert body["attachment_url"] == f"{API}/cases/attachments/{body['id']}"
+    download = api.client.get(body["attachment_url"], headers=api.headers)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == png_bytes()
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert AuditEvent.objects.filter(action="case.attachment.download").count() == 1
+    detail = api.get(f"/cases/{case.pk}").json()
+    assert any(e["attachment_url"] == body["attachment_url"] for e in detail["timeline"])
+    notes = [e for e in detail["timeline"] if e["type"] == "note"]
+    assert all(e["attachment_url"] == "" for e in notes)
+    assert Entry.objects.filter(case=case, type="attachment").count() == 1
+
+
+def test_a_file_that_is_not_a_photo_or_pdf_is_refused_on_its_field(cast: Cast) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from liuqing.casework.models import Entry
+
+    case = case_in_progress(cast.unit, owner=cast.alice)
+    api = Api(cast.alice)
+    fake = SimpleUploadedFile("photo.png", b"<script>alert(1)</script>", "image/png")
+    response = api.client.post(
+        f"{API}/cases/{case.pk}/attachments", {"file": fake}, headers=api.headers
+    )
+    assert response.status_code == 422
+    assert "file" in json.dumps(response.json())
+    missing = api.client.post(f"{API}/cases/{case.pk}/attachments", {}, headers=api.headers)
+    assert missing.status_code == 422
+    assert not Entry.objects.filter(case=case, type="attachment").exists()
+
+
+def test_attachments_outside_the_jurisdiction_are_404(cast: Cast) -> None:
+    from liuqing.casework.testing import png_upload
+
+    case = case_in_progress(cast.unit, owner=cast.alice)
+    entry = Api(cast.alice).client.post(
+        f"{API}/cases/{case.pk}/attachments",
+        {"file": png_upload()},
+        headers=Api(cast.alice).headers,
+    )
+    assert entry.status_code == 201
+    outsider = Api(cast.olga)
+    assert outsider.get(f"/cases/attachments/{entry.json()['id']}").status_code == 404
+    upload = outsider.client.post(
+        f"{API}/cases/{case.pk}/attachments", {"file": png_upload()}, headers=outsider.headers
+    )
+    assert upload.status_code == 404

@@ -83,6 +83,8 @@ def send(client: Client, route: Route, url: str, data: dict[str, Any], token: st
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
         if method in {"get", "delete"}:
             return getattr(client, method)(url, data or None, **headers)
+        if route.multipart:
+            return getattr(client, method)(url, data, **headers)
         return getattr(client, method)(
             url, json.dumps(data), content_type="application/json", **headers
         )
