@@ -1,7 +1,22 @@
 """The appeals figures of KPIS.md (知民情) for a unit's subtree, a category and a period.
 
-Two queries load what the figures need as arrays (`values_list` of epoch seconds and small
-integers, never model instances), and `liuqing.analytics.appeals` does the arithmetic:
+The database does the counting, and `liuqing.analytics.appeals` the arithmetic. `report()`
+knows, before it asks, every instant the figures will compare with: the bounds of its periods
+(local midnights) and its as-of instants (the report's and the comparisons' shifted ones).
+`load_grouped` therefore groups the appeals in scope by how they compare with those instants
+(received in which span between bounds, closed by which as-of instants, late or overdue,
+reopened, withdrawn or merged, followed up, warning level) and fetches one row per group with
+its count and total working seconds of handling; likewise the follow-ups by span and rating.
+A few thousand rows stand for a million appeals, and the formulas, which count with weights,
+give exactly the figures of one row per appeal (see "Grouped rows" in
+`liuqing.analytics.appeals`). The covering indexes `case_figures` and `followup_case_done`
+let the database read only index pages.
+
+`load` is the row-per-appeal form of the same selection (numbers only, two queries): the
+reference the grouped form is tested against, and the loader for figures at instants not
+known in advance.
+
+What is loaded, either way:
 
 1. the appeals in scope received since the earliest period asked for, plus those still open
    whenever received (for "overdue now"): received, closed and due instants, times
@@ -151,13 +166,17 @@ def _nulls(column: np.ndarray) -> np.ndarray:
 class Loaded:
     rows: formulas.AppealRows
     followups: formulas.FollowUpRows
+    # Grouped rows answer only for the period bounds and as-of instants they were grouped
+    # by (epoch seconds); None for one row per appeal, which answers for any.
+    bounds: frozenset[float] | None = None
+    as_ofs: frozenset[float] | None = None
 
 
 def load(member: Member, cut: Cut, *, since: dt.datetime, as_of: dt.datetime) -> Loaded:
     """The arrays behind the figures: appeals received in [since, as_of] or open at as_of,
     and the follow-ups done in [since, as_of]. Two queries, numbers only."""
     _check(member, cut)
-    open_states = sorted(WORKFLOW.states - set(WORKFLOW.closed) - set(WORKFLOW.excluded))
+    open_states = _open_states()
     excluded = sorted(WORKFLOW.excluded)
     columns = {
         "n_received": Epoch("received_at"),
@@ -217,8 +236,204 @@ def load(member: Member, cut: Cut, *, since: dt.datetime, as_of: dt.datetime) ->
     return Loaded(rows=rows, followups=followups)
 
 
+def _open_states() -> list[str]:
+    return sorted(WORKFLOW.states - set(WORKFLOW.closed) - set(WORKFLOW.excluded))
+
+
+def _spans(field: str, bounds: list[dt.datetime]) -> models.Case:
+    """How many of `bounds` (ascending) are at or before the column: 0 before the first."""
+    return models.Case(
+        *[
+            models.When(**{f"{field}__gte": bound}, then=models.Value(i))
+            for i, bound in reversed(list(enumerate(bounds, start=1)))
+        ],
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
+def _not_before(field: str, as_ofs: list[dt.datetime]) -> models.Case:
+    """How many of `as_ofs` (ascending) are at or after the column: 0 when NULL or later
+    than all (as of each of those, the instant has passed)."""
+    k = len(as_ofs)
+    return models.Case(
+        *[
+            models.When(**{f"{field}__lte": instant}, then=models.Value(k - i))
+            for i, instant in enumerate(as_ofs)
+        ],
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
+def _flag(**lookups: Any) -> models.Case:
+    return models.Case(
+        models.When(Q(**lookups), then=models.Value(1)),
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
+def _epochs(instants: list[dt.datetime]) -> np.ndarray:
+    return np.array([instant.timestamp() for instant in instants], dtype=np.float64)
+
+
+def _pick(values: np.ndarray, index: np.ndarray, where: np.ndarray, otherwise: float) -> Any:
+    """values[index] where `where`, `otherwise` elsewhere (index may be out of range there)."""
+    if len(values) == 0:
+        return np.full(len(index), otherwise)
+    return np.where(where, values[np.clip(index, 0, len(values) - 1)], otherwise)
+
+
+def load_grouped(
+    member: Member,
+    cut: Cut,
+    *,
+    bounds: list[dt.datetime],
+    as_ofs: list[dt.datetime],
+) -> Loaded:
+    """The figures' rows grouped for periods bounded by `bounds` and evaluated as of the
+    instants `as_ofs`: the appeals received in [min bounds, max as_ofs] or open at max as_ofs,
+    and the follow-ups done in that span, as `load` selects them. Three queries (the appeals
+    in two ranges, as `load` reads them, and the follow-ups), a few thousand rows.
+
+    Each appeal is keyed by
+      b  how many bounds are at or before its receipt (a period [start, end) holds it iff
+         b counts start but not end);
+      c  how many as-of instants its closure is at or before (0: open at all of them);
+      late  closed at the last as-of instant after its due time, or, open then, past due;
+      reopened, excluded (withdrawn or merged), followed up (a follow-up done in the span),
+      and the warning level of an appeal open at the last as-of instant (0 once closed),
+    and each follow-up by b and c of its done time and by its rating. Every mask of the
+    formulas at those bounds and instants is the same for all members of a group, so a group
+    travels as one row with the earliest instant having its b (received_at: the b-th bound,
+    −∞ for b = 0) and, for closure, the as-of instant it is at or before (NaN: open); due is
+    −∞ for a late group (never on time, overdue at any as-of) and NaN otherwise (no
+    deadline: on time, not overdue). A follow-up's done_at stands at the later of the b-th
+    bound and the microsecond after the last as-of instant it is later than (the stored
+    resolution), the earliest instant comparing as it does. A group's handling time is the
+    sum over its members, NaN if one has none (so the average raises for a closed one, as it
+    does on `load`'s rows).
+    """
+    _check(member, cut)
+    bounds = sorted(set(bounds))
+    as_ofs = sorted(set(as_ofs))
+    if not bounds or not as_ofs:
+        raise ValueError("group for at least one bound and one as-of instant")
+    since, as_of = bounds[0], as_ofs[-1]
+    k = len(as_ofs)
+    warning_codes = sorted(WARNING_ORDER, key=WARNING_ORDER.__getitem__)
+    keys = {
+        "g_b": _spans("received_at", bounds),
+        "g_c": _not_before("closed_at", as_ofs),
+        "g_late": models.Case(
+            models.When(resolve_due__isnull=True, then=models.Value(0)),
+            models.When(
+                closed_at__lte=as_of, closed_at__gt=models.F("resolve_due"), then=models.Value(1)
+            ),
+            models.When(closed_at__lte=as_of, then=models.Value(0)),
+            models.When(resolve_due__lt=as_of, then=models.Value(1)),
+            default=models.Value(0),
+            output_field=models.IntegerField(),
+        ),
+        "g_reopened": _flag(reopened_count__gt=0),
+        "g_excluded": _flag(status__in=sorted(WORKFLOW.excluded)),
+        "g_followed": models.Exists(
+            FollowUp.objects.filter(
+                case=models.OuterRef("pk"), done_at__gte=since, done_at__lte=as_of
+            )
+        ),
+        "g_warning": models.Case(
+            models.When(closed_at__lte=as_of, then=models.Value(0)),
+            *[
+                models.When(warning=code, then=models.Value(i))
+                for i, code in enumerate(warning_codes)
+                if i
+            ],
+            default=models.Value(0),
+            output_field=models.IntegerField(),
+        ),
+    }
+    totals = {
+        "g_n": models.Count("*"),
+        "g_seconds": models.Sum("handling_seconds"),
+        "g_handled": models.Count("handling_seconds"),
+    }
+    scoped = Case.objects.filter(_case_q(cut)).order_by()
+
+    def grouped(queryset: Any) -> Any:
+        return (
+            queryset.annotate(**keys)
+            .values(*keys)
+            .annotate(**totals)
+            .values_list(*keys, *totals)
+            .order_by()
+        )
+
+    # As in `load`: two index ranges rather than one OR.
+    appeals = grouped(scoped.filter(received_at__gte=since, received_at__lte=as_of)).union(
+        grouped(scoped.filter(status__in=_open_states(), received_at__lt=since)), all=True
+    )
+    a = _matrix(appeals, len(keys) + len(totals))
+    b, c, late = (a[:, i].astype(np.int64) for i in range(3))
+    n, seconds, handled = a[:, 7].astype(np.int64), a[:, 8], a[:, 9].astype(np.int64)
+    bound_epochs, as_of_epochs = _epochs(bounds), _epochs(as_ofs)
+    closed = c > 0
+    rows = formulas.AppealRows(
+        received_at=_pick(bound_epochs, b - 1, b > 0, -np.inf),
+        closed_at=_pick(as_of_epochs, k - c, closed, np.nan),
+        due=np.where(late == 1, -np.inf, np.nan),
+        reopened=a[:, 3].astype(np.int64),
+        followed_up=a[:, 5].astype(bool),
+        handling_seconds=np.where(handled == n, seconds, np.nan),
+        excluded=a[:, 4].astype(bool),
+        warning=a[:, 6].astype(np.int64),
+        weight=n,
+    )
+
+    done = (
+        FollowUp.objects.filter(_case_q(cut, "case__"))
+        .filter(done_at__gte=since, done_at__lte=as_of)
+        .annotate(
+            g_b=_spans("done_at", bounds),
+            g_c=_not_before("done_at", as_ofs),
+            g_rating=_coded("satisfaction", RATING_CODES),
+        )
+        .values("g_b", "g_c", "g_rating")
+        .annotate(g_n=models.Count("*"))
+        .values_list("g_b", "g_c", "g_rating", "g_n")
+        .order_by()
+    )
+    f = _matrix(done, 4)
+    fb, fc = f[:, 0].astype(np.int64), f[:, 1].astype(np.int64)
+    passed = k - fc  # as-of instants strictly before the follow-up
+    after = _epochs([instant + dt.timedelta(microseconds=1) for instant in as_ofs])
+    followups = formulas.FollowUpRows(
+        done_at=np.maximum(
+            _pick(bound_epochs, fb - 1, fb > 0, -np.inf),
+            _pick(after, passed - 1, passed > 0, -np.inf),
+        ),
+        rating=np.array(RATING_CODES)[f[:, 2].astype(np.int64)],
+        weight=f[:, 3].astype(np.int64),
+    )
+    return Loaded(
+        rows=rows,
+        followups=followups,
+        bounds=frozenset(bound_epochs.tolist()),
+        as_ofs=frozenset(as_of_epochs.tolist()),
+    )
+
+
 def figures_for(loaded: Loaded, period: periods.Period, as_of: dt.datetime) -> Any:
-    """Every figure of one period, from arrays already loaded."""
+    """Every figure of one period, from arrays already loaded. Grouped arrays answer only for
+    the bounds and as-of instants they were grouped by (ValueError otherwise)."""
+    if loaded.bounds is not None and not {
+        period.start.timestamp(),
+        period.end.timestamp(),
+    } <= loaded.bounds:
+        raise ValueError(f"rows not grouped for the bounds of {period.key}")
+    if loaded.as_ofs is not None and as_of.timestamp() not in loaded.as_ofs:
+        raise ValueError(f"rows not grouped as of {as_of.isoformat()}")
     return formulas.appeal_figures(
         loaded.rows,
         loaded.followups,
@@ -390,16 +605,25 @@ def report(
     *,
     as_of: dt.datetime | None = None,
 ) -> Report:
-    """The figures of each period in `wanted` with their comparisons, from one load."""
+    """The figures of each period in `wanted` with their comparisons, from one grouped load."""
     as_of = as_of or timezone.now()
-    pairs = [(p, periods.year_on_year(p), periods.month_on_month(p)) for p in wanted]
-    since = min(x.start for triple in pairs for x in triple)
-    loaded = load(member, cut, since=since, as_of=as_of)
+    triples = [
+        ((p, as_of), (yoy, _shifted(as_of, p, yoy)), (mom, _shifted(as_of, p, mom)))
+        for p in wanted
+        for yoy, mom in [(periods.year_on_year(p), periods.month_on_month(p))]
+    ]
+    evaluated = [x for triple in triples for x in triple]
+    loaded = load_grouped(
+        member,
+        cut,
+        bounds=[bound for p, _ in evaluated for bound in (p.start, p.end)],
+        as_ofs=[instant for _, instant in evaluated],
+    )
     result = []
-    for p, yoy, mom in pairs:
+    for (p, _), (yoy, yoy_as_of), (mom, mom_as_of) in triples:
         now_f = figures_for(loaded, p, as_of)
-        yoy_f = figures_for(loaded, yoy, _shifted(as_of, p, yoy))
-        mom_f = figures_for(loaded, mom, _shifted(as_of, p, mom))
+        yoy_f = figures_for(loaded, yoy, yoy_as_of)
+        mom_f = figures_for(loaded, mom, mom_as_of)
         lines = [Line(f, f.get(now_f), f.get(yoy_f), f.get(mom_f)) for f in FIGURES]
         result.append(PeriodReport(p, yoy, mom, now_f, lines))
     return Report(

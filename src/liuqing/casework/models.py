@@ -188,6 +188,25 @@ class Case(models.Model):
                 ],
                 name="case_list_filters",
             ),
+            # The appeals figures (appeals.kpis.load_grouped) per unit in scope and span of
+            # receipt, every column they group by read from the index: a detachment's million
+            # appeals would otherwise be read row by row, titles and descriptions and all.
+            models.Index(
+                fields=[
+                    "unit",
+                    "kind",
+                    "received_at",
+                    "status",
+                    "closed_at",
+                    "resolve_due",
+                    "handling_seconds",
+                    "reopened_count",
+                    "warning",
+                    "category",
+                    "place",
+                ],
+                name="case_figures",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -330,6 +349,10 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["due_at"]
+        indexes = [
+            # The appeals figures: "followed up?" per appeal and the ratings, from the index.
+            models.Index(fields=["case", "done_at", "satisfaction"], name="followup_case_done"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}:followup"
