@@ -35,9 +35,9 @@ of `weight` w (the number of appeals or follow-ups it stands for; 1 by default),
 `handling_seconds` is the sum over the group: each count becomes Σ w over the mask and each
 total Σ handling_seconds over it, so the figures are exactly those of the ungrouped rows,
 provided the masks are only ever evaluated at the bounds and as-of instants the groups were
-formed for. A group's instants are then stand-ins chosen by the selector, any instant that
-compares with those bounds and as-of instants as every member does (NaN for "never", as
-before).
+formed for (open now: at the one as-of instant it was grouped for). A group's instants are
+then stand-ins chosen by the selector, any instant that compares with those bounds and
+as-of instants as every member does (NaN for "never", as before).
 """
 
 from __future__ import annotations
@@ -331,7 +331,7 @@ class AppealFigures:
     satisfaction: Rate
     fully_satisfied: Rate
     reopen: Rate
-    open_now: OpenNow
+    open_now: OpenNow | None  # None when not asked for (a comparison period's figures)
 
     def as_dict(self) -> dict[str, Any]:
         """For the JSON API and exports: every rate with numerator, denominator and display."""
@@ -348,18 +348,29 @@ class AppealFigures:
             "satisfaction": self.satisfaction.as_dict(),
             "fully_satisfied": self.fully_satisfied.as_dict(),
             "reopen": self.reopen.as_dict(),
-            "open_now": {
-                "open": self.open_now.open,
-                "overdue": self.open_now.overdue,
-                "by_level": dict(self.open_now.by_level),
-            },
+            "open_now": (
+                {
+                    "open": self.open_now.open,
+                    "overdue": self.open_now.overdue,
+                    "by_level": dict(self.open_now.by_level),
+                }
+                if self.open_now is not None
+                else None
+            ),
         }
 
 
 def appeal_figures(
-    rows: AppealRows, followups: FollowUpRows, *, start: float, end: float, as_of: float
+    rows: AppealRows,
+    followups: FollowUpRows,
+    *,
+    start: float,
+    end: float,
+    as_of: float,
+    with_open_now: bool = True,
 ) -> AppealFigures:
-    """All the appeals figures for P = [start, end) as of `as_of` (epoch seconds)."""
+    """All the appeals figures for P = [start, end) as of `as_of` (epoch seconds); open now
+    left out (None) if not `with_open_now`."""
     sat = satisfaction(followups, start, end, as_of)
     return AppealFigures(
         start=start,
@@ -374,5 +385,5 @@ def appeal_figures(
         satisfaction=sat.satisfied,
         fully_satisfied=sat.fully,
         reopen=reopen_rate(rows, start, end, as_of),
-        open_now=open_now(rows, as_of),
+        open_now=open_now(rows, as_of) if with_open_now else None,
     )

@@ -72,17 +72,20 @@ class Epoch(models.Func):
     """A datetime column as epoch seconds (float; NULL stays NULL), on SQLite and PostgreSQL.
 
     Turning instants into numbers in the database spares Python a datetime object per value
-    (most of the cost of loading half a million rows on SQLite, which stores text)."""
+    (most of the cost of loading half a million rows on SQLite, which stores text).
+
+    Exact to the microsecond, the same float as `datetime.timestamp()`: whole microseconds
+    divided by 10⁶ once (on SQLite, where the text is "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC).
+    julianday() arithmetic was off by some 10⁻⁵ s, enough to put an appeal received at a local
+    midnight into the day before and one closed at the as-of instant among the open."""
 
     output_field = models.FloatField()
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
-            **extra,
-        )
+        sql, params = compiler.compile(self.source_expressions[0])
+        seconds = f"CAST(strftime('%%s', {sql}) AS INTEGER)"
+        micros = f"CAST(substr({sql} || '.000000', 21, 6) AS INTEGER)"
+        return f"(({seconds} * 1000000 + {micros}) / 1000000.0)", [*params, *params]
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(
@@ -167,9 +170,11 @@ class Loaded:
     rows: formulas.AppealRows
     followups: formulas.FollowUpRows
     # Grouped rows answer only for the period bounds and as-of instants they were grouped
-    # by (epoch seconds); None for one row per appeal, which answers for any.
+    # by (epoch seconds), open now only as of the last; None for one row per appeal, which
+    # answers for any.
     bounds: frozenset[float] | None = None
     as_ofs: frozenset[float] | None = None
+    open_as_of: float | None = None
 
 
 def load(member: Member, cut: Cut, *, since: dt.datetime, as_of: dt.datetime) -> Loaded:
@@ -274,6 +279,25 @@ def _flag(**lookups: Any) -> models.Case:
     )
 
 
+def _packed(digits: list[tuple[Any, int]]) -> Any:
+    """One integer from small ones: d0 + r0 × (d1 + r1 × (d2 + …)) for digits d_i in [0, r_i)."""
+    (expression, _), *rest = digits
+    if not rest:
+        return expression
+    return models.ExpressionWrapper(
+        expression + models.Value(digits[0][1]) * _packed(rest),
+        output_field=models.BigIntegerField(),
+    )
+
+
+def _unpacked(keys: np.ndarray, digits: list[tuple[str, int]]) -> dict[str, np.ndarray]:
+    """The digits of `_packed` keys, by name."""
+    result = {}
+    for name, radix in digits:
+        keys, result[name] = np.divmod(keys, radix)
+    return result
+
+
 def _epochs(instants: list[dt.datetime]) -> np.ndarray:
     return np.array([instant.timestamp() for instant in instants], dtype=np.float64)
 
@@ -323,50 +347,72 @@ def load_grouped(
     since, as_of = bounds[0], as_ofs[-1]
     k = len(as_ofs)
     warning_codes = sorted(WARNING_ORDER, key=WARNING_ORDER.__getitem__)
-    keys = {
-        "g_b": _spans("received_at", bounds),
-        "g_c": _not_before("closed_at", as_ofs),
-        "g_late": models.Case(
-            models.When(resolve_due__isnull=True, then=models.Value(0)),
-            models.When(
-                closed_at__lte=as_of, closed_at__gt=models.F("resolve_due"), then=models.Value(1)
+    # The key's digits, least significant first, with their ranges.
+    digits: list[tuple[str, Any, int]] = [
+        ("b", _spans("received_at", bounds), len(bounds) + 1),
+        ("c", _not_before("closed_at", as_ofs), k + 1),
+        (
+            "late",
+            models.Case(
+                models.When(resolve_due__isnull=True, then=models.Value(0)),
+                models.When(
+                    closed_at__lte=as_of,
+                    closed_at__gt=models.F("resolve_due"),
+                    then=models.Value(1),
+                ),
+                models.When(closed_at__lte=as_of, then=models.Value(0)),
+                models.When(resolve_due__lt=as_of, then=models.Value(1)),
+                default=models.Value(0),
+                output_field=models.IntegerField(),
             ),
-            models.When(closed_at__lte=as_of, then=models.Value(0)),
-            models.When(resolve_due__lt=as_of, then=models.Value(1)),
-            default=models.Value(0),
-            output_field=models.IntegerField(),
+            2,
         ),
-        "g_reopened": _flag(reopened_count__gt=0),
-        "g_excluded": _flag(status__in=sorted(WORKFLOW.excluded)),
-        "g_followed": models.Exists(
-            FollowUp.objects.filter(
-                case=models.OuterRef("pk"), done_at__gte=since, done_at__lte=as_of
-            )
+        ("reopened", _flag(reopened_count__gt=0), 2),
+        ("excluded", _flag(status__in=sorted(WORKFLOW.excluded)), 2),
+        (
+            "followed",
+            models.Case(
+                models.When(
+                    models.Exists(
+                        FollowUp.objects.filter(
+                            case=models.OuterRef("pk"), done_at__gte=since, done_at__lte=as_of
+                        )
+                    ),
+                    then=models.Value(1),
+                ),
+                default=models.Value(0),
+                output_field=models.IntegerField(),
+            ),
+            2,
         ),
-        "g_warning": models.Case(
-            models.When(closed_at__lte=as_of, then=models.Value(0)),
-            *[
-                models.When(warning=code, then=models.Value(i))
-                for i, code in enumerate(warning_codes)
-                if i
-            ],
-            default=models.Value(0),
-            output_field=models.IntegerField(),
+        (
+            "warning",
+            models.Case(
+                models.When(closed_at__lte=as_of, then=models.Value(0)),
+                *[
+                    models.When(warning=code, then=models.Value(i))
+                    for i, code in enumerate(warning_codes)
+                    if i
+                ],
+                default=models.Value(0),
+                output_field=models.IntegerField(),
+            ),
+            len(warning_codes),
         ),
-    }
-    totals = {
-        "g_n": models.Count("*"),
-        "g_seconds": models.Sum("handling_seconds"),
-        "g_handled": models.Count("handling_seconds"),
-    }
+    ]
     scoped = Case.objects.filter(_case_q(cut)).order_by()
 
     def grouped(queryset: Any) -> Any:
+        # One integer key rather than seven columns: SQLite sorts the rows to group them.
         return (
-            queryset.annotate(**keys)
-            .values(*keys)
-            .annotate(**totals)
-            .values_list(*keys, *totals)
+            queryset.annotate(g_key=_packed([(e, r) for _, e, r in digits]))
+            .values("g_key")
+            .annotate(
+                g_n=models.Count("*"),
+                g_seconds=models.Sum("handling_seconds"),
+                g_handled=models.Count("handling_seconds"),
+            )
+            .values_list("g_key", "g_n", "g_seconds", "g_handled")
             .order_by()
         )
 
@@ -374,20 +420,21 @@ def load_grouped(
     appeals = grouped(scoped.filter(received_at__gte=since, received_at__lte=as_of)).union(
         grouped(scoped.filter(status__in=_open_states(), received_at__lt=since)), all=True
     )
-    a = _matrix(appeals, len(keys) + len(totals))
-    b, c, late = (a[:, i].astype(np.int64) for i in range(3))
-    n, seconds, handled = a[:, 7].astype(np.int64), a[:, 8], a[:, 9].astype(np.int64)
+    a = _matrix(appeals, 4)
+    key = _unpacked(a[:, 0].astype(np.int64), [(name, r) for name, _, r in digits])
+    b, c = key["b"], key["c"]
+    n, seconds, handled = a[:, 1].astype(np.int64), a[:, 2], a[:, 3].astype(np.int64)
     bound_epochs, as_of_epochs = _epochs(bounds), _epochs(as_ofs)
     closed = c > 0
     rows = formulas.AppealRows(
         received_at=_pick(bound_epochs, b - 1, b > 0, -np.inf),
         closed_at=_pick(as_of_epochs, k - c, closed, np.nan),
-        due=np.where(late == 1, -np.inf, np.nan),
-        reopened=a[:, 3].astype(np.int64),
-        followed_up=a[:, 5].astype(bool),
+        due=np.where(key["late"] == 1, -np.inf, np.nan),
+        reopened=key["reopened"],
+        followed_up=key["followed"].astype(bool),
         handling_seconds=np.where(handled == n, seconds, np.nan),
-        excluded=a[:, 4].astype(bool),
-        warning=a[:, 6].astype(np.int64),
+        excluded=key["excluded"].astype(bool),
+        warning=key["warning"],
         weight=n,
     )
 
@@ -395,17 +442,25 @@ def load_grouped(
         FollowUp.objects.filter(_case_q(cut, "case__"))
         .filter(done_at__gte=since, done_at__lte=as_of)
         .annotate(
-            g_b=_spans("done_at", bounds),
-            g_c=_not_before("done_at", as_ofs),
-            g_rating=_coded("satisfaction", RATING_CODES),
+            g_key=_packed(
+                [
+                    (_spans("done_at", bounds), len(bounds) + 1),
+                    (_not_before("done_at", as_ofs), k + 1),
+                    (_coded("satisfaction", RATING_CODES), len(RATING_CODES)),
+                ]
+            )
         )
-        .values("g_b", "g_c", "g_rating")
+        .values("g_key")
         .annotate(g_n=models.Count("*"))
-        .values_list("g_b", "g_c", "g_rating", "g_n")
+        .values_list("g_key", "g_n")
         .order_by()
     )
-    f = _matrix(done, 4)
-    fb, fc = f[:, 0].astype(np.int64), f[:, 1].astype(np.int64)
+    f = _matrix(done, 2)
+    fkey = _unpacked(
+        f[:, 0].astype(np.int64),
+        [("b", len(bounds) + 1), ("c", k + 1), ("rating", len(RATING_CODES))],
+    )
+    fb, fc = fkey["b"], fkey["c"]
     passed = k - fc  # as-of instants strictly before the follow-up
     after = _epochs([instant + dt.timedelta(microseconds=1) for instant in as_ofs])
     followups = formulas.FollowUpRows(
@@ -413,24 +468,31 @@ def load_grouped(
             _pick(bound_epochs, fb - 1, fb > 0, -np.inf),
             _pick(after, passed - 1, passed > 0, -np.inf),
         ),
-        rating=np.array(RATING_CODES)[f[:, 2].astype(np.int64)],
-        weight=f[:, 3].astype(np.int64),
+        rating=np.array(RATING_CODES)[fkey["rating"]],
+        weight=f[:, 1].astype(np.int64),
     )
     return Loaded(
         rows=rows,
         followups=followups,
         bounds=frozenset(bound_epochs.tolist()),
         as_ofs=frozenset(as_of_epochs.tolist()),
+        open_as_of=float(as_of_epochs[-1]),
     )
 
 
 def figures_for(loaded: Loaded, period: periods.Period, as_of: dt.datetime) -> Any:
     """Every figure of one period, from arrays already loaded. Grouped arrays answer only for
-    the bounds and as-of instants they were grouped by (ValueError otherwise)."""
-    if loaded.bounds is not None and not {
-        period.start.timestamp(),
-        period.end.timestamp(),
-    } <= loaded.bounds:
+    the bounds and as-of instants they were grouped by (ValueError otherwise), and open now
+    only as of the last of those (None as of an earlier one: what a comparison period
+    would show of it was never shown)."""
+    if (
+        loaded.bounds is not None
+        and not {
+            period.start.timestamp(),
+            period.end.timestamp(),
+        }
+        <= loaded.bounds
+    ):
         raise ValueError(f"rows not grouped for the bounds of {period.key}")
     if loaded.as_ofs is not None and as_of.timestamp() not in loaded.as_ofs:
         raise ValueError(f"rows not grouped as of {as_of.isoformat()}")
@@ -440,6 +502,7 @@ def figures_for(loaded: Loaded, period: periods.Period, as_of: dt.datetime) -> A
         start=period.start_epoch,
         end=period.end_epoch,
         as_of=as_of.timestamp(),
+        with_open_now=loaded.open_as_of in (None, as_of.timestamp()),
     )
 
 
@@ -598,6 +661,21 @@ def _shifted(as_of: dt.datetime, now: periods.Period, earlier: periods.Period) -
     return as_of - (now.start - earlier.start)
 
 
+Evaluation = tuple[periods.Period, dt.datetime]
+
+
+def evaluations(
+    wanted: list[periods.Period], as_of: dt.datetime
+) -> list[tuple[Evaluation, Evaluation, Evaluation]]:
+    """For each period asked for: itself as of `as_of`, the same span a year earlier and the
+    span just before, each as of its shifted as-of instant (what `report` evaluates)."""
+    result = []
+    for p in wanted:
+        yoy, mom = periods.year_on_year(p), periods.month_on_month(p)
+        result.append(((p, as_of), (yoy, _shifted(as_of, p, yoy)), (mom, _shifted(as_of, p, mom))))
+    return result
+
+
 def report(
     member: Member,
     cut: Cut,
@@ -607,20 +685,16 @@ def report(
 ) -> Report:
     """The figures of each period in `wanted` with their comparisons, from one grouped load."""
     as_of = as_of or timezone.now()
-    triples = [
-        ((p, as_of), (yoy, _shifted(as_of, p, yoy)), (mom, _shifted(as_of, p, mom)))
-        for p in wanted
-        for yoy, mom in [(periods.year_on_year(p), periods.month_on_month(p))]
-    ]
+    triples = evaluations(wanted, as_of)
     evaluated = [x for triple in triples for x in triple]
     loaded = load_grouped(
         member,
         cut,
-        bounds=[bound for p, _ in evaluated for bound in (p.start, p.end)],
-        as_ofs=[instant for _, instant in evaluated],
+        bounds=[bound for p, _when in evaluated for bound in (p.start, p.end)],
+        as_ofs=[when for _p, when in evaluated],
     )
     result = []
-    for (p, _), (yoy, yoy_as_of), (mom, mom_as_of) in triples:
+    for (p, _as_of), (yoy, yoy_as_of), (mom, mom_as_of) in triples:
         now_f = figures_for(loaded, p, as_of)
         yoy_f = figures_for(loaded, yoy, yoy_as_of)
         mom_f = figures_for(loaded, mom, mom_as_of)
