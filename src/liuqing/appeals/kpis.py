@@ -309,6 +309,42 @@ def _pick(values: np.ndarray, index: np.ndarray, where: np.ndarray, otherwise: f
     return np.where(where, values[np.clip(index, 0, len(values) - 1)], otherwise)
 
 
+class Joined(models.Aggregate):
+    """The integer values of every row as one comma-separated string (NULL when no rows):
+    how a million numbers leave the database without a Python object apiece."""
+
+    function = "GROUP_CONCAT"
+    output_field = models.TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="STRING_AGG((%(expressions)s)::text, ',')", **extra
+        )
+
+
+def _ints(joined: str | None) -> np.ndarray:
+    if not joined:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(joined, dtype=np.int64, sep=",")
+
+
+# Above this id, matching ids by a table of flags would take too much memory: sort instead.
+MAX_FLAG_TABLE = 1 << 26
+
+
+def _among(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Which of `values` (non-negative integers) are in `pool`: np.isin, without sorting
+    while the ids are small enough for a table of flags."""
+    if len(values) == 0 or len(pool) == 0:
+        return np.zeros(len(values), dtype=bool)
+    top = int(max(values.max(), pool.max()))
+    if top > MAX_FLAG_TABLE:
+        return np.isin(values, pool)
+    table = np.zeros(top + 1, dtype=bool)
+    table[pool] = True
+    return table[values]
+
+
 def load_grouped(
     member: Member,
     cut: Cut,
@@ -318,8 +354,10 @@ def load_grouped(
 ) -> Loaded:
     """The figures' rows grouped for periods bounded by `bounds` and evaluated as of the
     instants `as_ofs`: the appeals received in [min bounds, max as_ofs] or open at max as_ofs,
-    and the follow-ups done in that span, as `load` selects them. Three queries (the appeals
-    in two ranges, as `load` reads them, and the follow-ups), a few thousand rows.
+    and the follow-ups done in that span, as `load` selects them. Two queries, each one
+    aggregate row: the database computes a small integer key per appeal and per follow-up
+    and sends them with the ids as comma-separated text (a follow-up's key carries its
+    appeal's id); numpy matches follow-ups to appeals and groups by counting per key.
 
     Each appeal is keyed by
       b  how many bounds are at or before its receipt (a period [start, end) holds it iff
@@ -338,6 +376,11 @@ def load_grouped(
     resolution), the earliest instant comparing as it does. A group's handling time is the
     sum over its members, NaN if one has none (so the average raises for a closed one, as it
     does on `load`'s rows).
+
+    The appeals query reads every appeal in scope received by the last as-of instant (one
+    index range, `case_figures`): those received earlier than the span and not open only
+    vouch for their follow-ups being in scope. The follow-ups query reads the span of
+    `followup_figures` and needs no join: a follow-up counts if its appeal is among those.
     """
     _check(member, cut)
     bounds = sorted(set(bounds))
@@ -370,22 +413,6 @@ def load_grouped(
         ("reopened", _flag(reopened_count__gt=0), 2),
         ("excluded", _flag(status__in=sorted(WORKFLOW.excluded)), 2),
         (
-            "followed",
-            models.Case(
-                models.When(
-                    models.Exists(
-                        FollowUp.objects.filter(
-                            case=models.OuterRef("pk"), done_at__gte=since, done_at__lte=as_of
-                        )
-                    ),
-                    then=models.Value(1),
-                ),
-                default=models.Value(0),
-                output_field=models.IntegerField(),
-            ),
-            2,
-        ),
-        (
             "warning",
             models.Case(
                 models.When(closed_at__lte=as_of, then=models.Value(0)),
@@ -399,77 +426,95 @@ def load_grouped(
             ),
             len(warning_codes),
         ),
+        # Among the rows `load` reads: received in the span, or open whenever received.
+        (
+            "counted",
+            models.Case(
+                models.When(
+                    Q(received_at__gte=since) | Q(status__in=_open_states()),
+                    then=models.Value(1),
+                ),
+                default=models.Value(0),
+                output_field=models.IntegerField(),
+            ),
+            2,
+        ),
     ]
-    scoped = Case.objects.filter(_case_q(cut)).order_by()
-
-    def grouped(queryset: Any) -> Any:
-        # One integer key rather than seven columns: SQLite sorts the rows to group them.
-        return (
-            queryset.annotate(g_key=_packed([(e, r) for _, e, r in digits]))
-            .values("g_key")
-            .annotate(
-                g_n=models.Count("*"),
-                g_seconds=models.Sum("handling_seconds"),
-                g_handled=models.Count("handling_seconds"),
-            )
-            .values_list("g_key", "g_n", "g_seconds", "g_handled")
-            .order_by()
-        )
-
-    # As in `load`: two index ranges rather than one OR.
-    appeals = grouped(scoped.filter(received_at__gte=since, received_at__lte=as_of)).union(
-        grouped(scoped.filter(status__in=_open_states(), received_at__lt=since)), all=True
+    radix = int(np.prod([r for _, _, r in digits]))
+    # Handling seconds ride above the key: (seconds + 1) × radix + key, 0 for none.
+    handling_plus_one = models.ExpressionWrapper(
+        Coalesce(models.F("handling_seconds"), models.Value(-1)) + models.Value(1),
+        output_field=models.BigIntegerField(),
     )
-    a = _matrix(appeals, 4)
-    key = _unpacked(a[:, 0].astype(np.int64), [(name, r) for name, _, r in digits])
-    b, c = key["b"], key["c"]
-    n, seconds, handled = a[:, 1].astype(np.int64), a[:, 2], a[:, 3].astype(np.int64)
+    appeals = (
+        Case.objects.filter(_case_q(cut), received_at__lte=as_of)
+        .order_by()
+        .aggregate(
+            ids=Joined("pk"),
+            keys=Joined(
+                _packed([*[(e, r) for _, e, r in digits], (handling_plus_one, 1)]),
+            ),
+        )
+    )
+    done_digits = [
+        (_spans("done_at", bounds), len(bounds) + 1),
+        (_not_before("done_at", as_ofs), k + 1),
+        (_coded("satisfaction", RATING_CODES), len(RATING_CODES)),
+    ]
+    done_radix = int(np.prod([r for _, r in done_digits]))
+    done = (
+        FollowUp.objects.filter(done_at__gte=since, done_at__lte=as_of)
+        .order_by()
+        .aggregate(keys=Joined(_packed([*done_digits, (models.F("case_id"), 1)])))
+    )
+    ids, packed = _ints(appeals["ids"]), _ints(appeals["keys"])
+    done_cases, done_keys = np.divmod(_ints(done["keys"]), done_radix)
+    done_keys = done_keys[_among(done_cases, ids)]  # the follow-ups of appeals in scope
+
+    handling_plus, key = np.divmod(packed, radix)
+    counted = _unpacked(key, [(name, r) for name, _, r in digits])["counted"] == 1
+    followed = _among(ids[counted], done_cases)
+    # Keys are small (under 2 × radix): counting by key is grouping.
+    full_key = key[counted] * 2 + followed
+    handling = handling_plus[counted] - 1
+    has_handling = handling >= 0
+    n = np.bincount(full_key, minlength=2 * radix)
+    groups = np.flatnonzero(n)
+    seconds = np.bincount(
+        full_key, weights=np.where(has_handling, handling, 0), minlength=2 * radix
+    )[groups]
+    handled = np.bincount(full_key, weights=has_handling, minlength=2 * radix)[groups]
+    n = n[groups].astype(np.int64)
+    group_key, followed_group = np.divmod(groups, 2)
+    g = _unpacked(group_key, [(name, r) for name, _, r in digits])
+    b, c = g["b"], g["c"]
     bound_epochs, as_of_epochs = _epochs(bounds), _epochs(as_ofs)
-    closed = c > 0
     rows = formulas.AppealRows(
         received_at=_pick(bound_epochs, b - 1, b > 0, -np.inf),
-        closed_at=_pick(as_of_epochs, k - c, closed, np.nan),
-        due=np.where(key["late"] == 1, -np.inf, np.nan),
-        reopened=key["reopened"],
-        followed_up=key["followed"].astype(bool),
+        closed_at=_pick(as_of_epochs, k - c, c > 0, np.nan),
+        due=np.where(g["late"] == 1, -np.inf, np.nan),
+        reopened=g["reopened"],
+        followed_up=followed_group.astype(bool),
         handling_seconds=np.where(handled == n, seconds, np.nan),
-        excluded=key["excluded"].astype(bool),
-        warning=key["warning"],
+        excluded=g["excluded"].astype(bool),
+        warning=g["warning"],
         weight=n,
     )
 
-    done = (
-        FollowUp.objects.filter(_case_q(cut, "case__"))
-        .filter(done_at__gte=since, done_at__lte=as_of)
-        .annotate(
-            g_key=_packed(
-                [
-                    (_spans("done_at", bounds), len(bounds) + 1),
-                    (_not_before("done_at", as_ofs), k + 1),
-                    (_coded("satisfaction", RATING_CODES), len(RATING_CODES)),
-                ]
-            )
-        )
-        .values("g_key")
-        .annotate(g_n=models.Count("*"))
-        .values_list("g_key", "g_n")
-        .order_by()
+    done_n = np.bincount(done_keys, minlength=done_radix)
+    done_groups = np.flatnonzero(done_n)
+    f = _unpacked(
+        done_groups, [("b", len(bounds) + 1), ("c", k + 1), ("rating", len(RATING_CODES))]
     )
-    f = _matrix(done, 2)
-    fkey = _unpacked(
-        f[:, 0].astype(np.int64),
-        [("b", len(bounds) + 1), ("c", k + 1), ("rating", len(RATING_CODES))],
-    )
-    fb, fc = fkey["b"], fkey["c"]
-    passed = k - fc  # as-of instants strictly before the follow-up
+    passed = k - f["c"]  # as-of instants strictly before the follow-up
     after = _epochs([instant + dt.timedelta(microseconds=1) for instant in as_ofs])
     followups = formulas.FollowUpRows(
         done_at=np.maximum(
-            _pick(bound_epochs, fb - 1, fb > 0, -np.inf),
+            _pick(bound_epochs, f["b"] - 1, f["b"] > 0, -np.inf),
             _pick(after, passed - 1, passed > 0, -np.inf),
         ),
-        rating=np.array(RATING_CODES)[fkey["rating"]],
-        weight=f[:, 1].astype(np.int64),
+        rating=np.array(RATING_CODES)[f["rating"]],
+        weight=done_n[done_groups].astype(np.int64),
     )
     return Loaded(
         rows=rows,

@@ -188,9 +188,10 @@ class Case(models.Model):
                 ],
                 name="case_list_filters",
             ),
-            # The appeals figures (appeals.kpis.load_grouped) per unit in scope and span of
-            # receipt, every column they group by read from the index: a detachment's million
-            # appeals would otherwise be read row by row, titles and descriptions and all.
+            # The appeals figures (appeals.kpis.load_grouped) per unit in scope up to an
+            # instant of receipt, every column they key by read from the index: a
+            # detachment's million appeals would otherwise be read row by row, titles and
+            # descriptions and all.
             models.Index(
                 fields=[
                     "unit",
@@ -350,8 +351,9 @@ class FollowUp(models.Model):
     class Meta:
         ordering = ["due_at"]
         indexes = [
-            # The appeals figures: "followed up?" per appeal and the ratings, from the index.
-            models.Index(fields=["case", "done_at", "satisfaction"], name="followup_case_done"),
+            # The appeals figures (appeals.kpis.load_grouped): the follow-ups done in a span,
+            # their appeal and rating, read from the index alone.
+            models.Index(fields=["done_at", "case", "satisfaction"], name="followup_figures"),
         ]
 
     def __str__(self) -> str:
