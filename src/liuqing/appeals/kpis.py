@@ -1,16 +1,16 @@
 """The appeals figures of KPIS.md (知民情) for a unit's subtree, a category and a period.
 
-The database does the counting, and `liuqing.analytics.appeals` the arithmetic. `report()`
-knows, before it asks, every instant the figures will compare with: the bounds of its periods
-(local midnights) and its as-of instants (the report's and the comparisons' shifted ones).
-`load_grouped` therefore groups the appeals in scope by how they compare with those instants
-(received in which span between bounds, closed by which as-of instants, late or overdue,
-reopened, withdrawn or merged, followed up, warning level) and fetches one row per group with
-its count and total working seconds of handling; likewise the follow-ups by span and rating.
-A few thousand rows stand for a million appeals, and the formulas, which count with weights,
-give exactly the figures of one row per appeal (see "Grouped rows" in
-`liuqing.analytics.appeals`). The covering indexes `case_figures` and `followup_case_done`
-let the database read only index pages.
+`report()` knows, before it asks, every instant the figures will compare with: the bounds of
+its periods (local midnights) and its as-of instants (the report's and the comparisons'
+shifted ones). `load_grouped` therefore has the database reduce each appeal in scope to a small
+integer key saying how it compares with those instants (received in which span between
+bounds, closed by which as-of instants, late or overdue, reopened, withdrawn or merged,
+warning level), and each follow-up to its span and rating; the keys and ids leave the
+database as one comma-separated string per column (no Python object per appeal), numpy marks
+the appeals followed up and counts per key, and a few thousand weighted rows stand for a
+million appeals. The formulas of `liuqing.analytics.appeals`, which count with weights, give
+exactly the figures of one row per appeal (see "Grouped rows" there). The covering indexes
+`case_figures` and `followup_figures` let the database read index pages only.
 
 `load` is the row-per-appeal form of the same selection (numbers only, two queries): the
 reference the grouped form is tested against, and the loader for figures at instants not
@@ -329,7 +329,7 @@ def _ints(joined: str | None) -> np.ndarray:
 
 
 # Above this id, matching ids by a table of flags would take too much memory: sort instead.
-MAX_FLAG_TABLE = 1 << 26
+MAX_FLAG_TABLE = 1 << 25
 
 
 def _among(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -380,7 +380,8 @@ def load_grouped(
     The appeals query reads every appeal in scope received by the last as-of instant (one
     index range, `case_figures`): those received earlier than the span and not open only
     vouch for their follow-ups being in scope. The follow-ups query reads the span of
-    `followup_figures` and needs no join: a follow-up counts if its appeal is among those.
+    `followup_figures` and needs no join: a follow-up counts if its appeal is among those (a
+    follow-up comes after its appeal's receipt).
     """
     _check(member, cut)
     bounds = sorted(set(bounds))

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -426,3 +427,22 @@ def test_the_report_takes_two_queries(story: Story, django_assert_num_queries: A
     story.cast.sam.role_set  # noqa: B018  (roles cached before counting)
     with django_assert_num_queries(2):
         kpis.report(story.cast.sam, cut, kpis.standard_periods(dt.date(2026, 6, 20)))
+
+
+def test_a_cut_with_no_appeals_has_dashes_and_nothing_open(story: Story) -> None:
+    empty = Place.objects.create(
+        unit=story.cast.unit, name="空村", kind=PlaceKind.VILLAGE, latitude=43.8, longitude=81.2
+    )
+    rep = june_report(story, place=empty)
+    assert rep.periods[0].figures.received == 0
+    assert lines(rep)["completion"].display == "—"
+    assert rep.open_now.open == 0
+    assert_same_figures(story, WANTED[0], local(*AS_OF), place=empty)
+
+
+@pytest.mark.parametrize("offset", [0, kpis.MAX_FLAG_TABLE])
+def test_ids_are_matched_small_or_large(offset: int) -> None:
+    values = np.array([5, 3, 9, 3, 0]) + offset
+    pool = np.array([3, 4, 5]) + offset
+    assert kpis._among(values, pool).tolist() == [True, True, False, True, False]
+    assert kpis._among(values, pool[:0]).tolist() == [False] * 5
