@@ -27,6 +27,17 @@ Definitions (the contract, KPIS.md):
   exceeds 100 %;
 * open now: appeals not closed at `as_of` (whenever received), how many are past due, and how
   many sit at each warning level of the casework engine's ladder.
+
+Grouped rows. Every figure is a sum over rows of a mask built from comparisons with a few
+instants: the period bounds (`>= start`, `< end`, local midnights) and the as-of instants
+(`<= as_of`). Rows that every such comparison treats alike can therefore travel as one row
+of `weight` w (the number of appeals or follow-ups it stands for; 1 by default), whose
+`handling_seconds` is the sum over the group: each count becomes Σ w over the mask and each
+total Σ handling_seconds over it, so the figures are exactly those of the ungrouped rows,
+provided the masks are only ever evaluated at the bounds and as-of instants the groups were
+formed for (open now: at the one as-of instant it was grouped for). A group's instants are
+then stand-ins chosen by the selector, any instant that compares with those bounds and
+as-of instants as every member does (NaN for "never", as before).
 """
 
 from __future__ import annotations
@@ -62,6 +73,20 @@ def _floats(values: npt.ArrayLike, n: int) -> FloatArray:
     return array
 
 
+def _weights(values: npt.ArrayLike | None, n: int) -> npt.NDArray[np.int64]:
+    if values is None:
+        return np.ones(n, dtype=np.int64)
+    weight = np.asarray(values, dtype=np.int64)
+    if (weight < 0).any():
+        raise ValueError("weights count appeals: none may be negative")
+    return weight
+
+
+def _count(weight: npt.NDArray[np.int64], mask: BoolArray) -> int:
+    """Σ weight over the mask: the number of appeals (or follow-ups) the masked rows stand for."""
+    return int(weight[mask].sum())
+
+
 def _check(name: str, array: npt.NDArray[Any], n: int) -> None:
     if array.shape != (n,):
         raise ValueError(f"{name} has {array.shape} values, expected {n}")
@@ -85,6 +110,7 @@ class AppealRows:
     handling_seconds: FloatArray
     excluded: BoolArray
     warning: npt.NDArray[np.int64]
+    weight: npt.NDArray[np.int64]
 
     def __init__(
         self,
@@ -97,6 +123,7 @@ class AppealRows:
         handling_seconds: npt.ArrayLike,
         excluded: npt.ArrayLike,
         warning: npt.ArrayLike | None = None,
+        weight: npt.ArrayLike | None = None,
     ) -> None:
         self.received_at = np.atleast_1d(np.asarray(received_at, dtype=np.float64))
         n = len(self.received_at)
@@ -109,6 +136,7 @@ class AppealRows:
         self.warning = (
             np.zeros(n, dtype=np.int64) if warning is None else np.asarray(warning, dtype=np.int64)
         )
+        self.weight = _weights(weight, n)
         for name in (
             "closed_at",
             "due",
@@ -117,6 +145,7 @@ class AppealRows:
             "handling_seconds",
             "excluded",
             "warning",
+            "weight",
         ):
             _check(name, getattr(self, name), n)
 
@@ -139,15 +168,26 @@ class AppealRows:
 
 class FollowUpRows:
     """One row per follow-up done: done_at (epoch seconds) and rating ("satisfied",
-    "basically", "dissatisfied", or "" when the resident gave none)."""
+    "basically", "dissatisfied", or "" when the resident gave none); optionally a weight, the
+    number of follow-ups the row stands for (ones when not given)."""
 
     done_at: FloatArray
     rating: npt.NDArray[np.str_]
+    weight: npt.NDArray[np.int64]
 
-    def __init__(self, *, done_at: npt.ArrayLike, rating: npt.ArrayLike) -> None:
+    def __init__(
+        self,
+        *,
+        done_at: npt.ArrayLike,
+        rating: npt.ArrayLike,
+        weight: npt.ArrayLike | None = None,
+    ) -> None:
         self.done_at = np.atleast_1d(np.asarray(done_at, dtype=np.float64))
+        n = len(self.done_at)
         self.rating = np.asarray(rating, dtype=str)
-        _check("rating", self.rating, len(self.done_at))
+        self.weight = _weights(weight, n)
+        _check("rating", self.rating, n)
+        _check("weight", self.weight, n)
 
     def __len__(self) -> int:
         return len(self.done_at)
@@ -175,26 +215,26 @@ def closed(rows: AppealRows, as_of: float) -> BoolArray:
 
 def received(rows: AppealRows, start: float, end: float) -> int:
     """受理量: appeals received in P (not withdrawn or merged)."""
-    return int(cohort(rows, start, end).sum())
+    return _count(rows.weight, cohort(rows, start, end))
 
 
 def excluded_count(rows: AppealRows, start: float, end: float) -> int:
     """Appeals received in P that were withdrawn or merged (shown beside `received`)."""
     in_p = (rows.received_at >= start) & (rows.received_at < end)
-    return int((in_p & rows.excluded).sum())
+    return _count(rows.weight, in_p & rows.excluded)
 
 
 def completion_rate(rows: AppealRows, start: float, end: float, as_of: float) -> Rate:
     """办结率: cohort appeals closed by as-of ÷ cohort appeals."""
     c = cohort(rows, start, end)
-    return Rate(int((c & closed(rows, as_of)).sum()), int(c.sum()))
+    return Rate(_count(rows.weight, c & closed(rows, as_of)), _count(rows.weight, c))
 
 
 def on_time_rate(rows: AppealRows, start: float, end: float, as_of: float) -> Rate:
     """按时办结率: cohort appeals closed by as-of at or before their due time ÷ cohort."""
     c = cohort(rows, start, end)
     in_time = closed(rows, as_of) & ((rows.closed_at <= rows.due) | np.isnan(rows.due))
-    return Rate(int((c & in_time).sum()), int(c.sum()))
+    return Rate(_count(rows.weight, c & in_time), _count(rows.weight, c))
 
 
 def average_handling_days(rows: AppealRows, start: float, end: float, as_of: float) -> Average:
@@ -208,13 +248,13 @@ def average_handling_days(rows: AppealRows, start: float, end: float, as_of: flo
     if not np.isfinite(seconds).all():
         raise ValueError("every closed appeal needs its handling time in working seconds")
     total = int(np.rint(seconds).astype(np.int64).sum())
-    return Average(Fraction(total, SECONDS_PER_WORKING_DAY), int(mask.sum()))
+    return Average(Fraction(total, SECONDS_PER_WORKING_DAY), _count(rows.weight, mask))
 
 
 def followup_rate(rows: AppealRows, start: float, end: float, as_of: float) -> Rate:
     """回访率: cohort closed appeals with a follow-up ÷ cohort closed appeals."""
     mask = cohort(rows, start, end) & closed(rows, as_of)
-    return Rate(int((mask & rows.followed_up).sum()), int(mask.sum()))
+    return Rate(_count(rows.weight, mask & rows.followed_up), _count(rows.weight, mask))
 
 
 def reopen_rate(rows: AppealRows, start: float, end: float, as_of: float) -> Rate:
@@ -222,7 +262,7 @@ def reopen_rate(rows: AppealRows, start: float, end: float, as_of: float) -> Rat
     c = cohort(rows, start, end)
     reopened = rows.reopened > 0
     ever_closed = closed(rows, as_of) | reopened
-    return Rate(int((c & reopened).sum()), int((c & ever_closed).sum()))
+    return Rate(_count(rows.weight, c & reopened), _count(rows.weight, c & ever_closed))
 
 
 @dataclass(frozen=True)
@@ -237,14 +277,14 @@ class Satisfaction:
 def satisfaction(followups: FollowUpRows, start: float, end: float, as_of: float) -> Satisfaction:
     """Follow-ups done in P (by as-of): satisfied + basically ÷ rated, and satisfied ÷ rated."""
     in_p = (followups.done_at >= start) & (followups.done_at < end) & (followups.done_at <= as_of)
-    rating = followups.rating[in_p]
-    rated = int(np.isin(rating, RATINGS).sum())
-    fully = int((rating == SATISFIED).sum())
-    basically = int((rating == BASICALLY).sum())
+    rating, weight = followups.rating[in_p], followups.weight[in_p]
+    rated = _count(weight, np.isin(rating, RATINGS))
+    fully = _count(weight, rating == SATISFIED)
+    basically = _count(weight, rating == BASICALLY)
     return Satisfaction(
         satisfied=Rate(fully + basically, rated),
         fully=Rate(fully, rated),
-        followups=int(in_p.sum()),
+        followups=_count(followups.weight, in_p),
     )
 
 
@@ -263,13 +303,12 @@ def open_now(rows: AppealRows, as_of: float) -> OpenNow:
     merged: their number, those past their due time, and the count per warning level."""
     mask = (rows.received_at <= as_of) & ~closed(rows, as_of) & ~rows.excluded
     overdue = mask & (rows.due < as_of)
-    levels = np.bincount(
-        np.clip(rows.warning[mask], 0, len(WARNING_LEVELS) - 1), minlength=len(WARNING_LEVELS)
-    )
+    level = np.clip(rows.warning[mask], 0, len(WARNING_LEVELS) - 1)
+    levels = [_count(rows.weight[mask], level == i) for i in range(len(WARNING_LEVELS))]
     return OpenNow(
-        open=int(mask.sum()),
-        overdue=int(overdue.sum()),
-        by_level={name: int(levels[i]) for i, name in enumerate(WARNING_LEVELS)},
+        open=_count(rows.weight, mask),
+        overdue=_count(rows.weight, overdue),
+        by_level=dict(zip(WARNING_LEVELS, levels, strict=True)),
     )
 
 
@@ -292,7 +331,7 @@ class AppealFigures:
     satisfaction: Rate
     fully_satisfied: Rate
     reopen: Rate
-    open_now: OpenNow
+    open_now: OpenNow | None  # None when not asked for (a comparison period's figures)
 
     def as_dict(self) -> dict[str, Any]:
         """For the JSON API and exports: every rate with numerator, denominator and display."""
@@ -309,18 +348,29 @@ class AppealFigures:
             "satisfaction": self.satisfaction.as_dict(),
             "fully_satisfied": self.fully_satisfied.as_dict(),
             "reopen": self.reopen.as_dict(),
-            "open_now": {
-                "open": self.open_now.open,
-                "overdue": self.open_now.overdue,
-                "by_level": dict(self.open_now.by_level),
-            },
+            "open_now": (
+                {
+                    "open": self.open_now.open,
+                    "overdue": self.open_now.overdue,
+                    "by_level": dict(self.open_now.by_level),
+                }
+                if self.open_now is not None
+                else None
+            ),
         }
 
 
 def appeal_figures(
-    rows: AppealRows, followups: FollowUpRows, *, start: float, end: float, as_of: float
+    rows: AppealRows,
+    followups: FollowUpRows,
+    *,
+    start: float,
+    end: float,
+    as_of: float,
+    with_open_now: bool = True,
 ) -> AppealFigures:
-    """All the appeals figures for P = [start, end) as of `as_of` (epoch seconds)."""
+    """All the appeals figures for P = [start, end) as of `as_of` (epoch seconds); open now
+    left out (None) if not `with_open_now`."""
     sat = satisfaction(followups, start, end, as_of)
     return AppealFigures(
         start=start,
@@ -335,5 +385,5 @@ def appeal_figures(
         satisfaction=sat.satisfied,
         fully_satisfied=sat.fully,
         reopen=reopen_rate(rows, start, end, as_of),
-        open_now=open_now(rows, as_of),
+        open_now=open_now(rows, as_of) if with_open_now else None,
     )

@@ -1,7 +1,22 @@
 """The appeals figures of KPIS.md (知民情) for a unit's subtree, a category and a period.
 
-Two queries load what the figures need as arrays (`values_list` of epoch seconds and small
-integers, never model instances), and `liuqing.analytics.appeals` does the arithmetic:
+`report()` knows, before it asks, every instant the figures will compare with: the bounds of
+its periods (local midnights) and its as-of instants (the report's and the comparisons'
+shifted ones). `load_grouped` therefore has the database reduce each appeal in scope to a small
+integer key saying how it compares with those instants (received in which span between
+bounds, closed by which as-of instants, late or overdue, reopened, withdrawn or merged,
+warning level), and each follow-up to its span and rating; the keys and ids leave the
+database as one comma-separated string per column (no Python object per appeal), numpy marks
+the appeals followed up and counts per key, and a few thousand weighted rows stand for a
+million appeals. The formulas of `liuqing.analytics.appeals`, which count with weights, give
+exactly the figures of one row per appeal (see "Grouped rows" there). The covering indexes
+`case_figures` and `followup_figures` let the database read index pages only.
+
+`load` is the row-per-appeal form of the same selection (numbers only, two queries): the
+reference the grouped form is tested against, and the loader for figures at instants not
+known in advance.
+
+What is loaded, either way:
 
 1. the appeals in scope received since the earliest period asked for, plus those still open
    whenever received (for "overdue now"): received, closed and due instants, times
@@ -57,17 +72,20 @@ class Epoch(models.Func):
     """A datetime column as epoch seconds (float; NULL stays NULL), on SQLite and PostgreSQL.
 
     Turning instants into numbers in the database spares Python a datetime object per value
-    (most of the cost of loading half a million rows on SQLite, which stores text)."""
+    (most of the cost of loading half a million rows on SQLite, which stores text).
+
+    Exact to the microsecond, the same float as `datetime.timestamp()`: whole microseconds
+    divided by 10⁶ once (on SQLite, where the text is "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC).
+    julianday() arithmetic was off by some 10⁻⁵ s, enough to put an appeal received at a local
+    midnight into the day before and one closed at the as-of instant among the open."""
 
     output_field = models.FloatField()
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
-            **extra,
-        )
+        sql, params = compiler.compile(self.source_expressions[0])
+        seconds = f"CAST(strftime('%%s', {sql}) AS INTEGER)"
+        micros = f"CAST(substr({sql} || '.000000', 21, 6) AS INTEGER)"
+        return f"(({seconds} * 1000000 + {micros}) / 1000000.0)", [*params, *params]
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(
@@ -151,13 +169,19 @@ def _nulls(column: np.ndarray) -> np.ndarray:
 class Loaded:
     rows: formulas.AppealRows
     followups: formulas.FollowUpRows
+    # Grouped rows answer only for the period bounds and as-of instants they were grouped
+    # by (epoch seconds), open now only as of the last; None for one row per appeal, which
+    # answers for any.
+    bounds: frozenset[float] | None = None
+    as_ofs: frozenset[float] | None = None
+    open_as_of: float | None = None
 
 
 def load(member: Member, cut: Cut, *, since: dt.datetime, as_of: dt.datetime) -> Loaded:
     """The arrays behind the figures: appeals received in [since, as_of] or open at as_of,
     and the follow-ups done in [since, as_of]. Two queries, numbers only."""
     _check(member, cut)
-    open_states = sorted(WORKFLOW.states - set(WORKFLOW.closed) - set(WORKFLOW.excluded))
+    open_states = _open_states()
     excluded = sorted(WORKFLOW.excluded)
     columns = {
         "n_received": Epoch("received_at"),
@@ -217,14 +241,314 @@ def load(member: Member, cut: Cut, *, since: dt.datetime, as_of: dt.datetime) ->
     return Loaded(rows=rows, followups=followups)
 
 
+def _open_states() -> list[str]:
+    return sorted(WORKFLOW.states - set(WORKFLOW.closed) - set(WORKFLOW.excluded))
+
+
+def _spans(field: str, bounds: list[dt.datetime]) -> models.Case:
+    """How many of `bounds` (ascending) are at or before the column: 0 before the first."""
+    return models.Case(
+        *[
+            models.When(**{f"{field}__gte": bound}, then=models.Value(i))
+            for i, bound in reversed(list(enumerate(bounds, start=1)))
+        ],
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
+def _not_before(field: str, as_ofs: list[dt.datetime]) -> models.Case:
+    """How many of `as_ofs` (ascending) are at or after the column: 0 when NULL or later
+    than all (as of each of those, the instant has passed)."""
+    k = len(as_ofs)
+    return models.Case(
+        *[
+            models.When(**{f"{field}__lte": instant}, then=models.Value(k - i))
+            for i, instant in enumerate(as_ofs)
+        ],
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
+def _flag(**lookups: Any) -> models.Case:
+    return models.Case(
+        models.When(Q(**lookups), then=models.Value(1)),
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
+def _packed(digits: list[tuple[Any, int]]) -> Any:
+    """One integer from small ones: d0 + r0 × (d1 + r1 × (d2 + …)) for digits d_i in [0, r_i)."""
+    (expression, _), *rest = digits
+    if not rest:
+        return expression
+    return models.ExpressionWrapper(
+        expression + models.Value(digits[0][1]) * _packed(rest),
+        output_field=models.BigIntegerField(),
+    )
+
+
+def _unpacked(keys: np.ndarray, digits: list[tuple[str, int]]) -> dict[str, np.ndarray]:
+    """The digits of `_packed` keys, by name."""
+    result = {}
+    for name, radix in digits:
+        keys, result[name] = np.divmod(keys, radix)
+    return result
+
+
+def _epochs(instants: list[dt.datetime]) -> np.ndarray:
+    return np.array([instant.timestamp() for instant in instants], dtype=np.float64)
+
+
+def _pick(values: np.ndarray, index: np.ndarray, where: np.ndarray, otherwise: float) -> Any:
+    """values[index] where `where`, `otherwise` elsewhere (index may be out of range there)."""
+    if len(values) == 0:
+        return np.full(len(index), otherwise)
+    return np.where(where, values[np.clip(index, 0, len(values) - 1)], otherwise)
+
+
+class Joined(models.Aggregate):
+    """The integer values of every row as one comma-separated string (NULL when no rows):
+    how a million numbers leave the database without a Python object apiece."""
+
+    function = "GROUP_CONCAT"
+    output_field = models.TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="STRING_AGG((%(expressions)s)::text, ',')", **extra
+        )
+
+
+def _ints(joined: str | None) -> np.ndarray:
+    if not joined:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(joined, dtype=np.int64, sep=",")
+
+
+# Above this id, matching ids by a table of flags would take too much memory: sort instead.
+MAX_FLAG_TABLE = 1 << 25
+
+
+def _among(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Which of `values` (non-negative integers) are in `pool`: np.isin, without sorting
+    while the ids are small enough for a table of flags."""
+    if len(values) == 0 or len(pool) == 0:
+        return np.zeros(len(values), dtype=bool)
+    top = int(max(values.max(), pool.max()))
+    if top > MAX_FLAG_TABLE:
+        return np.isin(values, pool)
+    table = np.zeros(top + 1, dtype=bool)
+    table[pool] = True
+    return table[values]
+
+
+def load_grouped(
+    member: Member,
+    cut: Cut,
+    *,
+    bounds: list[dt.datetime],
+    as_ofs: list[dt.datetime],
+) -> Loaded:
+    """The figures' rows grouped for periods bounded by `bounds` and evaluated as of the
+    instants `as_ofs`: the appeals received in [min bounds, max as_ofs] or open at max as_ofs,
+    and the follow-ups done in that span, as `load` selects them. Two queries, each one
+    aggregate row: the database computes a small integer key per appeal and per follow-up
+    and sends them with the ids as comma-separated text (a follow-up's key carries its
+    appeal's id); numpy matches follow-ups to appeals and groups by counting per key.
+
+    Each appeal is keyed by
+      b  how many bounds are at or before its receipt (a period [start, end) holds it iff
+         b counts start but not end);
+      c  how many as-of instants its closure is at or before (0: open at all of them);
+      late  closed at the last as-of instant after its due time, or, open then, past due;
+      reopened, excluded (withdrawn or merged), followed up (a follow-up done in the span),
+      and the warning level of an appeal open at the last as-of instant (0 once closed),
+    and each follow-up by b and c of its done time and by its rating. Every mask of the
+    formulas at those bounds and instants is the same for all members of a group, so a group
+    travels as one row with the earliest instant having its b (received_at: the b-th bound,
+    −∞ for b = 0) and, for closure, the as-of instant it is at or before (NaN: open); due is
+    −∞ for a late group (never on time, overdue at any as-of) and NaN otherwise (no
+    deadline: on time, not overdue). A follow-up's done_at stands at the later of the b-th
+    bound and the microsecond after the last as-of instant it is later than (the stored
+    resolution), the earliest instant comparing as it does. A group's handling time is the
+    sum over its members, NaN if one has none (so the average raises for a closed one, as it
+    does on `load`'s rows).
+
+    The appeals query reads every appeal in scope received by the last as-of instant (one
+    index range, `case_figures`): those received earlier than the span and not open only
+    vouch for their follow-ups being in scope. The follow-ups query reads the span of
+    `followup_figures` and needs no join: a follow-up counts if its appeal is among those (a
+    follow-up comes after its appeal's receipt).
+    """
+    _check(member, cut)
+    bounds = sorted(set(bounds))
+    as_ofs = sorted(set(as_ofs))
+    if not bounds or not as_ofs:
+        raise ValueError("group for at least one bound and one as-of instant")
+    since, as_of = bounds[0], as_ofs[-1]
+    k = len(as_ofs)
+    warning_codes = sorted(WARNING_ORDER, key=WARNING_ORDER.__getitem__)
+    # The key's digits, least significant first, with their ranges.
+    digits: list[tuple[str, Any, int]] = [
+        ("b", _spans("received_at", bounds), len(bounds) + 1),
+        ("c", _not_before("closed_at", as_ofs), k + 1),
+        (
+            "late",
+            models.Case(
+                models.When(resolve_due__isnull=True, then=models.Value(0)),
+                models.When(
+                    closed_at__lte=as_of,
+                    closed_at__gt=models.F("resolve_due"),
+                    then=models.Value(1),
+                ),
+                models.When(closed_at__lte=as_of, then=models.Value(0)),
+                models.When(resolve_due__lt=as_of, then=models.Value(1)),
+                default=models.Value(0),
+                output_field=models.IntegerField(),
+            ),
+            2,
+        ),
+        ("reopened", _flag(reopened_count__gt=0), 2),
+        ("excluded", _flag(status__in=sorted(WORKFLOW.excluded)), 2),
+        (
+            "warning",
+            models.Case(
+                models.When(closed_at__lte=as_of, then=models.Value(0)),
+                *[
+                    models.When(warning=code, then=models.Value(i))
+                    for i, code in enumerate(warning_codes)
+                    if i
+                ],
+                default=models.Value(0),
+                output_field=models.IntegerField(),
+            ),
+            len(warning_codes),
+        ),
+        # Among the rows `load` reads: received in the span, or open whenever received.
+        (
+            "counted",
+            models.Case(
+                models.When(
+                    Q(received_at__gte=since) | Q(status__in=_open_states()),
+                    then=models.Value(1),
+                ),
+                default=models.Value(0),
+                output_field=models.IntegerField(),
+            ),
+            2,
+        ),
+    ]
+    radix = int(np.prod([r for _, _, r in digits]))
+    # Handling seconds ride above the key: (seconds + 1) × radix + key, 0 for none.
+    handling_plus_one = models.ExpressionWrapper(
+        Coalesce(models.F("handling_seconds"), models.Value(-1)) + models.Value(1),
+        output_field=models.BigIntegerField(),
+    )
+    appeals = (
+        Case.objects.filter(_case_q(cut), received_at__lte=as_of)
+        .order_by()
+        .aggregate(
+            ids=Joined("pk"),
+            keys=Joined(
+                _packed([*[(e, r) for _, e, r in digits], (handling_plus_one, 1)]),
+            ),
+        )
+    )
+    done_digits = [
+        (_spans("done_at", bounds), len(bounds) + 1),
+        (_not_before("done_at", as_ofs), k + 1),
+        (_coded("satisfaction", RATING_CODES), len(RATING_CODES)),
+    ]
+    done_radix = int(np.prod([r for _, r in done_digits]))
+    done = (
+        FollowUp.objects.filter(done_at__gte=since, done_at__lte=as_of)
+        .order_by()
+        .aggregate(keys=Joined(_packed([*done_digits, (models.F("case_id"), 1)])))
+    )
+    ids, packed = _ints(appeals["ids"]), _ints(appeals["keys"])
+    done_cases, done_keys = np.divmod(_ints(done["keys"]), done_radix)
+    done_keys = done_keys[_among(done_cases, ids)]  # the follow-ups of appeals in scope
+
+    handling_plus, key = np.divmod(packed, radix)
+    counted = _unpacked(key, [(name, r) for name, _, r in digits])["counted"] == 1
+    followed = _among(ids[counted], done_cases)
+    # Keys are small (under 2 × radix): counting by key is grouping.
+    full_key = key[counted] * 2 + followed
+    handling = handling_plus[counted] - 1
+    has_handling = handling >= 0
+    n = np.bincount(full_key, minlength=2 * radix)
+    groups = np.flatnonzero(n)
+    seconds = np.bincount(
+        full_key, weights=np.where(has_handling, handling, 0), minlength=2 * radix
+    )[groups]
+    handled = np.bincount(full_key, weights=has_handling, minlength=2 * radix)[groups]
+    n = n[groups].astype(np.int64)
+    group_key, followed_group = np.divmod(groups, 2)
+    g = _unpacked(group_key, [(name, r) for name, _, r in digits])
+    b, c = g["b"], g["c"]
+    bound_epochs, as_of_epochs = _epochs(bounds), _epochs(as_ofs)
+    rows = formulas.AppealRows(
+        received_at=_pick(bound_epochs, b - 1, b > 0, -np.inf),
+        closed_at=_pick(as_of_epochs, k - c, c > 0, np.nan),
+        due=np.where(g["late"] == 1, -np.inf, np.nan),
+        reopened=g["reopened"],
+        followed_up=followed_group.astype(bool),
+        handling_seconds=np.where(handled == n, seconds, np.nan),
+        excluded=g["excluded"].astype(bool),
+        warning=g["warning"],
+        weight=n,
+    )
+
+    done_n = np.bincount(done_keys, minlength=done_radix)
+    done_groups = np.flatnonzero(done_n)
+    f = _unpacked(
+        done_groups, [("b", len(bounds) + 1), ("c", k + 1), ("rating", len(RATING_CODES))]
+    )
+    passed = k - f["c"]  # as-of instants strictly before the follow-up
+    after = _epochs([instant + dt.timedelta(microseconds=1) for instant in as_ofs])
+    followups = formulas.FollowUpRows(
+        done_at=np.maximum(
+            _pick(bound_epochs, f["b"] - 1, f["b"] > 0, -np.inf),
+            _pick(after, passed - 1, passed > 0, -np.inf),
+        ),
+        rating=np.array(RATING_CODES)[f["rating"]],
+        weight=done_n[done_groups].astype(np.int64),
+    )
+    return Loaded(
+        rows=rows,
+        followups=followups,
+        bounds=frozenset(bound_epochs.tolist()),
+        as_ofs=frozenset(as_of_epochs.tolist()),
+        open_as_of=float(as_of_epochs[-1]),
+    )
+
+
 def figures_for(loaded: Loaded, period: periods.Period, as_of: dt.datetime) -> Any:
-    """Every figure of one period, from arrays already loaded."""
+    """Every figure of one period, from arrays already loaded. Grouped arrays answer only for
+    the bounds and as-of instants they were grouped by (ValueError otherwise), and open now
+    only as of the last of those (None as of an earlier one: what a comparison period
+    would show of it was never shown)."""
+    if (
+        loaded.bounds is not None
+        and not {
+            period.start.timestamp(),
+            period.end.timestamp(),
+        }
+        <= loaded.bounds
+    ):
+        raise ValueError(f"rows not grouped for the bounds of {period.key}")
+    if loaded.as_ofs is not None and as_of.timestamp() not in loaded.as_ofs:
+        raise ValueError(f"rows not grouped as of {as_of.isoformat()}")
     return formulas.appeal_figures(
         loaded.rows,
         loaded.followups,
         start=period.start_epoch,
         end=period.end_epoch,
         as_of=as_of.timestamp(),
+        with_open_now=loaded.open_as_of in (None, as_of.timestamp()),
     )
 
 
@@ -383,6 +707,21 @@ def _shifted(as_of: dt.datetime, now: periods.Period, earlier: periods.Period) -
     return as_of - (now.start - earlier.start)
 
 
+Evaluation = tuple[periods.Period, dt.datetime]
+
+
+def evaluations(
+    wanted: list[periods.Period], as_of: dt.datetime
+) -> list[tuple[Evaluation, Evaluation, Evaluation]]:
+    """For each period asked for: itself as of `as_of`, the same span a year earlier and the
+    span just before, each as of its shifted as-of instant (what `report` evaluates)."""
+    result = []
+    for p in wanted:
+        yoy, mom = periods.year_on_year(p), periods.month_on_month(p)
+        result.append(((p, as_of), (yoy, _shifted(as_of, p, yoy)), (mom, _shifted(as_of, p, mom))))
+    return result
+
+
 def report(
     member: Member,
     cut: Cut,
@@ -390,16 +729,21 @@ def report(
     *,
     as_of: dt.datetime | None = None,
 ) -> Report:
-    """The figures of each period in `wanted` with their comparisons, from one load."""
+    """The figures of each period in `wanted` with their comparisons, from one grouped load."""
     as_of = as_of or timezone.now()
-    pairs = [(p, periods.year_on_year(p), periods.month_on_month(p)) for p in wanted]
-    since = min(x.start for triple in pairs for x in triple)
-    loaded = load(member, cut, since=since, as_of=as_of)
+    triples = evaluations(wanted, as_of)
+    evaluated = [x for triple in triples for x in triple]
+    loaded = load_grouped(
+        member,
+        cut,
+        bounds=[bound for p, _when in evaluated for bound in (p.start, p.end)],
+        as_ofs=[when for _p, when in evaluated],
+    )
     result = []
-    for p, yoy, mom in pairs:
+    for (p, _as_of), (yoy, yoy_as_of), (mom, mom_as_of) in triples:
         now_f = figures_for(loaded, p, as_of)
-        yoy_f = figures_for(loaded, yoy, _shifted(as_of, p, yoy))
-        mom_f = figures_for(loaded, mom, _shifted(as_of, p, mom))
+        yoy_f = figures_for(loaded, yoy, yoy_as_of)
+        mom_f = figures_for(loaded, mom, mom_as_of)
         lines = [Line(f, f.get(now_f), f.get(yoy_f), f.get(mom_f)) for f in FIGURES]
         result.append(PeriodReport(p, yoy, mom, now_f, lines))
     return Report(

@@ -193,6 +193,26 @@ class Case(models.Model):
                 fields=["kind", "status", "category", "received_at", "warning", "owner"],
                 name="case_all_units_filters",
             ),
+            # The appeals figures (appeals.kpis.load_grouped) per unit in scope up to an
+            # instant of receipt, every column they key by read from the index: a
+            # detachment's million appeals would otherwise be read row by row, titles and
+            # descriptions and all.
+            models.Index(
+                fields=[
+                    "unit",
+                    "kind",
+                    "received_at",
+                    "status",
+                    "closed_at",
+                    "resolve_due",
+                    "handling_seconds",
+                    "reopened_count",
+                    "warning",
+                    "category",
+                    "place",
+                ],
+                name="case_figures",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -335,6 +355,11 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["due_at"]
+        indexes = [
+            # The appeals figures (appeals.kpis.load_grouped): the follow-ups done in a span,
+            # their appeal and rating, read from the index alone.
+            models.Index(fields=["done_at", "case", "satisfaction"], name="followup_figures"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}:followup"

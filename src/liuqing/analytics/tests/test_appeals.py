@@ -244,6 +244,63 @@ def test_arrays_must_line_up() -> None:
         )
 
 
+def _repeat(r: AppealRows, times: list[int]) -> AppealRows:
+    """Each row of `r` copied `times[i]` times (the ungrouped form of weights `times`)."""
+    return AppealRows(
+        received_at=np.repeat(r.received_at, times),
+        closed_at=np.repeat(r.closed_at, times),
+        due=np.repeat(r.due, times),
+        reopened=np.repeat(r.reopened, times),
+        followed_up=np.repeat(r.followed_up, times),
+        handling_seconds=np.repeat(r.handling_seconds, times),
+        excluded=np.repeat(r.excluded, times),
+        warning=np.repeat(r.warning, times),
+    )
+
+
+def test_a_weighted_row_counts_as_its_copies() -> None:
+    """A row of weight w whose handling time is the total of its w appeals gives every figure
+    of the w rows it stands for (zero weights drop out), in and around P and at any as-of."""
+    weights = [3, 1, 2, 0, 5, 1, 4, 2, 1, 7, 3]
+    one = rows()
+    grouped = AppealRows(
+        received_at=one.received_at,
+        closed_at=one.closed_at,
+        due=one.due,
+        reopened=one.reopened,
+        followed_up=one.followed_up,
+        handling_seconds=one.handling_seconds * weights,
+        excluded=one.excluded,
+        warning=one.warning,
+        weight=weights,
+    )
+    done = followups()
+    follow_weights = [2, 1, 3, 1, 4, 1, 2]
+    grouped_done = FollowUpRows(done_at=done.done_at, rating=done.rating, weight=follow_weights)
+    copied_done = FollowUpRows(
+        done_at=np.repeat(done.done_at, follow_weights),
+        rating=np.repeat(done.rating, follow_weights),
+    )
+    for start, end in ((S, E), (S - 28 * DAY, S), (S, E + 30 * DAY)):
+        for as_of in (AS_OF, t("03-20 10:00"), t("04-01 11:59"), E):
+            expected = appeals.appeal_figures(
+                _repeat(one, weights), copied_done, start=start, end=end, as_of=as_of
+            )
+            assert (
+                appeals.appeal_figures(grouped, grouped_done, start=start, end=end, as_of=as_of)
+                == expected
+            )
+    figures = appeals.appeal_figures(grouped, grouped_done, start=S, end=E, as_of=AS_OF)
+    assert figures.received == 3 + 1 + 2 + 0 + 5 + 1 + 4 + 1  # A B C D E F G I
+    assert figures.open_now is not None
+    assert figures.open_now.by_level == {"none": 4, "blue": 5, "yellow": 1, "red": 3}
+
+
+def test_weights_cannot_be_negative() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        FollowUpRows(done_at=[1.0], rating=["satisfied"], weight=[-1])
+
+
 def test_a_million_appeals_take_well_under_the_budget() -> None:
     n = 1_000_000
     rng = np.random.default_rng(7)

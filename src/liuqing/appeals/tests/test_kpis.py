@@ -28,11 +28,13 @@ May: 1 (A7).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -296,3 +298,151 @@ def test_loading_takes_two_queries(story: Story, django_assert_num_queries: Any)
     story.cast.sam.role_set  # noqa: B018  (roles cached before counting)
     with django_assert_num_queries(2):
         kpis.load(story.cast.sam, cut, since=local(2025, 1, 1), as_of=local(*AS_OF))
+
+
+# --- Grouped in the database, as the report loads them ------------------------------------------
+
+
+def both_loads(
+    story: Story, wanted: list[periods.Period], as_of: dt.datetime, **cut: Any
+) -> tuple[list[kpis.Evaluation], kpis.Loaded, kpis.Loaded]:
+    """What the report evaluates, with one row per appeal (`load`) and grouped."""
+    actor = story.cast.sam
+    the_cut = kpis.Cut(unit=cut.pop("unit", story.cast.unit), **cut)
+    evaluated = [x for triple in kpis.evaluations(wanted, as_of) for x in triple]
+    rows = kpis.load(actor, the_cut, since=min(p.start for p, _ in evaluated), as_of=as_of)
+    grouped = kpis.load_grouped(
+        actor,
+        the_cut,
+        bounds=[bound for p, _ in evaluated for bound in (p.start, p.end)],
+        as_ofs=[when for _, when in evaluated],
+    )
+    return evaluated, rows, grouped
+
+
+def assert_same_figures(
+    story: Story, wanted: list[periods.Period], as_of: dt.datetime, **cut: Any
+) -> None:
+    evaluated, rows, grouped = both_loads(story, wanted, as_of, **cut)
+    assert grouped.rows.weight.sum() == len(rows.rows)
+    assert grouped.followups.weight.sum() == len(rows.followups)
+    for p, when in evaluated:
+        expected = kpis.figures_for(rows, p, when)
+        if when != as_of:  # open now is grouped for the report's instant only
+            expected = dataclasses.replace(expected, open_now=None)
+        assert kpis.figures_for(grouped, p, when) == expected, (p, when)
+
+
+ZONE = kpis.tz()
+WANTED = [
+    kpis.standard_periods(dt.date(2026, 6, 20)),
+    [periods.days(dt.date(2026, 6, 3), dt.date(2026, 6, 10), ZONE)],
+    [periods.half_year(2026, 1, ZONE), periods.month(2026, 7, ZONE)],
+]
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        AS_OF,
+        (2026, 6, 30, 12),
+        (2026, 6, 3, 10),  # A1 closes at this very instant
+        (2026, 6, 8, 10),  # A1's follow-up is done at this very instant
+        (2026, 7, 1, 9),  # A6 closes at this very instant
+        (2026, 7, 1, 0),  # a period bound
+    ],
+)
+def test_grouped_figures_equal_those_of_one_row_per_appeal(story: Story, as_of: Any) -> None:
+    for wanted in WANTED:
+        assert_same_figures(story, wanted, local(*as_of))
+    assert_same_figures(story, WANTED[0], local(*as_of), unit=story.cast.child)
+    assert_same_figures(story, WANTED[0], local(*as_of), category=story.cast.located)
+
+
+def test_ties_fall_as_defined(story: Story) -> None:
+    """Received at a period's first instant, closed at the as-of instant, due at the closing
+    instant, no due time, merged, a follow-up at a bound and one at the as-of instant."""
+    c = {name: Case.objects.get(pk=case.pk) for name, case in story.cases.items()}
+    Case.objects.filter(pk=c["A4"].pk).update(received_at=local(2026, 7, 1))  # July's
+    Case.objects.filter(pk=c["A1"].pk).update(resolve_due=c["A1"].closed_at)  # on time
+    Case.objects.filter(pk=c["A6"].pk).update(resolve_due=None)  # cannot be late
+    Case.objects.filter(pk=c["A2"].pk).update(status="merged")
+    FollowUp.objects.filter(case=c["A7"]).update(done_at=local(2026, 7, 1))  # July's
+    FollowUp.objects.filter(case=c["A2"]).update(done_at=local(2026, 7, 1, 9))
+    june = periods.month(2026, 6, ZONE)
+    as_of = local(2026, 7, 1, 9)  # A6 closes at this instant
+    assert c["A6"].closed_at == as_of
+
+    rep = kpis.report(story.cast.sam, kpis.Cut(unit=story.cast.unit), [june], as_of=as_of)
+    f = lines(rep)
+    figures = rep.periods[0].figures
+    assert (figures.received, figures.excluded) == (3, 2)  # A1 A3 A6; A2 merged, A5
+    assert counts(f["completion"].value) == (2, 3)  # A1, and A6 at as-of
+    assert counts(f["on_time"].value) == (2, 3)  # A1 due at its closing, A6 with no due
+    assert counts(f["satisfaction"].value) == (1, 2)  # A1 satisfied, A3 not
+    july = kpis.report(
+        story.cast.sam,
+        kpis.Cut(unit=story.cast.unit),
+        [periods.month(2026, 7, ZONE)],
+        as_of=as_of,
+    )
+    assert july.periods[0].figures.received == 1  # A4
+    assert counts(lines(july)["satisfaction"].value) == (2, 2)  # A7 at 00:00, A2 at as-of
+    just_before = kpis.report(
+        story.cast.sam,
+        kpis.Cut(unit=story.cast.unit),
+        [june, periods.month(2026, 7, ZONE)],
+        as_of=as_of - dt.timedelta(microseconds=1),
+    )
+    assert counts(lines(just_before)["completion"].value) == (1, 3)  # A6 not yet
+    assert counts(just_before.periods[1].lines[5].value) == (1, 1)  # only A7 in July so far
+    for when in (as_of, local(2026, 7, 1), local(2026, 6, 30, 12)):
+        for wanted in WANTED:
+            assert_same_figures(story, wanted, when)
+
+
+def test_grouped_rows_answer_only_for_what_they_were_grouped_by(story: Story) -> None:
+    june = periods.month(2026, 6, ZONE)
+    _, _, grouped = both_loads(story, [june], local(*AS_OF))
+    kpis.figures_for(grouped, june, local(*AS_OF))
+    with pytest.raises(ValueError, match="bounds"):
+        kpis.figures_for(grouped, periods.month(2026, 7, ZONE), local(*AS_OF))
+    with pytest.raises(ValueError, match="as of"):
+        kpis.figures_for(grouped, june, local(2026, 7, 14))
+
+
+def test_grouped_loading_stays_in_scope(story: Story) -> None:
+    june = periods.month(2026, 6, ZONE)
+    with pytest.raises(NotFound):
+        kpis.load_grouped(
+            story.cast.sam,
+            kpis.Cut(unit=story.cast.other),
+            bounds=[june.start, june.end],
+            as_ofs=[local(*AS_OF)],
+        )
+
+
+def test_the_report_takes_two_queries(story: Story, django_assert_num_queries: Any) -> None:
+    cut = kpis.Cut(unit=story.cast.unit)
+    story.cast.sam.role_set  # noqa: B018  (roles cached before counting)
+    with django_assert_num_queries(2):
+        kpis.report(story.cast.sam, cut, kpis.standard_periods(dt.date(2026, 6, 20)))
+
+
+def test_a_cut_with_no_appeals_has_dashes_and_nothing_open(story: Story) -> None:
+    empty = Place.objects.create(
+        unit=story.cast.unit, name="空村", kind=PlaceKind.VILLAGE, latitude=43.8, longitude=81.2
+    )
+    rep = june_report(story, place=empty)
+    assert rep.periods[0].figures.received == 0
+    assert lines(rep)["completion"].display == "—"
+    assert rep.open_now.open == 0
+    assert_same_figures(story, WANTED[0], local(*AS_OF), place=empty)
+
+
+@pytest.mark.parametrize("offset", [0, kpis.MAX_FLAG_TABLE])
+def test_ids_are_matched_small_or_large(offset: int) -> None:
+    values = np.array([5, 3, 9, 3, 0]) + offset
+    pool = np.array([3, 4, 5]) + offset
+    assert kpis._among(values, pool).tolist() == [True, True, False, True, False]
+    assert kpis._among(values, pool[:0]).tolist() == [False] * 5
