@@ -76,6 +76,7 @@ bench-pg: $(STAMP)
 bench-large: $(STAMP)
 	$(BIN)/python bench/appeals_lists.py
 	$(BIN)/python bench/casework_sweep.py
+	$(BIN)/python bench/incident_import.py
 
 bench-large-pg: $(STAMP)
 	$(BIN)/python bench/appeals_lists.py \

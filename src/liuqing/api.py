@@ -110,5 +110,9 @@ def _add_routers() -> None:
 
     api.add_router("/appeals", appeals_router)
 
+    from liuqing.incidents.api import router as incidents_router
+
+    api.add_router("/incidents", incidents_router)
+
 
 _add_routers()

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "liuqing.casework",
     "liuqing.notify",
     "liuqing.appeals",
+    "liuqing.imports",
+    "liuqing.incidents",
 ]
 
 MIDDLEWARE = [
@@ -324,6 +326,27 @@ CASEWORK_WARNING_BLUE_FRACTION = float(os.environ.get("CASEWORK_WARNING_BLUE_FRA
 CASEWORK_ESCALATION_2_DAYS = float(os.environ.get("CASEWORK_ESCALATION_2_DAYS", "2"))
 CASEWORK_UPLOAD_MAX_BYTES = envint("CASEWORK_UPLOAD_MAX_MB", 10) * 1024 * 1024
 NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 6)
+
+# --- Ledger imports and incidents (liuqing.imports, liuqing.incidents) -------------------------
+# Rows per import batch (one transaction each) and the upload size cap.
+IMPORTS_BATCH_ROWS = envint("IMPORTS_BATCH_ROWS", 5000)
+IMPORTS_UPLOAD_MAX_MB = envint("IMPORTS_UPLOAD_MAX_MB", 200)
+# H3 resolutions stored with every incident (coarse, fine): 8 ≈ 0.74 km², 9 ≈ 0.11 km² a cell.
+INCIDENTS_CELL_RESOLUTIONS = tuple(
+    int(r) for r in os.environ.get("INCIDENTS_CELL_RESOLUTIONS", "8,9").split(",")
+)
+# A point in no unit boundary goes to the nearest unit seat within this distance.
+INCIDENTS_SEAT_RADIUS_KM = float(os.environ.get("INCIDENTS_SEAT_RADIUS_KM", "5"))
+# The deployment's region (min lat, min lng, max lat, max lng) when the detachment has no
+# boundary; points outside are refused. Default: Xinjiang with a margin. Empty disables.
+INCIDENTS_AREA_BBOX = (
+    tuple(
+        float(v)
+        for v in os.environ.get("INCIDENTS_AREA_BBOX", "34.0,73.0,49.5,96.5").split(",")
+        if v.strip()
+    )
+    or None
+)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200

@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("liuqing.casework.urls")),
     path("", include("liuqing.notify.urls")),
     path("", include("liuqing.appeals.urls")),
+    path("", include("liuqing.imports.urls")),
+    path("", include("liuqing.incidents.urls")),
 ]
 
 handler400 = "liuqing.core.views.errors.bad_request"

@@ -143,6 +143,7 @@ def create_unit(request: HttpRequest, payload: UnitCreateIn) -> Unit:
         latitude=payload.latitude,
         longitude=payload.longitude,
         duty_phone=payload.duty_phone,
+        boundary=_boundary(payload.boundary),
     )
 
 
@@ -150,7 +151,10 @@ def create_unit(request: HttpRequest, payload: UnitCreateIn) -> Unit:
 def update_unit(request: HttpRequest, pk: int, payload: UnitPatchIn) -> Unit:
     actor = _actor(request)
     unit = selectors.access_unit(actor, pk, for_write=True)
-    return services.update_unit(actor=actor, unit=unit, **_changes(payload))
+    changes = _changes(payload)
+    if "boundary" in changes:
+        changes["boundary"] = _boundary(changes["boundary"])
+    return services.update_unit(actor=actor, unit=unit, **changes)
 
 
 @router.post("/units/{pk}/move", response=UnitOut, operation_id="move_unit", summary="Move a unit")

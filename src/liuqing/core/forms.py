@@ -146,9 +146,19 @@ class UnitForm(forms.Form):
     latitude = latitude_field(required=False)
     longitude = longitude_field(required=False)
     duty_phone = forms.CharField(max_length=32, required=False, label=_("duty phone"))
+    boundary = forms.CharField(
+        required=False,
+        label=_("boundary (GeoJSON)"),
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "dir": "ltr"}),
+        validators=[validate_geojson_boundary],
+        help_text=_(
+            "Optional: the jurisdiction's outline, a GeoJSON Polygon or MultiPolygon of"
+            " [longitude, latitude] pairs. Incidents are located in it."
+        ),
+    )
     is_active = forms.BooleanField(required=False, label=_("active"))
 
-    EDIT_FIELDS = ["code", "name", "latitude", "longitude", "duty_phone", "is_active"]
+    EDIT_FIELDS = ["code", "name", "latitude", "longitude", "duty_phone", "boundary", "is_active"]
 
     def __init__(self, *args: Any, actor: Member, create: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,6 +168,9 @@ class UnitForm(forms.Form):
         else:
             del self.fields["parent"]
             del self.fields["kind"]
+
+    def clean_boundary(self) -> str:
+        return str(self.cleaned_data.get("boundary") or "").strip()
 
 
 class UnitMoveForm(forms.Form):

@@ -48,6 +48,58 @@ def validate_longitude(value: Any) -> None:
         raise ValidationError(_("Longitude must be between -180 and 180."), code="longitude")
 
 
+def validate_geojson_boundary(value: str) -> None:
+    """Accept a GeoJSON Polygon or MultiPolygon (bare geometry or Feature) in WGS 84."""
+    if not value:
+        return
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(_("The boundary is not valid JSON."), code="json") from exc
+    if isinstance(data, dict) and data.get("type") == "Feature":
+        data = data.get("geometry")
+    if not isinstance(data, dict) or data.get("type") not in {"Polygon", "MultiPolygon"}:
+        raise ValidationError(
+            _("The boundary must be a GeoJSON Polygon or MultiPolygon."), code="geojson_type"
+        )
+    polygons = data.get("coordinates")
+    if data["type"] == "Polygon":
+        polygons = [polygons]
+    if not isinstance(polygons, list) or not polygons:
+        raise ValidationError(_("The boundary has no coordinates."), code="geojson_empty")
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            raise ValidationError(_("The boundary has an empty polygon."), code="geojson_empty")
+        for ring in polygon:
+            if not isinstance(ring, list) or len(ring) < 4:
+                raise ValidationError(
+                    _("Each ring of the boundary needs at least four positions."),
+                    code="geojson_ring",
+                )
+            for position in ring:
+                if (
+                    not isinstance(position, list)
+                    or len(position) < 2
+                    or not all(
+                        isinstance(c, int | float) and not isinstance(c, bool) for c in position[:2]
+                    )
+                ):
+                    raise ValidationError(
+                        _("Each position must be a pair of numbers [longitude, latitude]."),
+                        code="geojson_position",
+                    )
+                lon, lat = position[0], position[1]
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                    raise ValidationError(
+                        _("A boundary position lies outside longitude/latitude range."),
+                        code="geojson_range",
+                    )
+            if ring[0][:2] != ring[-1][:2]:
+                raise ValidationError(
+                    _("Each ring of the boundary must end where it starts."), code="geojson_closed"
+                )
+
+
 class Unit(models.Model):
     """A node of the jurisdiction tree: detachment → brigade → station → community office → grid.
 
@@ -86,6 +138,11 @@ class Unit(models.Model):
         validators=[validate_longitude],
     )
     duty_phone = models.CharField(_("duty phone"), max_length=32, blank=True)
+    # The jurisdiction's outline (GeoJSON Polygon or MultiPolygon, WGS 84), as on `Place`.
+    # Incident analytics take the unit's H3 cells from it and locate incidents in it.
+    boundary = models.TextField(
+        _("boundary (GeoJSON)"), blank=True, validators=[validate_geojson_boundary]
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -148,58 +205,6 @@ class PlaceKind(models.TextChoices):
     SCENIC = "scenic", _("Scenic area")
     MARKET = "market", _("Market")
     OTHER = "other", _("Other")
-
-
-def validate_geojson_boundary(value: str) -> None:
-    """Accept a GeoJSON Polygon or MultiPolygon (bare geometry or Feature) in WGS 84."""
-    if not value:
-        return
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(_("The boundary is not valid JSON."), code="json") from exc
-    if isinstance(data, dict) and data.get("type") == "Feature":
-        data = data.get("geometry")
-    if not isinstance(data, dict) or data.get("type") not in {"Polygon", "MultiPolygon"}:
-        raise ValidationError(
-            _("The boundary must be a GeoJSON Polygon or MultiPolygon."), code="geojson_type"
-        )
-    polygons = data.get("coordinates")
-    if data["type"] == "Polygon":
-        polygons = [polygons]
-    if not isinstance(polygons, list) or not polygons:
-        raise ValidationError(_("The boundary has no coordinates."), code="geojson_empty")
-    for polygon in polygons:
-        if not isinstance(polygon, list) or not polygon:
-            raise ValidationError(_("The boundary has an empty polygon."), code="geojson_empty")
-        for ring in polygon:
-            if not isinstance(ring, list) or len(ring) < 4:
-                raise ValidationError(
-                    _("Each ring of the boundary needs at least four positions."),
-                    code="geojson_ring",
-                )
-            for position in ring:
-                if (
-                    not isinstance(position, list)
-                    or len(position) < 2
-                    or not all(
-                        isinstance(c, int | float) and not isinstance(c, bool) for c in position[:2]
-                    )
-                ):
-                    raise ValidationError(
-                        _("Each position must be a pair of numbers [longitude, latitude]."),
-                        code="geojson_position",
-                    )
-                lon, lat = position[0], position[1]
-                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                    raise ValidationError(
-                        _("A boundary position lies outside longitude/latitude range."),
-                        code="geojson_range",
-                    )
-            if ring[0][:2] != ring[-1][:2]:
-                raise ValidationError(
-                    _("Each ring of the boundary must end where it starts."), code="geojson_closed"
-                )
 
 
 class Place(models.Model):

@@ -28,6 +28,7 @@ from liuqing.core.models import (
     Role,
     Team,
     TeamPosition,
+    Unit,
     UnitKind,
 )
 from liuqing.core.selectors import DB_MAX_ID, team_of
@@ -61,6 +62,16 @@ def _longitude(default: Any = None) -> Any:
     return Field(default, ge=-180, le=180, allow_inf_nan=False, description="WGS 84 degrees")
 
 
+def _geojson(text: str) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 # --- Units -----------------------------------------------------------------------------------
 
 
@@ -74,11 +85,16 @@ class UnitOut(Schema):
     latitude: float | None
     longitude: float | None
     duty_phone: str
+    boundary: dict[str, Any] | None = Field(None, description="GeoJSON Polygon or MultiPolygon")
     is_active: bool
     member_count: int | None = Field(
         None, description="Active members directly at the unit (lists)"
     )
     child_count: int | None = Field(None, description="Direct sub-units (lists)")
+
+    @staticmethod
+    def resolve_boundary(obj: Unit) -> dict[str, Any] | None:
+        return _geojson(obj.boundary)
 
 
 class UnitListQuery(Schema):
@@ -95,6 +111,9 @@ class UnitCreateIn(In):
     latitude: float | None = _latitude()
     longitude: float | None = _longitude()
     duty_phone: Text = Field("", max_length=32)
+    boundary: dict[str, Any] | None = Field(
+        None, description="The jurisdiction's outline: GeoJSON Polygon or MultiPolygon"
+    )
 
 
 class UnitPatchIn(In):
@@ -103,9 +122,10 @@ class UnitPatchIn(In):
     latitude: float | None = _latitude()
     longitude: float | None = _longitude()
     duty_phone: Text | None = Field(None, max_length=32)
+    boundary: dict[str, Any] | None = None
     is_active: bool | None = None
 
-    NULLABLE: ClassVar[frozenset[str]] = frozenset({"latitude", "longitude"})
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"latitude", "longitude", "boundary"})
 
 
 class UnitMoveIn(In):
@@ -132,13 +152,7 @@ class PlaceOut(Schema):
 
     @staticmethod
     def resolve_boundary(obj: Place) -> dict[str, Any] | None:
-        if not obj.boundary:
-            return None
-        try:
-            value = json.loads(obj.boundary)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
+        return _geojson(obj.boundary)
 
 
 class PlaceListQuery(Schema):

@@ -60,10 +60,12 @@ def create_unit(
     latitude: Decimal | float | None = None,
     longitude: Decimal | float | None = None,
     duty_phone: str = "",
+    boundary: str = "",
 ) -> Unit:
     """Create a unit under `parent` (the actor must be allowed to change the parent).
 
     `actor=None` is for the bootstrap and demo commands, which create the root detachment.
+    `boundary` is the jurisdiction's outline as GeoJSON text (as for places) or "".
     """
     if actor is not None:
         if parent is None:
@@ -76,6 +78,7 @@ def create_unit(
         kind=kind,
         parent=parent,
         duty_phone=duty_phone.strip(),
+        boundary=boundary.strip(),
         **coordinates,
     )
     unit.full_clean(exclude=["path"])
@@ -83,18 +86,18 @@ def create_unit(
         unit.save()
         _assign_path(unit)
         unit.save(update_fields=["path", "depth"])
-        audit.record("unit.create", actor=actor, obj=unit, details={"fields": audit.snapshot(unit)})
+        audit.record("unit.create", actor=actor, obj=unit, details={"fields": _unit_snapshot(unit)})
     return unit
 
 
 def update_unit(*, actor: Member, unit: Unit, **changes: Any) -> Unit:
-    """Change a unit's name, code, coordinates, duty phone or active flag."""
+    """Change a unit's name, code, coordinates, boundary, duty phone or active flag."""
     access.check(actor, unit, "unit", CHANGE)
-    allowed = {"code", "name", "latitude", "longitude", "duty_phone", "is_active"}
+    allowed = {"code", "name", "latitude", "longitude", "boundary", "duty_phone", "is_active"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({f: _("This field cannot be changed here.") for f in unknown})
-    before = audit.snapshot(unit)
+    before = _unit_snapshot(unit)
     coordinates = _coordinates(
         **{k: v for k, v in changes.items() if k in {"latitude", "longitude"}}
     )
@@ -107,9 +110,17 @@ def update_unit(*, actor: Member, unit: Unit, **changes: Any) -> Unit:
             "unit.update",
             actor=actor,
             obj=unit,
-            details={"changes": audit.diff(before, audit.snapshot(unit))},
+            details={"changes": audit.diff(before, _unit_snapshot(unit))},
         )
     return unit
+
+
+def _unit_snapshot(unit: Unit) -> dict[str, Any]:
+    # As for places: the audit trail keeps a boundary's digest, not its thousands of positions.
+    fields = audit.snapshot(unit)
+    if fields.get("boundary"):
+        fields["boundary"] = "sha256:" + hashlib.sha256(unit.boundary.encode()).hexdigest()[:16]
+    return fields
 
 
 def move_unit(*, actor: Member, unit: Unit, new_parent: Unit) -> Unit:

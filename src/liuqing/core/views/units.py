@@ -78,6 +78,7 @@ def unit_create(request: HttpRequest) -> HttpResponse:
                 latitude=data["latitude"],
                 longitude=data["longitude"],
                 duty_phone=data["duty_phone"],
+                boundary=data["boundary"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)

@@ -1,0 +1,115 @@
+"""The ledger kinds the import engine knows, each declared by the module that owns the rows.
+
+A kind says what it can take (`fields`, with labels and required flags, and `options` such as
+the coordinate system), which access policy decides who may import it (`policy_kind`, action
+change), and how to write a batch (`writer()` returns a `BatchWriter`). The engine does the
+rest: reading, column mapping, batching, counting, the error report, the run record.
+
+A module registers its kind at import time (from its AppConfig.ready)::
+
+    imports.registry.register(IncidentLedger())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from liuqing.core.models import Member, Unit
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One target field of a ledger kind."""
+
+    name: str
+    label: Any
+    required: bool = False
+    help: Any = ""
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option of an import (the same for every row): free text or one of `choices`."""
+
+    name: str
+    label: Any
+    choices: Sequence[tuple[str, Any]] = ()
+    default: str = ""
+    required: bool = False
+    help: Any = ""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row (or one of its fields) was refused. `field` is the target field, "" for
+    the row as a whole; the engine turns it into the source column for the report."""
+
+    row: int
+    field: str
+    value: str
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    # Per row number: (status, id of the stored row or None). The JSON API reports these.
+    statuses: dict[int, tuple[str, int | None]] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> int:
+        return len({e.row for e in self.errors})
+
+
+class BatchWriter:
+    """Validates and writes one batch of rows inside the engine's transaction.
+
+    `rows` are (row number, {field name: raw text}) with only mapped fields present. A writer
+    must be idempotent: writing the same rows again changes nothing and reports them
+    unchanged (the engine commits batch by batch and relies on it after an interruption)."""
+
+    def write(self, rows: list[tuple[int, dict[str, str]]]) -> BatchResult:
+        raise NotImplementedError
+
+
+class LedgerKind:
+    key: str = ""
+    label: Any = ""
+    policy_kind: str = ""
+    fields: Sequence[FieldSpec] = ()
+    options: Sequence[OptionSpec] = ()
+
+    def clean_options(self, options: dict[str, str]) -> dict[str, str]:
+        """The options with defaults filled in; ValidationError naming a bad one."""
+        return dict(options)
+
+    def writer(
+        self, *, actor: Member, unit: Unit, options: dict[str, str], run_id: int | None = None
+    ) -> BatchWriter:
+        """A writer for rows going into `unit`'s jurisdiction (`run_id`: the import run)."""
+        raise NotImplementedError
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+KINDS: dict[str, LedgerKind] = {}
+
+
+def register(kind: LedgerKind) -> LedgerKind:
+    KINDS[kind.key] = kind
+    return kind
+
+
+def get(key: str) -> LedgerKind | None:
+    return KINDS.get(key)

@@ -1,0 +1,376 @@
+"""The ledger import engine: upload, column mapping, the run, the error report.
+
+1. `start_import` checks and stores an uploaded file (type by content, size cap, random
+   stored name; an unreadable file is refused with the reason and nothing is stored) and
+   opens an `ImportRun` waiting for its mapping.
+2. `save_mapping` keeps a column mapping for reuse.
+3. `run_import` streams the file in batches of `IMPORTS_BATCH_ROWS` rows through the kind's
+   writer. Each batch is one transaction holding its rows, the run's counts and an audit
+   event; memory stays bounded by the batch size whatever the file's length. Rows a writer
+   refuses go to the error report (a CSV in the default storage: row, column, value, reason);
+   valid rows of the same batch are still written.
+
+One transaction per batch, not per file: a million-row file in one transaction would hold the
+write lock for minutes (SQLite) or grow a huge transaction (PostgreSQL). It is safe because
+writers are idempotent: after an interruption the same file can simply be imported again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import secrets
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from itertools import islice
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from liuqing.core import access, audit
+from liuqing.core.access import CHANGE, AccessDenied
+from liuqing.core.models import Member, Unit
+from liuqing.imports import readers, registry
+from liuqing.imports.models import ColumnMapping, ImportRun, RunStatus
+from liuqing.imports.policies import COLUMN_MAPPING, IMPORT_RUN
+
+SAMPLE_ERRORS = 50
+VALUE_MAX = 200
+
+
+def batch_rows() -> int:
+    return int(getattr(settings, "IMPORTS_BATCH_ROWS", 5000))
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "IMPORTS_UPLOAD_MAX_MB", 200)) * 1024 * 1024
+
+
+def kind_for(actor: Member, key: str) -> registry.LedgerKind:
+    """The ledger kind `key`, if the actor may import it (AccessDenied otherwise)."""
+    kind = registry.get(key)
+    if kind is None:
+        raise ValidationError({"kind": _("Choose one of the ledgers offered.")})
+    if not (access.can(actor, IMPORT_RUN, CHANGE) and access.can(actor, kind.policy_kind, CHANGE)):
+        raise AccessDenied
+    return kind
+
+
+def _clean_name(name: str) -> str:
+    base = os.path.basename(str(name or "").replace("\\", "/"))
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C" and c not in '"/:*?<>|')
+    return base.strip()[:160] or "ledger"
+
+
+def start_import(*, actor: Member, kind: str, unit: Unit, upload: Any) -> ImportRun:
+    """Store an uploaded ledger and open its run (status: waiting for the mapping).
+
+    Refused with a field error, storing nothing: no file, an empty or too large file, or one
+    that is neither an XLSX workbook nor CSV text in UTF-8 or GBK/GB18030."""
+    ledger = kind_for(actor, kind)
+    access.check(actor, unit, "unit")
+    if upload is None:
+        raise ValidationError({"file": _("Choose a file.")})
+    size = int(getattr(upload, "size", 0) or 0)
+    if size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    if size > max_bytes():
+        raise ValidationError(
+            {
+                "file": _("The file is too large: at most %(mb)d MB.")
+                % {"mb": max_bytes() // (1024 * 1024)}
+            }
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        local = Path(scratch) / "upload"
+        with open(local, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        try:
+            info = readers.inspect(local)
+            with readers.open_table(local, info):
+                pass  # the header must be readable too
+        except readers.UnreadableFile as exc:
+            raise ValidationError({"file": str(exc)}) from exc
+        now = timezone.localtime()
+        name = f"imports/{now:%Y}/{now:%m}/{secrets.token_urlsafe(18)}.{info.format}"
+        with open(local, "rb") as fh, transaction.atomic():
+            stored = default_storage.save(name, File(fh))
+            run = ImportRun.objects.create(
+                kind=ledger.key,
+                unit=unit,
+                created_by=actor,
+                file_name=_clean_name(getattr(upload, "name", "")),
+                stored_file=stored,
+                file_format=info.format,
+                encoding=info.encoding,
+            )
+            audit.record(
+                "import.upload",
+                actor=actor,
+                obj=run,
+                details={"kind": ledger.key, "file": run.file_name, "size": size},
+            )
+    return run
+
+
+def open_run_table(run: ImportRun) -> readers.Table:
+    """The run's stored file, open (UnreadableFile if it can no longer be read)."""
+    info = readers.FileInfo(run.file_format, run.encoding)
+    return readers.open_table(default_storage.path(run.stored_file), info)
+
+
+def check_columns(
+    ledger: registry.LedgerKind, header: list[str], columns: dict[str, str]
+) -> dict[str, str]:
+    """The mapping {source column: field} restricted to columns of this file; a ValidationError
+    when a field is mapped twice, is unknown, or a required field has no column."""
+    known = {f.name for f in ledger.fields}
+    used: dict[str, str] = {}
+    errors: list[str] = []
+    for column, name in columns.items():
+        if not name:
+            continue
+        if name not in known:
+            errors.append(_("“%(field)s” is not a field of this ledger.") % {"field": name})
+        elif column not in header:
+            continue
+        elif name in used.values():
+            spec = ledger.field(name)
+            errors.append(
+                _("“%(field)s” is taken from two columns.")
+                % {"field": spec.label if spec else name}
+            )
+        else:
+            used[column] = name
+    missing = [str(f.label) for f in ledger.fields if f.required and f.name not in used.values()]
+    if missing:
+        errors.append(
+            _("Choose a column for each required field: %(fields)s.")
+            % {"fields": ", ".join(missing)}
+        )
+    if errors:
+        raise ValidationError({"columns": errors})
+    return used
+
+
+def save_mapping(
+    *,
+    actor: Member,
+    kind: str,
+    unit: Unit,
+    name: str,
+    columns: dict[str, str],
+    options: dict[str, str],
+) -> ColumnMapping:
+    """Save (or replace) the mapping called `name` of this kind at `unit`."""
+    ledger = kind_for(actor, kind)
+    access.check(actor, unit, "unit")
+    if not access.can(actor, COLUMN_MAPPING, CHANGE):
+        raise AccessDenied
+    name = name.strip()
+    if not name:
+        raise ValidationError({"mapping_name": _("Give the mapping a name.")})
+    known = {f.name for f in ledger.fields}
+    columns = {str(k)[:100]: v for k, v in columns.items() if v in known}
+    options = ledger.clean_options(options)
+    with transaction.atomic():
+        mapping, created = ColumnMapping.objects.update_or_create(
+            kind=ledger.key,
+            unit=unit,
+            name=name[:64],
+            defaults={
+                "columns": columns,
+                "options": options,
+                "created_by": actor,
+                "updated_at": timezone.now(),
+            },
+        )
+        audit.record(
+            "import.mapping_save" if created else "import.mapping_update",
+            actor=actor,
+            obj=mapping,
+            details={"kind": ledger.key, "columns": columns, "options": options},
+        )
+    return mapping
+
+
+def _safe_cell(value: str) -> str:
+    """A value for the error report that a spreadsheet will not run as a formula."""
+    value = value[:VALUE_MAX]
+    if value[:1] in ("=", "+", "@", "\t", "\r") or (
+        value[:1] == "-" and not value[1:2].isdigit() and value[1:2] != "."
+    ):
+        return "'" + value
+    return value
+
+
+def _batches(
+    rows: Iterator[tuple[int, list[str]]], header: list[str], columns: dict[str, str]
+) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    names = list(columns.values())
+    positions = [header.index(column) for column in columns]
+    pick = itemgetter(*positions)
+    last = max(positions)
+    size = batch_rows()
+    strip = str.strip
+    while True:
+        chunk = list(islice(rows, size))
+        if not chunk:
+            return
+        batch = []
+        for number, cells in chunk:
+            if len(cells) <= last:  # a short row: the missing cells are empty
+                cells = cells + [""] * (last + 1 - len(cells))
+            picked = pick(cells)
+            values = map(strip, picked) if len(names) > 1 else [strip(picked)]
+            batch.append((number, dict(zip(names, values, strict=True))))
+        yield batch
+
+
+def run_import(
+    *,
+    actor: Member,
+    run: ImportRun,
+    columns: dict[str, str],
+    options: dict[str, str],
+    mapping: ColumnMapping | None = None,
+) -> ImportRun:
+    """Import the run's file with this mapping; the run row records progress and outcome.
+
+    A file that cannot be read (damaged workbook, unreadable text) imports nothing and the
+    run is marked failed with the reason. Invalid rows are reported, valid rows imported."""
+    ledger = kind_for(actor, run.kind)
+    access.check(actor, run, IMPORT_RUN, CHANGE)
+    if run.status != RunStatus.UPLOADED:
+        raise ValidationError(_("This file has already been imported; upload it again."))
+    options = ledger.clean_options(options)
+    try:
+        table = open_run_table(run)
+    except (readers.UnreadableFile, OSError) as exc:
+        return _fail(actor, run, str(exc))
+    with table:
+        used = check_columns(ledger, table.header, columns)
+        writer = ledger.writer(actor=actor, unit=run.unit, options=options, run_id=run.pk)
+        run.columns, run.options, run.mapping = used, options, mapping
+        run.status, run.started_at = RunStatus.RUNNING, timezone.now()
+        run.save(update_fields=["columns", "options", "mapping", "status", "started_at"])
+        field_column = {name: column for column, name in used.items()}
+        report = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="")  # noqa: SIM115
+        out = csv.writer(report)
+        out.writerow([_("row"), _("column"), _("value"), _("reason")])
+        sample: list[dict[str, Any]] = []
+        try:
+            for batch in _batches(table.rows(), table.header, used):
+                with transaction.atomic():
+                    result = writer.write(batch)
+                    run.rows_read += len(batch)
+                    run.rows_created += result.created
+                    run.rows_updated += result.updated
+                    run.rows_unchanged += result.unchanged
+                    run.rows_rejected += result.rejected
+                    run.save(
+                        update_fields=[
+                            "rows_read",
+                            "rows_created",
+                            "rows_updated",
+                            "rows_unchanged",
+                            "rows_rejected",
+                        ]
+                    )
+                    audit.record(
+                        "import.batch",
+                        actor=actor,
+                        obj=run,
+                        details={
+                            "kind": run.kind,
+                            "first_row": batch[0][0],
+                            "rows": len(batch),
+                            "created": result.created,
+                            "updated": result.updated,
+                            "rejected": result.rejected,
+                        },
+                    )
+                for error in result.errors:
+                    line = {
+                        "row": error.row,
+                        "column": field_column.get(error.field, ""),
+                        "value": _safe_cell(error.value),
+                        "reason": error.reason,
+                    }
+                    out.writerow(line.values())
+                    if len(sample) < SAMPLE_ERRORS:
+                        sample.append(line)
+        except Exception as exc:  # a workbook damaged halfway, a decode error: stop, say where
+            if isinstance(exc, ValidationError | AccessDenied):
+                raise
+            run.error_sample = sample
+            run.error_file = _store_report(report) if sample else ""
+            return _fail(
+                actor,
+                run,
+                _("Stopped after row %(row)d: %(error)s")
+                % {"row": run.rows_read + 1, "error": exc},
+            )
+        run.error_sample = sample
+        run.error_file = _store_report(report) if sample else ""
+    run.status, run.finished_at = RunStatus.DONE, timezone.now()
+    with transaction.atomic():
+        run.save()
+        audit.record(
+            "import.finish",
+            actor=actor,
+            obj=run,
+            details={
+                "kind": run.kind,
+                "read": run.rows_read,
+                "created": run.rows_created,
+                "updated": run.rows_updated,
+                "unchanged": run.rows_unchanged,
+                "rejected": run.rows_rejected,
+            },
+        )
+    return run
+
+
+def _store_report(report: Any) -> str:
+    report.seek(0)
+    now = timezone.localtime()
+    name = f"imports/{now:%Y}/{now:%m}/{secrets.token_urlsafe(18)}-errors.csv"
+    data = io.BytesIO(report.read().encode("utf-8-sig"))  # BOM: Excel opens it as UTF-8
+    report.close()
+    return default_storage.save(name, File(data))
+
+
+def _fail(actor: Member, run: ImportRun, message: str) -> ImportRun:
+    run.status, run.message, run.finished_at = RunStatus.FAILED, message, timezone.now()
+    with transaction.atomic():
+        run.save()
+        audit.record(
+            "import.finish",
+            actor=actor,
+            obj=run,
+            outcome="failed",
+            details={"kind": run.kind, "read": run.rows_read, "message": message[:500]},
+        )
+    return run
+
+
+def error_report(run: ImportRun) -> bytes:
+    """The run's error report (CSV, UTF-8 with BOM); only a header when no row was refused."""
+    if run.error_file:
+        with default_storage.open(run.error_file, "rb") as fh:
+            return bytes(fh.read())
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([_("row"), _("column"), _("value"), _("reason")])
+    return buffer.getvalue().encode("utf-8-sig")

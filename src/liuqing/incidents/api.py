@@ -1,0 +1,122 @@
+"""The incidents API at /api/v1/incidents: push a batch (the same validation and idempotent
+write as the file import), the list with the ledger page's filters, one incident.
+
+A unit or category named in a filter that the caller cannot see is a 422 on that field; an
+incident outside the caller's jurisdiction is a 404."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+from ninja.pagination import paginate
+
+from liuqing.core import selectors as core_selectors
+from liuqing.core.access import NotFound
+from liuqing.core.api import Pagination
+from liuqing.core.models import Member
+from liuqing.incidents import selectors, services
+from liuqing.incidents.models import Incident
+from liuqing.incidents.schemas import (
+    IncidentListQuery,
+    IncidentOut,
+    IncidentPushIn,
+    IncidentPushOut,
+)
+
+router = Router(tags=["incidents"])
+
+
+def _actor(request: HttpRequest) -> Member:
+    member = request.auth  # type: ignore[attr-defined]
+    assert isinstance(member, Member)
+    return member
+
+
+@router.get("", response=list[IncidentOut], operation_id="list_incidents", summary="Incidents")
+@paginate(Pagination)
+def list_incidents(request: HttpRequest, filters: Query[IncidentListQuery]) -> QuerySet[Incident]:
+    """Incidents of your jurisdiction, newest first."""
+    actor = _actor(request)
+    unit = None
+    if filters.unit is not None:
+        try:
+            unit = core_selectors.access_unit(actor, filters.unit)
+        except NotFound:
+            raise ValidationError(
+                {"unit": _("There is no such unit in your jurisdiction.")}
+            ) from None
+    category = None
+    if filters.category is not None:
+        category = selectors.categories(active=None).filter(pk=filters.category).first()
+        if category is None:
+            raise ValidationError({"category": _("Choose one of the categories offered.")})
+    return selectors.incidents_visible_to(
+        actor,
+        selectors.IncidentFilters(
+            category=category,
+            unit=unit,
+            occurred_from=filters.occurred_from,
+            occurred_to=filters.occurred_to,
+        ),
+    )
+
+
+@router.get("/{pk}", response=IncidentOut, operation_id="get_incident", summary="One incident")
+def get_incident(request: HttpRequest, pk: int) -> Incident:
+    return selectors.access_incident(_actor(request), pk)
+
+
+@router.post(
+    "",
+    response=IncidentPushOut,
+    operation_id="push_incidents",
+    summary="Push a batch of incidents",
+)
+def push_incidents(request: HttpRequest, payload: IncidentPushIn) -> dict[str, Any]:
+    """Store up to 1,000 incidents into your jurisdiction. Each item is created, updated,
+    unchanged (same source system and id, same content) or rejected with its reasons; the
+    valid items are stored even when others are rejected."""
+    items = [
+        {
+            "source_id": item.source_id.strip(),
+            "occurred_at": item.occurred_at.strip(),
+            "category": item.category.strip(),
+            "sub_category": item.sub_category.strip(),
+            "latitude": repr(item.latitude),
+            "longitude": repr(item.longitude),
+            "unit": item.unit.strip(),
+            "outcome": item.outcome.strip(),
+            "description": item.description.strip(),
+        }
+        for item in payload.items
+    ]
+    result = services.push_incidents(
+        actor=_actor(request),
+        source_system=payload.source_system,
+        coordinates=payload.coordinates,
+        items=items,
+    )
+    errors: dict[int, list[dict[str, str]]] = {}
+    for e in result.errors:
+        errors.setdefault(e.row, []).append(
+            {"field": e.field, "value": e.value, "reason": e.reason}
+        )
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "rejected": result.rejected,
+        "items": [
+            {
+                "index": i,
+                "source_id": items[i]["source_id"],
+                "status": result.statuses[i][0],
+                "id": result.statuses[i][1],
+                "errors": errors.get(i, []),
+            }
+            for i in range(len(items))
+        ],
+    }

@@ -1,0 +1,117 @@
+"""Incidents (警情): the place-based ledger of what the dispatch system recorded.
+
+No personal data at all: an incident says what kind of thing happened, when and where (a
+point, its H3 cells, the unit whose jurisdiction holds it) and how it ended. Names, identity
+numbers and phone numbers in a source export are never mapped (the import offers only these
+fields). The short description is for staff only: never on a public page or a public export.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liuqing.core.models import Unit
+from liuqing.imports.models import ImportRun
+
+
+class IncidentCategory(models.Model):
+    """One of Liuqing's incident categories (criminal, public order, telecom fraud, ...);
+    configurable, eight by default."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("incident category")
+        verbose_name_plural = _("incident categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CategoryMapping(models.Model):
+    """A source system's category text mapped onto one of ours ("盗窃案" → criminal). A source
+    text that is neither mapped nor one of our codes or names is a row error."""
+
+    source_system = models.CharField(_("source system"), max_length=32)
+    source_text = models.CharField(_("source category"), max_length=64)
+    category = models.ForeignKey(
+        IncidentCategory, verbose_name=_("category"), on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["source_system", "source_text"]
+        verbose_name = _("category mapping")
+        verbose_name_plural = _("category mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "source_text"], name="category_mapping_unique_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_system}:{self.source_text}"
+
+
+class Incident(models.Model):
+    """One incident as the dispatch system recorded it, identified by (source system, source
+    id): importing it again updates it in place.
+
+    `cell_coarse` / `cell_fine` are its H3 cells at the two resolutions of
+    settings.INCIDENTS_CELL_RESOLUTIONS (8 and 9 by default), as signed 64-bit integers (H3
+    indexes leave the top bit clear, so they fit). `fingerprint` digests the stored content
+    so a re-import tells unchanged rows from updated ones without comparing every field.
+    """
+
+    source_system = models.CharField(_("source system"), max_length=32)
+    source_id = models.CharField(_("source id"), max_length=64)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    # No single-column indexes on the foreign keys: the (unit, time) index below serves the
+    # unit's lookups, and every index costs each of a million inserts (see Meta).
+    category = models.ForeignKey(
+        IncidentCategory, verbose_name=_("category"), on_delete=models.PROTECT, db_index=False
+    )
+    sub_category = models.CharField(_("sub-category"), max_length=64, blank=True)
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    cell_coarse = models.BigIntegerField()
+    cell_fine = models.BigIntegerField()
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, db_index=False)
+    outcome = models.CharField(_("outcome"), max_length=64, blank=True)
+    # Staff only: never on a public page or in an export for the public.
+    description = models.TextField(_("short description"), blank=True)
+    fingerprint = models.CharField(max_length=16)
+    # Unindexed for the same reason: only deleting an import run (rare) looks rows up by it.
+    import_run = models.ForeignKey(
+        ImportRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "source_id"], name="incident_unique_source"
+            )
+        ]
+        # Three indexes besides the primary key: each one costs every insert of a
+        # million-row import. A category filter walks the time index (categories are few and
+        # dense); deleting a category (PROTECT, rare) scans.
+        indexes = [models.Index(fields=["unit", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source_system}:{self.source_id}"

@@ -1,0 +1,44 @@
+"""Access policies of incidents, registered once from IncidentsConfig.ready().
+
+* ``incident``: incidents are seen in the jurisdiction of their unit by officers and up
+  (officers, sergeants, station chiefs, brigade and detachment staff) and analysts; auxiliary
+  officers, grid workers and mediators do not see the ledger. Analysts, station chiefs,
+  brigade and detachment staff import and push them; the auditor reads; the system
+  administrator sees none (`resident_data`: the descriptions are about residents' lives).
+* ``incident_category``: the categories and the source-category mappings are national
+  configuration without a unit: the same roles view, the importers change.
+"""
+
+from __future__ import annotations
+
+from liuqing.core.access import Policy, register
+from liuqing.core.models import Role
+from liuqing.incidents.models import CategoryMapping, Incident
+
+INCIDENT = "incident"
+INCIDENT_CATEGORY = "incident_category"
+
+VIEWERS = frozenset(
+    {
+        Role.OFFICER,
+        Role.SERGEANT,
+        Role.STATION_CHIEF,
+        Role.BRIGADE_STAFF,
+        Role.DETACHMENT_STAFF,
+        Role.ANALYST,
+    }
+)
+IMPORTERS = frozenset({Role.ANALYST, Role.STATION_CHIEF, Role.BRIGADE_STAFF, Role.DETACHMENT_STAFF})
+
+register(Policy(kind=INCIDENT, model=Incident, view=VIEWERS, change=IMPORTERS, resident_data=True))
+register(
+    Policy(
+        kind=INCIDENT_CATEGORY,
+        model=CategoryMapping,
+        view=VIEWERS,
+        change=IMPORTERS,
+        unit_field="",
+        resident_data=True,
+        extra={"global": True},
+    )
+)

@@ -1,0 +1,41 @@
+"""The incidents demo step: synthetic station boundaries, two years of incidents located in
+them, summer peaks at scenic areas, growing clusters; deterministic."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import Count
+from django.db.models.functions import ExtractMonth
+
+from liuqing.core import demo
+from liuqing.core.models import AuditEvent, Unit, UnitKind
+from liuqing.incidents.models import Incident
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_adds_boundaries_and_two_years_of_incidents() -> None:
+    ctx = demo.build_demo(seed=demo.DEFAULT_SEED, scale=1)
+    stations = Unit.objects.filter(kind=UnitKind.STATION)
+    assert not stations.filter(boundary="").exists()
+    total = Incident.objects.filter(source_system="demo").count()
+    assert total == ctx.counts["incidents"]
+    assert total >= 600 * stations.count()
+    # Located in the station squares, a handful (a point near a square's edge) by the
+    # nearest seat within the radius, which may be a brigade's.
+    above = Incident.objects.filter(unit__kind__in=[UnitKind.DETACHMENT, UnitKind.BRIGADE])
+    assert above.count() <= total // 100
+    first = Incident.objects.order_by("occurred_at").first()
+    last = Incident.objects.order_by("-occurred_at").first()
+    assert first is not None
+    assert last is not None
+    assert (last.occurred_at - first.occurred_at).days > 600
+    assert last.occurred_at <= ctx.anchor
+    by_month = dict(
+        Incident.objects.annotate(m=ExtractMonth("occurred_at"))
+        .values_list("m")
+        .annotate(n=Count("pk"))
+        .values_list("m", "n")
+    )
+    assert by_month[7] > by_month[3]  # the summer peak of the scenic areas
+    assert AuditEvent.objects.filter(action="demo.incidents").exists()

@@ -1,0 +1,111 @@
+"""Staff pages of incidents (under /incidents/): the ledger with its filters, one incident,
+and the category mapping. Files come in through the import engine's pages (/imports/)."""
+
+from __future__ import annotations
+
+import h3.api.basic_int as h3int
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from liuqing.core import access
+from liuqing.core.access import CHANGE, VIEW, AccessDenied
+from liuqing.core.auth import staff_required
+from liuqing.core.forms import apply_errors
+from liuqing.core.views.common import actor_of, paginate, posted, render_list
+from liuqing.imports.policies import IMPORT_RUN
+from liuqing.incidents import selectors, services
+from liuqing.incidents.forms import CategoryMappingForm, FilterForm
+from liuqing.incidents.locate import resolutions
+from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+@staff_required
+def incident_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    if not access.can(actor, INCIDENT, VIEW):
+        raise AccessDenied
+    form = FilterForm(request.GET, actor=actor)
+    return render_list(
+        request,
+        "incidents/list.html",
+        "incidents/_results.html",
+        {
+            "form": form,
+            "page": paginate(request, selectors.incidents_visible_to(actor, form.filters())),
+            "can_import": access.can(actor, INCIDENT, CHANGE)
+            and access.can(actor, IMPORT_RUN, CHANGE),
+        },
+    )
+
+
+@staff_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = selectors.access_incident(actor_of(request), pk)
+    coarse, fine = resolutions()
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "cells": [
+                (coarse, h3int.int_to_str(incident.cell_coarse)),
+                (fine, h3int.int_to_str(incident.cell_fine)),
+            ],
+        },
+    )
+
+
+@staff_required
+@GET_POST
+def category_mappings(request: HttpRequest) -> HttpResponse:
+    """Source categories mapped onto ours; importers add, change and remove them."""
+    actor = actor_of(request)
+    mappings = selectors.category_mappings_visible_to(actor)
+    can_change = access.can(actor, INCIDENT_CATEGORY, CHANGE)
+    if request.method == "POST" and not can_change:
+        raise AccessDenied
+    remove = request.POST.get("remove", "")
+    if request.method == "POST" and remove:
+        found = (
+            mappings.filter(pk=int(remove)).first()
+            if remove.isdigit() and len(remove) < 19
+            else None
+        )
+        if found is not None:
+            services.unmap_category(actor=actor, mapping=found)
+            messages.success(request, _("The mapping was removed."))
+        return redirect("incidents:category_mappings")
+    form = CategoryMappingForm(posted(request)) if can_change else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            services.map_category(actor=actor, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The mapping was saved."))
+            return redirect("incidents:category_mappings")
+    return render(
+        request,
+        "incidents/categories.html",
+        {
+            "mappings": mappings,
+            "categories": selectors.categories(active=None),
+            "form": form,
+            "can_change": can_change,
+        },
+    )
+
+
+app_name = "incidents"
+urlpatterns = [
+    path("incidents/", incident_list, name="list"),
+    path("incidents/categories/", category_mappings, name="category_mappings"),
+    path("incidents/<int:pk>/", incident_detail, name="detail"),
+]
