@@ -52,7 +52,7 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from liuqing.core import access, demo
+    from liuqing.core import access, demo, paging
     from liuqing.core.models import Member, Unit
 
     seed_seconds = None
@@ -81,8 +81,10 @@ def main() -> None:
     def page(factory: Callable[[Member], Any], actor: Member, size: int) -> Callable[[], Any]:
         def run() -> Any:
             qs = factory(actor)
-            total = qs.count()
-            rows = list(qs[:size])
+            # As the list pages do (liuqing.core.paging): a count that stops at the cap,
+            # then the page's keys and its rows.
+            total = paging.capped_count(qs)
+            rows = paging.page_rows(qs, 0, size)
             for row in rows:  # what the template touches
                 if isinstance(row, Member):
                     _ = (row.unit.name, row.role_set)
@@ -93,10 +95,10 @@ def main() -> None:
         return run
 
     def count_only(factory: Callable[[Member], Any], actor: Member) -> Callable[[], Any]:
-        return lambda: factory(actor).count()
+        return lambda: paging.capped_count(factory(actor))
 
     def rows_only(factory: Callable[[Member], Any], actor: Member, size: int) -> Callable[[], Any]:
-        return lambda: list(factory(actor)[:size])
+        return lambda: paging.page_rows(factory(actor), 0, size)
 
     personas = {
         "station_chief": "chief",

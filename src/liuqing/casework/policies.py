@@ -50,6 +50,7 @@ def case_policy(
             resident_data=True,
             sensitive_q=sensitive_q,
             labels_of=labels_of,
+            root_skips_range=True,
             extra={"case_policy": True},
         )
     )
@@ -63,5 +64,6 @@ register(
         view=SUPERVISORS,
         change=SUPERVISORS,
         resident_data=True,
+        root_skips_range=True,
     )
 )

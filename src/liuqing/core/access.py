@@ -66,6 +66,10 @@ class Policy:
     unit_field: str = "unit"  # path from the object to its owning Unit ("" = the unit itself)
     path_field: str = ""  # or: a field holding the owning unit's path as text (audit events)
     resident_data: bool = False
+    # The root's lists drop the unit range (its subtree is every unit). Right for rows listed
+    # by their own columns (cases by date); wrong for rows listed in tree order (members by
+    # unit path), whose lists walk the unit path index.
+    root_skips_range: bool = False
     # Returns a Q matching rows whose labels the member may NOT see (None = no labels).
     sensitive_q: Callable[[frozenset[str]], Q] | None = None
     labels_of: Callable[[Any], Iterable[str]] | None = None
@@ -151,7 +155,12 @@ def scope(
     policy = policy_for(kind)
     if not can(member, kind, action):
         return queryset.none()
-    if policy.unit_field and not policy.path_field and covers_everything(member.unit):
+    if (
+        policy.root_skips_range
+        and policy.unit_field
+        and not policy.path_field
+        and covers_everything(member.unit)
+    ):
         # The only root: its subtree is every unit, so the path range would only cost a join
         # and a seek per unit (a detachment's list would walk thousands of units).
         qs = queryset.filter(_owned_q(policy))
