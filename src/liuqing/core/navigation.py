@@ -37,6 +37,16 @@ class NavEntry:
 ENTRIES: list[NavEntry] = []
 
 
+def may(kind: str, action: str) -> Callable[[Any], bool]:
+    """An entry's `allowed`: a signed-in member whose roles may `action` on `kind`."""
+    from liuqing.core import access
+
+    def allowed(member: Any) -> bool:
+        return bool(getattr(member, "is_authenticated", False)) and access.can(member, kind, action)
+
+    return allowed
+
+
 def register(entry: NavEntry) -> None:
     ENTRIES.append(entry)
 
