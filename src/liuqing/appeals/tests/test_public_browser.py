@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from liuqing.appeals.public.testing import public_category, reset_rate_limits, village
 from liuqing.casework.models import Case
@@ -92,7 +92,7 @@ def test_a_resident_sends_a_request_with_a_pin_from_the_phone(
     page.select_option("#id_place", str(place.pk))
     page.fill("#id_description", "村口路灯坏了。")
     page.click("[data-locate]")
-    page.wait_for_function("document.getElementById('id_latitude').value !== ''")
+    expect(page.locator("#id_latitude")).not_to_have_value("")
     assert page.input_value("#id_latitude") == "43.812345"
     assert page.input_value("#id_longitude") == "87.612345"
     page.check("#id_consent")

@@ -4,7 +4,7 @@ nothing overflows, the forms work, screenshots kept in var/artifacts/browser/.""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from liuqing.casework.testing import case_in_progress
 from liuqing.core.models import Role
@@ -34,7 +34,7 @@ def test_the_case_page_on_a_phone(
     log_in(page, base, officer.username, device.bin_key)
     if language != "zh-hans":
         page.select_option("#lang-select", language)
-        page.wait_for_function(f"document.documentElement.lang === '{language}'")
+        expect(page.locator("html")).to_have_attribute("lang", language)
     page.goto(f"{base}/cases/{case.pk}/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.click("#form-note summary")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django_otp.oath import totp
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from liuqing.core.models import Role
 from liuqing.core.testing import PASSWORD, World, confirmed_device
@@ -79,7 +79,9 @@ def test_login_with_second_factor_then_uyghur_is_right_to_left(
     page.screenshot(path=str(ARTIFACTS / "home-zh-hans.png"), full_page=True)
 
     page.select_option("#lang-select", "ug")
-    page.wait_for_function("document.documentElement.lang === 'ug'")
+    # Web-first assertions, not wait_for_function: a string predicate is evaluated in the page,
+    # which its Content-Security-Policy (no unsafe-eval) rightly reports as an error.
+    expect(page.locator("html")).to_have_attribute("lang", "ug")
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
     # The brand sits at the inline start: on the right in a right-to-left page.
@@ -91,7 +93,7 @@ def test_login_with_second_factor_then_uyghur_is_right_to_left(
     page.screenshot(path=str(ARTIFACTS / "home-ug.png"), full_page=True)
 
     page.select_option("#lang-select", "kk-arab")
-    page.wait_for_function("document.documentElement.lang === 'kk-arab'")
+    expect(page.locator("html")).to_have_attribute("lang", "kk-arab")
     assert page.locator("html").get_attribute("dir") == "rtl"
     page.screenshot(path=str(ARTIFACTS / "home-kk-arab.png"), full_page=True)
     assert errors == []
