@@ -12,6 +12,7 @@ A module registers its kind at import time (from its AppConfig.ready)::
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,18 +72,21 @@ class BatchResult:
         return len({e.row for e in self.errors})
 
 
-class BatchWriter:
+class BatchWriter(ABC):
     """Validates and writes one batch of rows inside the engine's transaction.
 
     `rows` are (row number, {field name: raw text}) with only mapped fields present. A writer
     must be idempotent: writing the same rows again changes nothing and reports them
     unchanged (the engine commits batch by batch and relies on it after an interruption)."""
 
+    @abstractmethod
     def write(self, rows: list[tuple[int, dict[str, str]]]) -> BatchResult:
-        raise NotImplementedError
+        """Validate and store `rows`; report each row's outcome."""
 
 
-class LedgerKind:
+class LedgerKind(ABC):
+    """A kind of ledger the engine can import (subclassed by the module owning the rows)."""
+
     key: str = ""
     label: Any = ""
     policy_kind: str = ""
@@ -93,11 +97,11 @@ class LedgerKind:
         """The options with defaults filled in; ValidationError naming a bad one."""
         return dict(options)
 
+    @abstractmethod
     def writer(
         self, *, actor: Member, unit: Unit, options: dict[str, str], run_id: int | None = None
     ) -> BatchWriter:
         """A writer for rows going into `unit`'s jurisdiction (`run_id`: the import run)."""
-        raise NotImplementedError
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)

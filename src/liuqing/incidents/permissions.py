@@ -1,4 +1,8 @@
-"""Permission-matrix declarations of incidents (see liuqing.core.matrix).
+"""Permission-matrix declarations of incidents (see liuqing.core.matrix), and of the import
+engine's pages, exercised through the incident ledger: the engine has no rows of its own, so
+the module that registers a ledger kind declares them (the engine imports no module).
+Import runs are opened through the real `start_import` (an incident ledger in CSV) at the
+target unit by a detachment-staff member at the root, the marker in the file name.
 
 Targets are pushed through the real service by a detachment-staff member at the root, with
 the marker in the source id. The category page belongs to no unit: the
@@ -8,12 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from liuqing.casework.testing import root_staff
 from liuqing.core.access import CHANGE
 from liuqing.core.matrix import Route, TargetFactory
 from liuqing.core.models import Unit
+from liuqing.imports import services as import_services
+from liuqing.imports.policies import IMPORT_RUN
 from liuqing.incidents.defaults import ensure_default_categories
 from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
-from liuqing.incidents.testing import LAT, LNG, record_incident
+from liuqing.incidents.testing import LAT, LNG, ledger_csv, record_incident
 
 Kwargs = dict[str, Any]
 POST = "POST"
@@ -70,5 +79,76 @@ ROUTES: list[Route] = [
     Route(name="get_incident", kind=INCIDENT, target="incident", api=True),
     Route(name="push_incidents", kind=INCIDENT, action=CHANGE, method=POST, data=_push, api=True),
 ]
+
+# --- The import engine's pages --------------------------------------------------------------
+
+
+def _file(unit: Unit, name: str) -> SimpleUploadedFile:
+    content = ledger_csv(
+        [
+            {
+                "编号": f"{name}-1",
+                "时间": "2026-01-05 09:30:00",
+                "类别": "刑事",
+                "纬度": LAT,
+                "经度": LNG,
+                "单位": unit.code,
+            }
+        ]
+    )
+    return SimpleUploadedFile(f"{name}.csv", content, content_type="text/csv")
+
+
+def _import_run(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    run = import_services.start_import(
+        actor=root_staff(unit), kind="incidents", unit=unit, upload=_file(unit, marker)
+    )
+    return {"pk": run.pk}, marker
+
+
+def _import_upload(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"kind": "incidents", "unit": unit.pk, "file": _file(unit, "matrix")}
+
+
+def _import_mapping(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    ensure_default_categories()
+    return {
+        "col_source_id": "编号",
+        "col_occurred_at": "时间",
+        "col_category": "类别",
+        "col_latitude": "纬度",
+        "col_longitude": "经度",
+        "col_unit": "单位",
+        "opt_source_system": "matrix",
+        "opt_coordinates": "wgs84",
+    }
+
+
+IMPORT_ROUTES: list[Route] = [
+    Route(name="imports:run_list", kind=IMPORT_RUN, lists="import_run"),
+    Route(name="imports:upload", kind=IMPORT_RUN, action=CHANGE),
+    Route(
+        name="imports:upload",
+        kind=IMPORT_RUN,
+        action=CHANGE,
+        method=POST,
+        data=_import_upload,
+        unit_param="unit",
+    ),
+    Route(name="imports:run_detail", kind=IMPORT_RUN, target="import_run"),
+    Route(name="imports:errors", kind=IMPORT_RUN, target="import_run"),
+    Route(name="imports:mapping", kind=IMPORT_RUN, action=CHANGE, target="import_run"),
+    Route(
+        name="imports:mapping",
+        kind=IMPORT_RUN,
+        action=CHANGE,
+        method=POST,
+        target="import_run",
+        data=_import_mapping,
+    ),
+]
+
+ROUTES += IMPORT_ROUTES
+TARGETS["import_run"] = _import_run
 
 PUBLIC: set[str] = set()
