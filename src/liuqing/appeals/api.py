@@ -42,17 +42,11 @@ from liuqing.core import access
 from liuqing.core import selectors as core_selectors
 from liuqing.core import services as core_services
 from liuqing.core.access import VIEW, AccessDenied, NotFound
-from liuqing.core.api import Pagination
+from liuqing.core.api import Pagination, api_actor
 from liuqing.core.models import Member, Place, Unit
 from liuqing.core.schemas import ReasonIn, RevealedOut
 
 router = Router(tags=["appeals"])
-
-
-def _actor(request: HttpRequest) -> Member:
-    member = request.auth  # type: ignore[attr-defined]
-    assert isinstance(member, Member)
-    return member
 
 
 def _unit(actor: Member, pk: int | None, field: str) -> Unit | None:
@@ -117,7 +111,7 @@ def _reload(actor: Member, case: Case) -> dict[str, Any]:
 @paginate(Pagination)
 def list_appeals(request: HttpRequest, filters: Query[AppealListQuery]) -> QuerySet[Case]:
     """Appeals of your jurisdiction, newest first, with the list page's filters."""
-    actor = _actor(request)
+    actor = api_actor(request)
     owner = filters.owner
     return selectors.appeals_visible_to(
         actor,
@@ -146,7 +140,7 @@ def create_appeal(request: HttpRequest, payload: AppealCreateIn) -> dict[str, An
     """Record a resident's appeal at `unit`. 422 with field errors for an unknown or retired
     category, a missing location where the category needs one, a description over 4,000
     characters or an invalid phone number; nothing is written then."""
-    actor = _actor(request)
+    actor = api_actor(request)
     unit = _unit(actor, payload.unit, "unit")
     assert unit is not None
     received_at = payload.received_at
@@ -176,7 +170,7 @@ def appeal_figures(request: HttpRequest, params: Query[FiguresQuery]) -> dict[st
     """The appeals figures of KPIS.md for a unit's subtree (default yours) and a period
     (default this month), as of now: every rate with numerator and denominator, and its
     year-on-year and period-on-period change (null when undefined)."""
-    actor = _actor(request)
+    actor = api_actor(request)
     if not access.can(actor, APPEAL, VIEW):
         raise AccessDenied
     unit = _unit(actor, params.unit, "unit") or core_selectors.access_unit(actor, actor.unit_id)
@@ -201,7 +195,7 @@ def appeal_figures(request: HttpRequest, params: Query[FiguresQuery]) -> dict[st
 )
 def list_appeal_categories(request: HttpRequest) -> list[Category]:
     """The category tree, each top category followed by its sub-categories."""
-    return selectors.category_rows(selectors.categories_visible_to(_actor(request)))
+    return selectors.category_rows(selectors.categories_visible_to(api_actor(request)))
 
 
 @router.post(
@@ -210,7 +204,7 @@ def list_appeal_categories(request: HttpRequest) -> list[Category]:
 def bulk_appeals(request: HttpRequest, payload: BulkIn) -> list[dict[str, Any]]:
     """A supervisor's action on many appeals: assign to `owner`, or one workflow action.
     Each appeal succeeds or fails on its own; ids outside your jurisdiction are reported."""
-    actor = _actor(request)
+    actor = api_actor(request)
     ids = list(dict.fromkeys(payload.ids))
     cases = selectors.appeals_by_ids(actor, ids)
     if payload.action == "assign":
@@ -252,7 +246,7 @@ def bulk_appeals(request: HttpRequest, payload: BulkIn) -> list[dict[str, Any]]:
 @router.get("/{pk}", response=AppealDetailOut, operation_id="get_appeal", summary="One appeal")
 def get_appeal(request: HttpRequest, pk: int) -> dict[str, Any]:
     """The appeal with its clocks, masked resident, timeline and follow-ups."""
-    actor = _actor(request)
+    actor = api_actor(request)
     return _detail(actor, selectors.access_appeal(actor, pk))
 
 
@@ -261,7 +255,7 @@ def get_appeal(request: HttpRequest, pk: int) -> dict[str, Any]:
 )
 def update_appeal(request: HttpRequest, pk: int, payload: AppealPatchIn) -> dict[str, Any]:
     """Correct what was recorded while the appeal is open (only the fields sent change)."""
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_appeal(actor, pk, for_write=True)
     sent = payload.model_dump(exclude_unset=True)
     changes = {k: v for k, v in sent.items() if v is not None or k in payload.NULLABLE}
@@ -282,7 +276,7 @@ def update_appeal(request: HttpRequest, pk: int, payload: AppealPatchIn) -> dict
 def set_appeal_public_notice(request: HttpRequest, pk: int, payload: NoticeIn) -> Case:
     """The summary and result the notice board shows, stored redacted; the owner or a
     supervisor approves."""
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_appeal(actor, pk, for_write=True)
     return services.set_public_notice(
         actor=actor, case=case, summary=payload.summary, result=payload.result, show=payload.show
@@ -297,7 +291,7 @@ def set_appeal_public_notice(request: HttpRequest, pk: int, payload: NoticeIn) -
 )
 def reveal_appeal_phone(request: HttpRequest, pk: int, payload: ReasonIn) -> dict[str, str]:
     """The resident's full number, given a reason (at least 4 characters); audited."""
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_appeal(actor, pk)
     phone = core_services.reveal_personal_data(
         actor=actor,

@@ -41,19 +41,13 @@ from liuqing.casework.schemas import (
 )
 from liuqing.core import selectors as core_selectors
 from liuqing.core.access import AccessDenied, NotFound
-from liuqing.core.api import Pagination
+from liuqing.core.api import Pagination, api_actor
 from liuqing.core.models import Member
 
 router = Router(tags=["cases"])
 queue_router = Router(tags=["cases"])
 
 NO_CASE = _("There is no such case in your jurisdiction.")
-
-
-def _actor(request: HttpRequest) -> Member:
-    member = request.auth  # type: ignore[attr-defined]
-    assert isinstance(member, Member)
-    return member
 
 
 def _case_ref(actor: Member, pk: int, field: str) -> Case:
@@ -88,7 +82,7 @@ def _reload(actor: Member, case: Case) -> dict[str, Any]:
 @paginate(Pagination)
 def list_cases(request: HttpRequest, filters: Query[CaseListQuery]) -> QuerySet[Case]:
     """Cases of your jurisdiction, newest first."""
-    actor = _actor(request)
+    actor = api_actor(request)
     unit = None
     if filters.unit is not None:
         try:
@@ -111,7 +105,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseListQuery]) -> QuerySet[
 @router.get("/{pk}", response=CaseDetailOut, operation_id="get_case", summary="One case")
 def get_case(request: HttpRequest, pk: int) -> dict[str, Any]:
     """The case with its clocks, timeline, exceptions and follow-ups."""
-    actor = _actor(request)
+    actor = api_actor(request)
     return _detail(actor, selectors.access_case(actor, pk))
 
 
@@ -121,7 +115,7 @@ def get_case(request: HttpRequest, pk: int) -> dict[str, Any]:
 def act_on_case(request: HttpRequest, pk: int, payload: ActionIn) -> dict[str, Any]:
     """One workflow transition ("accept", "start", "wait", "resume", "resolve", "verify",
     "reject", "reopen", "return", "park", "unpark", "withdraw"); 422 when not allowed."""
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_case(actor, pk, for_write=True)
     services.act_on_case(
         actor=actor, case=case, action=payload.action, note=payload.note, public=payload.public
@@ -131,7 +125,7 @@ def act_on_case(request: HttpRequest, pk: int, payload: ActionIn) -> dict[str, A
 
 @router.post("/{pk}/assign", response=CaseDetailOut, operation_id="assign_case", summary="Assign")
 def assign_case(request: HttpRequest, pk: int, payload: AssignIn) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_case(actor, pk, for_write=True, supervision=True)
     owner = selectors.eligible_owners(case).filter(pk=payload.owner).first()
     if owner is None:
@@ -146,7 +140,7 @@ def assign_case(request: HttpRequest, pk: int, payload: AssignIn) -> dict[str, A
     "/{pk}/notes", response={201: EntryOut}, operation_id="add_case_note", summary="Add a note"
 )
 def add_case_note(request: HttpRequest, pk: int, payload: NoteIn) -> Any:
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_case(actor, pk, for_write=True)
     return services.add_note(actor=actor, case=case, text=payload.text, public=payload.public)
 
@@ -158,7 +152,7 @@ def add_case_note(request: HttpRequest, pk: int, payload: NoteIn) -> Any:
     summary="Record contact with the resident",
 )
 def record_case_contact(request: HttpRequest, pk: int, payload: ContactIn) -> Any:
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_case(actor, pk, for_write=True)
     return services.record_contact(
         actor=actor, case=case, text=payload.text, method=payload.method, public=payload.public
@@ -181,7 +175,7 @@ def attach_case_file(
     """multipart/form-data: `file` (a JPEG, PNG or WebP photo or a PDF of at most 10 MB,
     typed by its content, not its name), an optional `note` and `public`. The file is
     served only as a download (`attachment_url` of the entry)."""
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_case(actor, pk, for_write=True)
     return services.attach_file(actor=actor, case=case, upload=file, note=note, public=public)
 
@@ -194,7 +188,7 @@ def attach_case_file(
 )
 def download_case_attachment(request: HttpRequest, pk: int) -> Any:
     """The file of the timeline entry `pk`, as a download (audited)."""
-    actor = _actor(request)
+    actor = api_actor(request)
     return attachment_response(actor, selectors.access_attachment(actor, pk))
 
 
@@ -205,7 +199,7 @@ def download_case_attachment(request: HttpRequest, pk: int) -> Any:
     summary="Ask for an extension",
 )
 def request_case_extension(request: HttpRequest, pk: int, payload: ExtensionIn) -> Any:
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_case(actor, pk, for_write=True)
     return services.request_extension(
         actor=actor, case=case, days=payload.days, reason=payload.reason
@@ -219,7 +213,7 @@ def request_case_extension(request: HttpRequest, pk: int, payload: ExtensionIn) 
     summary="Approve or refuse an extension",
 )
 def decide_case_extension(request: HttpRequest, pk: int, payload: DecisionIn) -> Any:
-    actor = _actor(request)
+    actor = api_actor(request)
     exception = selectors.access_extension(actor, pk, for_write=True)
     return services.decide_extension(
         actor=actor, exception=exception, approve=payload.approve, note=payload.note
@@ -235,7 +229,7 @@ def decide_case_extension(request: HttpRequest, pk: int, payload: DecisionIn) ->
 def record_case_followup(
     request: HttpRequest, pk: int, followup_id: int, payload: FollowUpIn
 ) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
     followup = selectors.access_followup(actor, followup_id, for_write=True)
     if followup.case_id != pk:
         raise NotFound
@@ -254,7 +248,7 @@ def record_case_followup(
 
 @router.post("/{pk}/links", response={201: CaseOut}, operation_id="link_cases", summary="Link")
 def link_cases(request: HttpRequest, pk: int, payload: LinkIn) -> Any:
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_case(actor, pk, for_write=True)
     other = _case_ref(actor, payload.other, "other")
     services.link_cases(actor=actor, case=case, other=other, note=payload.note)
@@ -264,7 +258,7 @@ def link_cases(request: HttpRequest, pk: int, payload: LinkIn) -> Any:
 @router.post("/{pk}/merge", response=CaseDetailOut, operation_id="merge_case", summary="Merge")
 def merge_case(request: HttpRequest, pk: int, payload: MergeIn) -> dict[str, Any]:
     """Merge this case, a duplicate, into `into`; it leaves the figures."""
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_case(actor, pk, for_write=True, supervision=True)
     into = _case_ref(actor, payload.into, "into")
     services.merge_case(actor=actor, duplicate=case, into=into, note=payload.note)
@@ -274,7 +268,7 @@ def merge_case(request: HttpRequest, pk: int, payload: MergeIn) -> dict[str, Any
 @router.post("/{pk}/transfer", response=CaseOut, operation_id="transfer_case", summary="Transfer")
 def transfer_case(request: HttpRequest, pk: int, payload: TransferIn) -> Case:
     """Send the case to another unit; its clocks keep running from receipt."""
-    actor = _actor(request)
+    actor = api_actor(request)
     case = selectors.access_case(actor, pk, for_write=True, supervision=True)
     unit = selectors.transfer_targets(actor, case).filter(pk=payload.to_unit).first()
     if unit is None:
@@ -292,7 +286,7 @@ class QueueQuery(Schema):
 @queue_router.get("/my-work", response=MyWorkOut, operation_id="my_work_queue", summary="My work")
 def my_work_queue(request: HttpRequest, params: Query[QueueQuery]) -> dict[str, Any]:
     """Everything you owe across every kind of case, each section most urgent first."""
-    queue = selectors.my_queue(_actor(request))
+    queue = selectors.my_queue(api_actor(request))
     size = params.limit
     sections = {
         "owned": queue.owned,
@@ -316,4 +310,4 @@ def my_work_queue(request: HttpRequest, params: Query[QueueQuery]) -> dict[str, 
 def supervision_queue(request: HttpRequest) -> QuerySet[Case]:
     """Overdue cases that climbed to you (sergeants: level 1 and above; station chiefs:
     level 2, and every red case)."""
-    return selectors.supervision_queue(_actor(request))
+    return selectors.supervision_queue(api_actor(request))

@@ -88,7 +88,9 @@ class Pagination(LimitOffsetPagination):
         }
 
 
-def _actor(request: HttpRequest) -> Member:
+def api_actor(request: HttpRequest) -> Member:
+    """The member behind an authenticated API request (a token's or a verified session's);
+    every app's API operations start here."""
     member = request.auth  # type: ignore[attr-defined]
     assert isinstance(member, Member)
     return member
@@ -122,18 +124,18 @@ def _boundary(value: dict[str, Any] | None) -> str:
 def list_units(request: HttpRequest, filters: Query[UnitListQuery]) -> QuerySet[Unit]:
     """Units of your jurisdiction in tree order, with member and sub-unit counts."""
     return selectors.units_visible_to(
-        _actor(request), parent=filters.parent, kind=filters.kind, q=filters.q
+        api_actor(request), parent=filters.parent, kind=filters.kind, q=filters.q
     )
 
 
 @router.get("/units/{pk}", response=UnitOut, operation_id="get_unit", summary="One unit")
 def get_unit(request: HttpRequest, pk: int) -> Unit:
-    return selectors.access_unit(_actor(request), pk)
+    return selectors.access_unit(api_actor(request), pk)
 
 
 @router.post("/units", response={201: UnitOut}, operation_id="create_unit", summary="Create a unit")
 def create_unit(request: HttpRequest, payload: UnitCreateIn) -> Unit:
-    actor = _actor(request)
+    actor = api_actor(request)
     return services.create_unit(
         actor=actor,
         parent=_unit_ref(actor, payload.parent, "parent"),
@@ -149,7 +151,7 @@ def create_unit(request: HttpRequest, payload: UnitCreateIn) -> Unit:
 
 @router.patch("/units/{pk}", response=UnitOut, operation_id="update_unit", summary="Change a unit")
 def update_unit(request: HttpRequest, pk: int, payload: UnitPatchIn) -> Unit:
-    actor = _actor(request)
+    actor = api_actor(request)
     unit = selectors.access_unit(actor, pk, for_write=True)
     changes = _changes(payload)
     if "boundary" in changes:
@@ -160,7 +162,7 @@ def update_unit(request: HttpRequest, pk: int, payload: UnitPatchIn) -> Unit:
 @router.post("/units/{pk}/move", response=UnitOut, operation_id="move_unit", summary="Move a unit")
 def move_unit(request: HttpRequest, pk: int, payload: UnitMoveIn) -> Unit:
     """Re-parent the unit (with everything below it) under another unit of your jurisdiction."""
-    actor = _actor(request)
+    actor = api_actor(request)
     unit = selectors.access_unit(actor, pk, for_write=True)
     parent = _unit_ref(actor, payload.parent, "parent")
     assert parent is not None
@@ -173,7 +175,7 @@ def move_unit(request: HttpRequest, pk: int, payload: UnitMoveIn) -> Unit:
 @router.get("/places", response=list[PlaceOut], operation_id="list_places", summary="Places")
 @paginate(Pagination)
 def list_places(request: HttpRequest, filters: Query[PlaceListQuery]) -> QuerySet[Place]:
-    actor = _actor(request)
+    actor = api_actor(request)
     return selectors.places_visible_to(
         actor, unit=_unit_ref(actor, filters.unit, "unit"), kind=filters.kind, q=filters.q
     )
@@ -181,14 +183,14 @@ def list_places(request: HttpRequest, filters: Query[PlaceListQuery]) -> QuerySe
 
 @router.get("/places/{pk}", response=PlaceOut, operation_id="get_place", summary="One place")
 def get_place(request: HttpRequest, pk: int) -> Place:
-    return selectors.access_place(_actor(request), pk)
+    return selectors.access_place(api_actor(request), pk)
 
 
 @router.post(
     "/places", response={201: PlaceOut}, operation_id="create_place", summary="Create a place"
 )
 def create_place(request: HttpRequest, payload: PlaceCreateIn) -> Place:
-    actor = _actor(request)
+    actor = api_actor(request)
     unit = _unit_ref(actor, payload.unit, "unit")
     assert unit is not None
     return services.create_place(
@@ -206,7 +208,7 @@ def create_place(request: HttpRequest, payload: PlaceCreateIn) -> Place:
     "/places/{pk}", response=PlaceOut, operation_id="update_place", summary="Change a place"
 )
 def update_place(request: HttpRequest, pk: int, payload: PlacePatchIn) -> Place:
-    actor = _actor(request)
+    actor = api_actor(request)
     place = selectors.access_place(actor, pk, for_write=True)
     changes = _changes(payload)
     if "boundary" in changes:
@@ -221,7 +223,7 @@ def update_place(request: HttpRequest, pk: int, payload: PlacePatchIn) -> Place:
 @paginate(Pagination)
 def list_members(request: HttpRequest, filters: Query[MemberListQuery]) -> QuerySet[Member]:
     """Members of your jurisdiction. `q` also finds a whole phone number, exactly."""
-    actor = _actor(request)
+    actor = api_actor(request)
     return selectors.members_visible_to(
         actor,
         unit=_unit_ref(actor, filters.unit, "unit"),
@@ -233,7 +235,7 @@ def list_members(request: HttpRequest, filters: Query[MemberListQuery]) -> Query
 
 @router.get("/members/{pk}", response=MemberOut, operation_id="get_member", summary="One member")
 def get_member(request: HttpRequest, pk: int) -> Member:
-    return selectors.access_member(_actor(request), pk)
+    return selectors.access_member(api_actor(request), pk)
 
 
 @router.post(
@@ -241,7 +243,7 @@ def get_member(request: HttpRequest, pk: int) -> Member:
 )
 def create_member(request: HttpRequest, payload: MemberCreateIn) -> Member:
     """Create a member with roles and an initial password; they enrol TOTP at first login."""
-    actor = _actor(request)
+    actor = api_actor(request)
     unit = _unit_ref(actor, payload.unit, "unit")
     assert unit is not None
     member = services.create_member(
@@ -261,7 +263,7 @@ def create_member(request: HttpRequest, payload: MemberCreateIn) -> Member:
     "/members/{pk}", response=MemberOut, operation_id="update_member", summary="Change a member"
 )
 def update_member(request: HttpRequest, pk: int, payload: MemberPatchIn) -> Member:
-    actor = _actor(request)
+    actor = api_actor(request)
     member = selectors.access_member(actor, pk, for_write=True)
     changes = _changes(payload)
     if "unit" in changes:
@@ -277,7 +279,7 @@ def update_member(request: HttpRequest, pk: int, payload: MemberPatchIn) -> Memb
     summary="Replace a member's roles",
 )
 def set_member_roles(request: HttpRequest, pk: int, payload: RolesIn) -> Member:
-    actor = _actor(request)
+    actor = api_actor(request)
     member = selectors.access_member(actor, pk, for_write=True)
     services.set_member_roles(actor=actor, member=member, roles=list(payload.roles))
     return selectors.access_member(actor, pk)
@@ -291,7 +293,7 @@ def set_member_roles(request: HttpRequest, pk: int, payload: RolesIn) -> Member:
 )
 def deactivate_member(request: HttpRequest, pk: int, payload: ReasonIn) -> Member:
     """The member can no longer log in; their sessions and API tokens end now."""
-    actor = _actor(request)
+    actor = api_actor(request)
     member = selectors.access_member(actor, pk, for_write=True)
     services.deactivate_member(actor=actor, member=member, reason=payload.reason)
     return selectors.access_member(actor, pk)
@@ -304,7 +306,7 @@ def deactivate_member(request: HttpRequest, pk: int, payload: ReasonIn) -> Membe
     summary="Reactivate a member",
 )
 def reactivate_member(request: HttpRequest, pk: int) -> Member:
-    actor = _actor(request)
+    actor = api_actor(request)
     member = selectors.access_member(actor, pk, for_write=True)
     services.reactivate_member(actor=actor, member=member)
     return selectors.access_member(actor, pk)
@@ -318,7 +320,7 @@ def reactivate_member(request: HttpRequest, pk: int) -> Member:
 )
 def reveal_member_phone(request: HttpRequest, pk: int, payload: ReasonIn) -> dict[str, str]:
     """The full number, given a reason (at least 4 characters); the reveal is audited."""
-    actor = _actor(request)
+    actor = api_actor(request)
     member = selectors.access_member(actor, pk)
     phone = services.reveal_personal_data(
         actor=actor, obj=member, kind="member", field="phone", reason=payload.reason
@@ -348,7 +350,7 @@ def _team_members(actor: Member, items: list[TeamMemberIn]) -> list[tuple[Member
 @router.get("/teams", response=list[TeamOut], operation_id="list_teams", summary="Teams")
 @paginate(Pagination)
 def list_teams(request: HttpRequest, filters: Query[TeamListQuery]) -> QuerySet[Team]:
-    actor = _actor(request)
+    actor = api_actor(request)
     return selectors.teams_visible_to(
         actor, unit=_unit_ref(actor, filters.unit, "unit"), q=filters.q
     )
@@ -356,13 +358,13 @@ def list_teams(request: HttpRequest, filters: Query[TeamListQuery]) -> QuerySet[
 
 @router.get("/teams/{pk}", response=TeamOut, operation_id="get_team", summary="One team")
 def get_team(request: HttpRequest, pk: int) -> Team:
-    return selectors.access_team(_actor(request), pk)
+    return selectors.access_team(api_actor(request), pk)
 
 
 @router.post("/teams", response={201: TeamOut}, operation_id="create_team", summary="Create a team")
 def create_team(request: HttpRequest, payload: TeamCreateIn) -> Team:
     """One officer, up to three auxiliary officers, any number of grid workers."""
-    actor = _actor(request)
+    actor = api_actor(request)
     unit = _unit_ref(actor, payload.unit, "unit")
     assert unit is not None
     team = services.create_team(
@@ -378,7 +380,7 @@ def create_team(request: HttpRequest, payload: TeamCreateIn) -> Team:
     summary="Replace a team's members",
 )
 def set_team_members(request: HttpRequest, pk: int, payload: TeamMembersIn) -> Team:
-    actor = _actor(request)
+    actor = api_actor(request)
     team = selectors.access_team(actor, pk, for_write=True)
     services.set_team_members(actor=actor, team=team, members=_team_members(actor, payload.members))
     return selectors.access_team(actor, pk)
@@ -388,7 +390,7 @@ def set_team_members(request: HttpRequest, pk: int, payload: TeamMembersIn) -> T
     "/teams/{pk}", response={204: None}, operation_id="delete_team", summary="Delete a team"
 )
 def delete_team(request: HttpRequest, pk: int) -> None:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.delete_team(actor=actor, team=selectors.access_team(actor, pk, for_write=True))
 
 
@@ -405,7 +407,7 @@ def delete_team(request: HttpRequest, pk: int) -> None:
 def list_audit_events(request: HttpRequest, filters: Query[AuditQuery]) -> QuerySet[AuditEvent]:
     """Events of your unit subtree, newest first (auditors and chiefs). Reading the log is
     itself recorded, as ``audit.view``."""
-    actor = _actor(request)
+    actor = api_actor(request)
     wanted = selectors.AuditFilters(
         date_from=filters.date_from,
         date_to=filters.date_to,

@@ -20,6 +20,7 @@ from pydantic import field_validator
 
 from liuqing.core import services
 from liuqing.core.access import NotFound
+from liuqing.core.api import api_actor
 from liuqing.core.models import ApiToken, Member
 
 router = Router(tags=["me"])
@@ -75,13 +76,6 @@ class TokenCreatedOut(Schema):
     secret: str = Field(..., description="The bearer secret. Shown only in this answer.")
 
 
-def _member(request: HttpRequest) -> Member:
-    # django-ninja sets `request.auth` to what the authenticator returned (liuqing.core.apiauth).
-    member = request.auth  # type: ignore[attr-defined]
-    assert isinstance(member, Member)
-    return member
-
-
 def _token_out(token: ApiToken) -> TokenOut:
     return TokenOut(
         id=token.pk,
@@ -110,7 +104,7 @@ def _bearer_token(request: HttpRequest, member: Member) -> ApiToken | None:
 
 @router.get("", response=MeOut, summary="The acting member")
 def me(request: HttpRequest) -> MeOut:
-    member = _member(request)
+    member = api_actor(request)
     unit = member.unit
     return MeOut(
         id=member.pk,
@@ -123,7 +117,7 @@ def me(request: HttpRequest) -> MeOut:
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
 def list_tokens(request: HttpRequest) -> list[TokenOut]:
-    tokens = ApiToken.objects.filter(member=_member(request)).order_by("-created_at")
+    tokens = ApiToken.objects.filter(member=api_actor(request)).order_by("-created_at")
     return [_token_out(t) for t in tokens]
 
 
@@ -139,7 +133,7 @@ def create_token(request: HttpRequest, payload: TokenCreateIn) -> Status[TokenCr
     API_TOKEN_MAX_DAYS of the last TOTP login, and a stolen token cannot be used to mint a
     longer-lived one. Deactivating the member revokes all their tokens.
     """
-    member = _member(request)
+    member = api_actor(request)
     days = payload.days
     parent = _bearer_token(request, member)
     if parent is not None:
@@ -159,7 +153,7 @@ def create_token(request: HttpRequest, payload: TokenCreateIn) -> Status[TokenCr
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke one of my API tokens")
 def revoke_token(request: HttpRequest, token_id: PathEx[int, P(ge=1, le=DB_MAX_ID)]) -> TokenOut:
-    member = _member(request)
+    member = api_actor(request)
     token = ApiToken.objects.filter(pk=token_id, member=member).first()
     if token is None:
         raise NotFound

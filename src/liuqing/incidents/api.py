@@ -15,8 +15,7 @@ from ninja.pagination import paginate
 
 from liuqing.core import selectors as core_selectors
 from liuqing.core.access import NotFound
-from liuqing.core.api import Pagination
-from liuqing.core.models import Member
+from liuqing.core.api import Pagination, api_actor
 from liuqing.incidents import selectors, services
 from liuqing.incidents.models import Incident
 from liuqing.incidents.schemas import (
@@ -29,17 +28,11 @@ from liuqing.incidents.schemas import (
 router = Router(tags=["incidents"])
 
 
-def _actor(request: HttpRequest) -> Member:
-    member = request.auth  # type: ignore[attr-defined]
-    assert isinstance(member, Member)
-    return member
-
-
 @router.get("", response=list[IncidentOut], operation_id="list_incidents", summary="Incidents")
 @paginate(Pagination)
 def list_incidents(request: HttpRequest, filters: Query[IncidentListQuery]) -> QuerySet[Incident]:
     """Incidents of your jurisdiction, newest first."""
-    actor = _actor(request)
+    actor = api_actor(request)
     unit = None
     if filters.unit is not None:
         try:
@@ -66,7 +59,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentListQuery]) -> Q
 
 @router.get("/{pk}", response=IncidentOut, operation_id="get_incident", summary="One incident")
 def get_incident(request: HttpRequest, pk: int) -> Incident:
-    return selectors.access_incident(_actor(request), pk)
+    return selectors.access_incident(api_actor(request), pk)
 
 
 @router.post(
@@ -94,7 +87,7 @@ def push_incidents(request: HttpRequest, payload: IncidentPushIn) -> dict[str, A
         for item in payload.items
     ]
     result = services.push_incidents(
-        actor=_actor(request),
+        actor=api_actor(request),
         source_system=payload.source_system,
         coordinates=payload.coordinates,
         items=items,

@@ -8,8 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from liuqing.core.api import Pagination
-from liuqing.core.models import Member
+from liuqing.core.api import Pagination, api_actor
 from liuqing.notify import selectors, services
 from liuqing.notify.models import Delivery
 
@@ -30,12 +29,6 @@ class NotificationQuery(Schema):
     unread: bool | None = Field(None, description="Only unread (true) or only read (false)")
 
 
-def _actor(request: HttpRequest) -> Member:
-    member = request.auth  # type: ignore[attr-defined]
-    assert isinstance(member, Member)
-    return member
-
-
 @router.get(
     "", response=list[NotificationOut], operation_id="list_notifications", summary="Your inbox"
 )
@@ -43,7 +36,7 @@ def _actor(request: HttpRequest) -> Member:
 def list_notifications(
     request: HttpRequest, filters: Query[NotificationQuery]
 ) -> QuerySet[Delivery]:
-    return selectors.inbox(_actor(request), unread=filters.unread)
+    return selectors.inbox(api_actor(request), unread=filters.unread)
 
 
 @router.post(
@@ -53,6 +46,6 @@ def list_notifications(
     summary="Mark a notification read",
 )
 def mark_notification_read(request: HttpRequest, pk: int) -> Any:
-    actor = _actor(request)
+    actor = api_actor(request)
     delivery = selectors.access_notification(actor, pk)
     return services.mark_read(actor=actor, delivery=delivery)
