@@ -114,5 +114,9 @@ def _add_routers() -> None:
 
     api.add_router("/incidents", incidents_router)
 
+    from liuqing.dashboard.api import router as dashboard_router
+
+    api.add_router("/dashboard", dashboard_router)
+
 
 _add_routers()

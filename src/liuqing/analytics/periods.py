@@ -23,6 +23,8 @@ Standard library only (zoneinfo), like the rest of `analytics`.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -163,6 +165,37 @@ def containing(kind: Kind | str, when: dt.date | dt.datetime, tz: dt.tzinfo) -> 
 
 
 # --- Comparisons -------------------------------------------------------------------------------
+
+
+_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str], dt.tzinfo], Period]]] = [
+    (re.compile(r"^(\d{4})$"), lambda m, z: year(int(m[1]), z)),
+    (re.compile(r"^(\d{4})-(\d{2})$"), lambda m, z: month(int(m[1]), int(m[2]), z)),
+    (re.compile(r"^(\d{4})-Q([1-4])$"), lambda m, z: quarter(int(m[1]), int(m[2]), z)),
+    (re.compile(r"^(\d{4})-H([12])$"), lambda m, z: half_year(int(m[1]), int(m[2]), z)),
+    (
+        re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$"),
+        lambda m, z: days(dt.date.fromisoformat(m[1]), dt.date.fromisoformat(m[2]), z),
+    ),
+]
+MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_DAYS = 3 * 366
+
+
+def parse(text: str, tz: dt.tzinfo) -> Period:
+    """A period from its key: "2025", "2025-06", "2025-Q2", "2025-H1" or
+    "2025-01-05..2025-01-20" (both days included); ValueError for anything else, a year
+    outside 2000–2100 or a span over three years."""
+    text = (text or "").strip().upper()
+    for pattern, make in _PATTERNS:
+        match = pattern.match(text)
+        if match:
+            period = make(match, tz)
+            if period.first.year < MIN_YEAR or period.last.year > MAX_YEAR:
+                raise ValueError("year out of range")
+            if period.days > MAX_DAYS:
+                raise ValueError("at most three years")
+            return period
+    raise ValueError(f"not a period: {text!r}")
 
 
 def year_on_year(p: Period) -> Period:

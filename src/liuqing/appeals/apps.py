@@ -9,5 +9,6 @@ class AppealsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their side effects: the "appeal" workflow of the casework engine, the
-        # access policies of appeals and their categories, and the menu entries.
-        from liuqing.appeals import nav, workflow  # noqa: F401
+        # access policies of appeals and their categories, the menu entries and the board's
+        # figure section.
+        from liuqing.appeals import figures, nav, workflow  # noqa: F401

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from liuqing.core.navigation import SECTIONS
+from liuqing.core.navigation import QING
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ Compute = Callable[[Any, Any, dt.datetime, dt.datetime, dt.datetime], Sequence[R
 
 @dataclass(frozen=True)
 class FigureSection:
-    """A module's block on the board, under one of the six situations (navigation.SECTIONS)."""
+    """A module's block on the board, under one of the six situations (navigation.QING)."""
 
     key: str
     qing: str
@@ -53,8 +53,8 @@ class FigureSection:
     order: int = 100
 
     def __post_init__(self) -> None:
-        if self.qing not in {key for key, _label in SECTIONS}:
-            raise ValueError(f"unknown section {self.qing!r}")
+        if self.qing not in QING:
+            raise ValueError(f"not one of the six situations: {self.qing!r}")
 
 
 _SECTIONS: dict[str, FigureSection] = {}
@@ -68,7 +68,7 @@ def register(section: FigureSection) -> FigureSection:
 
 def sections_for(member: Any) -> list[FigureSection]:
     """The sections `member` may see, in the order of the six situations, then `order`."""
-    rank = {key: i for i, (key, _label) in enumerate(SECTIONS)}
+    rank = {key: i for i, key in enumerate(QING)}
     visible = [s for s in _SECTIONS.values() if s.visible(member)]
     return sorted(visible, key=lambda s: (rank[s.qing], s.order, s.key))
 

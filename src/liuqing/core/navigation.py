@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 SECTIONS: list[tuple[str, Any]] = [
+    ("overview", _("Overview")),
     ("minqing", _("Know residents' needs")),
     ("ganqing", _("Build trust")),
     ("jingqing", _("Reduce incidents")),
@@ -23,6 +24,10 @@ SECTIONS: list[tuple[str, Any]] = [
     ("weiqing", _("Prevent danger")),
     ("admin", _("Administration")),
 ]
+
+
+# The six situations, in order: the sections a module's figures may belong to.
+QING = ("minqing", "ganqing", "jingqing", "fangqing", "yuqing", "weiqing")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,60 @@
+"""The appeals section of the six-situation board (core.figures): the figures of KPIS.md for
+one period of a unit's subtree, from one grouped load (`kpis.load_grouped`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liuqing.analytics import periods
+from liuqing.appeals import kpis
+from liuqing.appeals.workflow import APPEAL
+from liuqing.core import figures
+from liuqing.core.access import VIEW
+from liuqing.core.models import Member, Unit
+from liuqing.core.navigation import may
+
+# Which way is good news: more completed, on time, followed up, satisfied; fewer working days
+# and reopenings. How many were received is neither.
+RISE_IS_GOOD: dict[str, bool | None] = {
+    "received": None,
+    "completion": True,
+    "on_time": True,
+    "average_handling_days": False,
+    "followup": True,
+    "satisfaction": True,
+    "fully_satisfied": True,
+    "reopen": False,
+}
+
+
+def compute(
+    member: Member, unit: Unit, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
+) -> Sequence[figures.Reading]:
+    zone = kpis.tz()
+    period = periods.Period(
+        first=timezone.localtime(start, zone).date(),
+        end_date=timezone.localtime(end, zone).date(),
+        tz=zone,
+    )
+    loaded = kpis.load_grouped(member, kpis.Cut(unit=unit), bounds=[start, end], as_ofs=[as_of])
+    values = kpis.figures_for(loaded, period, as_of)
+    return [
+        figures.Reading(f.key, f.label, f.get(values), rise_is_good=RISE_IS_GOOD[f.key])
+        for f in kpis.FIGURES
+    ]
+
+
+figures.register(
+    figures.FigureSection(
+        key="appeals",
+        qing="minqing",
+        label=_("Residents' requests"),
+        compute=compute,
+        visible=may(APPEAL, VIEW),
+        order=10,
+    )
+)
