@@ -179,6 +179,7 @@ def main() -> None:
     )
 
     scratch = benchlib.PROJECT / "var" / "bench"
+    scratch.mkdir(parents=True, exist_ok=True)
     path = scratch / "incidents.csv"
     generated = time.perf_counter()
     generate(path, args.rows)
