@@ -31,21 +31,43 @@ RISE_IS_GOOD: dict[str, bool | None] = {
 }
 
 
-def compute(
-    member: Member, unit: Unit, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
-) -> Sequence[figures.Reading]:
+def _period(start: dt.datetime, end: dt.datetime) -> periods.Period:
     zone = kpis.tz()
-    period = periods.Period(
+    return periods.Period(
         first=timezone.localtime(start, zone).date(),
         end_date=timezone.localtime(end, zone).date(),
         tz=zone,
     )
-    loaded = kpis.load_grouped(member, kpis.Cut(unit=unit), bounds=[start, end], as_ofs=[as_of])
-    values = kpis.figures_for(loaded, period, as_of)
-    return [
-        figures.Reading(f.key, f.label, f.get(values), rise_is_good=RISE_IS_GOOD[f.key])
-        for f in kpis.FIGURES
-    ]
+
+
+def compute_many(
+    member: Member,
+    unit: Unit,
+    spans: Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]],
+) -> list[list[figures.Reading]]:
+    """Each (start, end, as_of) from one grouped load of the unit's appeals."""
+    loaded = kpis.load_grouped(
+        member,
+        kpis.Cut(unit=unit),
+        bounds=[bound for start, end, _as_of in spans for bound in (start, end)],
+        as_ofs=[as_of for _start, _end, as_of in spans],
+    )
+    result = []
+    for start, end, as_of in spans:
+        values = kpis.figures_for(loaded, _period(start, end), as_of)
+        result.append(
+            [
+                figures.Reading(f.key, f.label, f.get(values), rise_is_good=RISE_IS_GOOD[f.key])
+                for f in kpis.FIGURES
+            ]
+        )
+    return result
+
+
+def compute(
+    member: Member, unit: Unit, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
+) -> Sequence[figures.Reading]:
+    return compute_many(member, unit, [(start, end, as_of)])[0]
 
 
 figures.register(
@@ -56,5 +78,6 @@ figures.register(
         compute=compute,
         visible=may(APPEAL, VIEW),
         order=10,
+        compute_many=compute_many,
     )
 )

@@ -39,6 +39,12 @@ class Reading:
 
 # compute(member, unit, start, end, as_of) -> readings, in display order.
 Compute = Callable[[Any, Any, dt.datetime, dt.datetime, dt.datetime], Sequence[Reading]]
+# compute_many(member, unit, [(start, end, as_of), ...]) -> readings of each, in that order:
+# for sections that load once for several periods (the board asks for three).
+ComputeMany = Callable[
+    [Any, Any, Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]]],
+    Sequence[Sequence[Reading]],
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,18 @@ class FigureSection:
     compute: Compute
     visible: Callable[[Any], bool]
     order: int = 100
+    compute_many: ComputeMany | None = None
+
+    def evaluate(
+        self,
+        member: Any,
+        unit: Any,
+        spans: Sequence[tuple[dt.datetime, dt.datetime, dt.datetime]],
+    ) -> list[Sequence[Reading]]:
+        """The readings of each (start, end, as_of), through `compute_many` when given."""
+        if self.compute_many is not None:
+            return list(self.compute_many(member, unit, spans))
+        return [self.compute(member, unit, start, end, as_of) for start, end, as_of in spans]
 
     def __post_init__(self) -> None:
         if self.qing not in QING:

@@ -153,32 +153,26 @@ def _shifted(as_of: dt.datetime, now: periods.Period, earlier: periods.Period) -
     return as_of - (now.start - earlier.start)
 
 
-def _readings(
-    section: figures.FigureSection,
-    member: Member,
-    unit: Unit,
-    period: periods.Period,
-    as_of: dt.datetime,
-) -> dict[str, figures.Reading]:
-    readings = section.compute(member, unit, period.start, period.end, as_of)
-    return {r.key: r for r in readings}
-
-
 def board(member: Member, unit: Unit, period: periods.Period, *, as_of: dt.datetime) -> Board:
     """The board of `unit` (already checked to be in `member`'s jurisdiction) for `period`."""
     yoy, mom = periods.year_on_year(period), periods.month_on_month(period)
+    spans = [
+        (period.start, period.end, as_of),
+        (yoy.start, yoy.end, _shifted(as_of, period, yoy)),
+        (mom.start, mom.end, _shifted(as_of, period, mom)),
+    ]
     sections = []
     for section in figures.sections_for(member):
-        now = section.compute(member, unit, period.start, period.end, as_of)
-        year_before = _readings(section, member, unit, yoy, _shifted(as_of, period, yoy))
-        before = _readings(section, member, unit, mom, _shifted(as_of, period, mom))
+        now, year_before, before = section.evaluate(member, unit, spans)
+        earlier = {r.key: r.value for r in year_before}
+        previous = {r.key: r.value for r in before}
         lines = [
             Line(
                 key=r.key,
                 label=r.label,
                 value=r.value,
-                year_before=year_before[r.key].value if r.key in year_before else None,
-                period_before=before[r.key].value if r.key in before else None,
+                year_before=earlier.get(r.key),
+                period_before=previous.get(r.key),
                 rise_is_good=r.rise_is_good,
             )
             for r in now

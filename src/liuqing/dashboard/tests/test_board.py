@@ -108,16 +108,20 @@ def appeals_lines(board: boards.Board) -> dict[str, boards.Line]:
 def test_the_appeals_section_against_the_hand_count(story: World) -> None:
     chief = story.persona(Role.STATION_CHIEF)
     board = selectors.board_for(chief, story.units["S1"], june(), as_of=local(*AS_OF))
-    assert board.year_before.key == "2025-06" and board.period_before.key == "2026-05"
+    assert board.year_before.key == "2025-06"
+    assert board.period_before.key == "2026-05"
     lines = appeals_lines(board)
     received = lines["received"]
     assert (received.value, received.year_before, received.period_before) == (3, 1, 2)
-    assert received.yoy_display == "+200.0%" and received.mom_display == "+50.0%"
+    assert received.yoy_display == "+200.0%"
+    assert received.mom_display == "+50.0%"
     assert received.yoy_tone == ""  # more requests is neither good nor bad news
     completion = lines["completion"]
     assert (completion.value.numerator, completion.value.denominator) == (1, 3)
-    assert completion.display == "33.3%" and completion.hover == "1 / 3"
-    assert completion.year_before.numerator == 0 and completion.yoy_display == "—"
+    assert completion.display == "33.3%"
+    assert completion.hover == "1 / 3"
+    assert completion.year_before.numerator == 0
+    assert completion.yoy_display == "—"
 
 
 def test_a_member_sees_only_the_sections_their_roles_allow(story: World) -> None:
@@ -131,7 +135,9 @@ def test_changes_against_zero_or_undefined_are_undefined() -> None:
     assert boards.change(5, 0) is None
     assert boards.change(None, 3) is None
     line = boards.Line("x", "x", 4, 0, 2, rise_is_good=False)
-    assert line.yoy_display == "—" and line.mom_display == "+100.0%" and line.mom_tone == "bad"
+    assert line.yoy_display == "—"
+    assert line.mom_display == "+100.0%"
+    assert line.mom_tone == "bad"
 
 
 def test_the_page_and_the_csv(story: World) -> None:
@@ -140,11 +146,14 @@ def test_the_page_and_the_csv(story: World) -> None:
     page = client.get("/board/", {"kind": "month", "on": "2026-06-15"})
     assert page.status_code == 200
     text = page.content.decode()
-    assert 'data-section="appeals"' in text and "+200.0%" in text and 'title="1 / 3"' in text
+    assert 'data-section="appeals"' in text
+    assert "+200.0%" in text
+    assert 'title="1 / 3"' in text
     exported = client.get("/board.csv", {"kind": "month", "on": "2026-06-15"})
     assert exported.status_code == 200
     rows = {r["figure"]: r for r in csv.DictReader(io.StringIO(exported.content.decode()))}
-    assert rows["received"]["display"] == "3" and rows["received"]["yoy"] == "+200.0%"
+    assert rows["received"]["display"] == "3"
+    assert rows["received"]["yoy"] == "+200.0%"
     assert (rows["completion"]["numerator"], rows["completion"]["denominator"]) == ("1", "3")
     assert rows["completion"]["period"] == "2026-06"
 
@@ -178,7 +187,8 @@ def test_the_api(story: World) -> None:
     (section,) = [s for s in data["sections"] if s["key"] == "appeals"]
     got = {f["key"]: f for f in section["figures"]}
     assert got["received"]["value"] == {"type": "count", "value": 3, "display": "3"}
-    assert got["received"]["yoy"] == 2.0 and got["received"]["mom"] == 0.5
+    assert got["received"]["yoy"] == 2.0
+    assert got["received"]["mom"] == 0.5
     assert got["completion"]["value"]["numerator"] == 1
     assert got["completion"]["value"]["denominator"] == 3
     assert got["completion"]["yoy"] is None
