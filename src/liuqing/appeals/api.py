@@ -42,20 +42,11 @@ from liuqing.core import access
 from liuqing.core import selectors as core_selectors
 from liuqing.core import services as core_services
 from liuqing.core.access import VIEW, AccessDenied, NotFound
-from liuqing.core.api import Pagination, api_actor
-from liuqing.core.models import Member, Place, Unit
+from liuqing.core.api import Pagination, api_actor, unit_in_scope
+from liuqing.core.models import Member, Place
 from liuqing.core.schemas import ReasonIn, RevealedOut
 
 router = Router(tags=["appeals"])
-
-
-def _unit(actor: Member, pk: int | None, field: str) -> Unit | None:
-    if pk is None:
-        return None
-    try:
-        return core_selectors.access_unit(actor, pk)
-    except NotFound:
-        raise ValidationError({field: _("There is no such unit in your jurisdiction.")}) from None
 
 
 def _place(actor: Member, pk: int | None, field: str = "place") -> Place | None:
@@ -118,7 +109,7 @@ def list_appeals(request: HttpRequest, filters: Query[AppealListQuery]) -> Query
         selectors.AppealFilters(
             status=filters.status or "",
             category=_category(actor, filters.category),
-            unit=_unit(actor, filters.unit, "unit"),
+            unit=unit_in_scope(actor, filters.unit, "unit"),
             place=_place(actor, filters.place),
             channel=filters.channel or "",
             warning=filters.warning or "",
@@ -141,7 +132,7 @@ def create_appeal(request: HttpRequest, payload: AppealCreateIn) -> dict[str, An
     category, a missing location where the category needs one, a description over 4,000
     characters or an invalid phone number; nothing is written then."""
     actor = api_actor(request)
-    unit = _unit(actor, payload.unit, "unit")
+    unit = unit_in_scope(actor, payload.unit, "unit")
     assert unit is not None
     received_at = payload.received_at
     if received_at is not None and timezone.is_naive(received_at):
@@ -173,7 +164,9 @@ def appeal_figures(request: HttpRequest, params: Query[FiguresQuery]) -> dict[st
     actor = api_actor(request)
     if not access.can(actor, APPEAL, VIEW):
         raise AccessDenied
-    unit = _unit(actor, params.unit, "unit") or core_selectors.access_unit(actor, actor.unit_id)
+    unit = unit_in_scope(actor, params.unit, "unit") or core_selectors.access_unit(
+        actor, actor.unit_id
+    )
     if params.period:
         try:
             period = kpis.parse_period(params.period)

@@ -39,9 +39,8 @@ from liuqing.casework.schemas import (
     NoteIn,
     TransferIn,
 )
-from liuqing.core import selectors as core_selectors
 from liuqing.core.access import AccessDenied, NotFound
-from liuqing.core.api import Pagination, api_actor
+from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.core.models import Member
 
 router = Router(tags=["cases"])
@@ -83,14 +82,7 @@ def _reload(actor: Member, case: Case) -> dict[str, Any]:
 def list_cases(request: HttpRequest, filters: Query[CaseListQuery]) -> QuerySet[Case]:
     """Cases of your jurisdiction, newest first."""
     actor = api_actor(request)
-    unit = None
-    if filters.unit is not None:
-        try:
-            unit = core_selectors.access_unit(actor, filters.unit)
-        except NotFound:
-            raise ValidationError(
-                {"unit": _("There is no such unit in your jurisdiction.")}
-            ) from None
+    unit = unit_in_scope(actor, filters.unit)
     return selectors.cases_visible_to(
         actor,
         kind=filters.kind,

@@ -102,8 +102,9 @@ def _changes(payload: Any) -> dict[str, Any]:
     return {k: v for k, v in sent.items() if v is not None or k in payload.NULLABLE}
 
 
-def _unit_ref(actor: Member, pk: int | None, field: str) -> Unit | None:
-    """The unit a body or filter names, or a field error when it is not in scope."""
+def unit_in_scope(actor: Member, pk: int | None, field: str = "unit") -> Unit | None:
+    """The unit a body or filter names (None for none), or a 422 on `field` when it is not
+    in the actor's jurisdiction. Every API module names units through this."""
     if pk is None:
         return None
     try:
@@ -138,7 +139,7 @@ def create_unit(request: HttpRequest, payload: UnitCreateIn) -> Unit:
     actor = api_actor(request)
     return services.create_unit(
         actor=actor,
-        parent=_unit_ref(actor, payload.parent, "parent"),
+        parent=unit_in_scope(actor, payload.parent, "parent"),
         kind=payload.kind,
         code=payload.code,
         name=payload.name,
@@ -164,7 +165,7 @@ def move_unit(request: HttpRequest, pk: int, payload: UnitMoveIn) -> Unit:
     """Re-parent the unit (with everything below it) under another unit of your jurisdiction."""
     actor = api_actor(request)
     unit = selectors.access_unit(actor, pk, for_write=True)
-    parent = _unit_ref(actor, payload.parent, "parent")
+    parent = unit_in_scope(actor, payload.parent, "parent")
     assert parent is not None
     return services.move_unit(actor=actor, unit=unit, new_parent=parent)
 
@@ -177,7 +178,7 @@ def move_unit(request: HttpRequest, pk: int, payload: UnitMoveIn) -> Unit:
 def list_places(request: HttpRequest, filters: Query[PlaceListQuery]) -> QuerySet[Place]:
     actor = api_actor(request)
     return selectors.places_visible_to(
-        actor, unit=_unit_ref(actor, filters.unit, "unit"), kind=filters.kind, q=filters.q
+        actor, unit=unit_in_scope(actor, filters.unit, "unit"), kind=filters.kind, q=filters.q
     )
 
 
@@ -191,7 +192,7 @@ def get_place(request: HttpRequest, pk: int) -> Place:
 )
 def create_place(request: HttpRequest, payload: PlaceCreateIn) -> Place:
     actor = api_actor(request)
-    unit = _unit_ref(actor, payload.unit, "unit")
+    unit = unit_in_scope(actor, payload.unit, "unit")
     assert unit is not None
     return services.create_place(
         actor=actor,
@@ -226,7 +227,7 @@ def list_members(request: HttpRequest, filters: Query[MemberListQuery]) -> Query
     actor = api_actor(request)
     return selectors.members_visible_to(
         actor,
-        unit=_unit_ref(actor, filters.unit, "unit"),
+        unit=unit_in_scope(actor, filters.unit, "unit"),
         role=filters.role,
         active=filters.active,
         q=filters.q,
@@ -244,7 +245,7 @@ def get_member(request: HttpRequest, pk: int) -> Member:
 def create_member(request: HttpRequest, payload: MemberCreateIn) -> Member:
     """Create a member with roles and an initial password; they enrol TOTP at first login."""
     actor = api_actor(request)
-    unit = _unit_ref(actor, payload.unit, "unit")
+    unit = unit_in_scope(actor, payload.unit, "unit")
     assert unit is not None
     member = services.create_member(
         actor=actor,
@@ -267,7 +268,7 @@ def update_member(request: HttpRequest, pk: int, payload: MemberPatchIn) -> Memb
     member = selectors.access_member(actor, pk, for_write=True)
     changes = _changes(payload)
     if "unit" in changes:
-        changes["unit"] = _unit_ref(actor, changes["unit"], "unit")
+        changes["unit"] = unit_in_scope(actor, changes["unit"], "unit")
     services.update_member(actor=actor, member=member, **changes)
     return selectors.access_member(actor, pk)
 
@@ -352,7 +353,7 @@ def _team_members(actor: Member, items: list[TeamMemberIn]) -> list[tuple[Member
 def list_teams(request: HttpRequest, filters: Query[TeamListQuery]) -> QuerySet[Team]:
     actor = api_actor(request)
     return selectors.teams_visible_to(
-        actor, unit=_unit_ref(actor, filters.unit, "unit"), q=filters.q
+        actor, unit=unit_in_scope(actor, filters.unit, "unit"), q=filters.q
     )
 
 
@@ -365,7 +366,7 @@ def get_team(request: HttpRequest, pk: int) -> Team:
 def create_team(request: HttpRequest, payload: TeamCreateIn) -> Team:
     """One officer, up to three auxiliary officers, any number of grid workers."""
     actor = api_actor(request)
-    unit = _unit_ref(actor, payload.unit, "unit")
+    unit = unit_in_scope(actor, payload.unit, "unit")
     assert unit is not None
     team = services.create_team(
         actor=actor, unit=unit, name=payload.name, members=_team_members(actor, payload.members)

@@ -12,9 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from liuqing.analytics import periods
-from liuqing.core import selectors as core_selectors
-from liuqing.core.access import NotFound
-from liuqing.core.api import api_actor
+from liuqing.core.api import api_actor, unit_in_scope
 from liuqing.dashboard import board as boards
 from liuqing.dashboard import selectors
 from liuqing.dashboard.schemas import BoardOut, BoardQuery
@@ -28,14 +26,7 @@ def dashboard_board(request: HttpRequest, params: Query[BoardQuery]) -> dict[str
     (default this month), as of now, with year-on-year and period-on-period change (null when
     undefined)."""
     actor = api_actor(request)
-    unit = None
-    if params.unit is not None:
-        try:
-            unit = core_selectors.access_unit(actor, params.unit)
-        except NotFound:
-            raise ValidationError(
-                {"unit": _("There is no such unit in your jurisdiction.")}
-            ) from None
+    unit = unit_in_scope(actor, params.unit)
     if params.period:
         try:
             period = periods.parse(params.period, selectors.tz())

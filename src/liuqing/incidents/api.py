@@ -13,9 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
-from liuqing.core import selectors as core_selectors
-from liuqing.core.access import NotFound
-from liuqing.core.api import Pagination, api_actor
+from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.incidents import selectors, services
 from liuqing.incidents.models import Incident
 from liuqing.incidents.schemas import (
@@ -33,14 +31,7 @@ router = Router(tags=["incidents"])
 def list_incidents(request: HttpRequest, filters: Query[IncidentListQuery]) -> QuerySet[Incident]:
     """Incidents of your jurisdiction, newest first."""
     actor = api_actor(request)
-    unit = None
-    if filters.unit is not None:
-        try:
-            unit = core_selectors.access_unit(actor, filters.unit)
-        except NotFound:
-            raise ValidationError(
-                {"unit": _("There is no such unit in your jurisdiction.")}
-            ) from None
+    unit = unit_in_scope(actor, filters.unit)
     category = None
     if filters.category is not None:
         category = selectors.categories(active=None).filter(pk=filters.category).first()
