@@ -332,6 +332,10 @@ NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 6)
 # Rows per import batch (one transaction each) and the upload size cap.
 IMPORTS_BATCH_ROWS = envint("IMPORTS_BATCH_ROWS", 5000)
 IMPORTS_UPLOAD_MAX_MB = envint("IMPORTS_UPLOAD_MAX_MB", 200)
+# Files over this size are imported by the worker (job imports.run_queued), not in the request;
+# a worker run with no batch written for IMPORTS_STALE_MINUTES is started again.
+IMPORTS_INLINE_MAX_MB = envint("IMPORTS_INLINE_MAX_MB", 2)
+IMPORTS_STALE_MINUTES = envint("IMPORTS_STALE_MINUTES", 10)
 # H3 resolutions stored with every incident (coarse, fine): 8 ≈ 0.74 km², 9 ≈ 0.11 km² a cell.
 INCIDENTS_CELL_RESOLUTIONS = tuple(
     int(r) for r in os.environ.get("INCIDENTS_CELL_RESOLUTIONS", "8,9").split(",")

@@ -41,6 +41,7 @@ class ColumnMapping(models.Model):
 
 class RunStatus(models.TextChoices):
     UPLOADED = "uploaded", _("Waiting for the column mapping")
+    QUEUED = "queued", _("Queued: the worker will import it")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
@@ -54,6 +55,11 @@ class ImportRun(models.Model):
     the database. If a run stops halfway (a process killed, a workbook damaged in the middle),
     the batches before stay; running the same file again is safe because every ledger kind
     writes idempotently (rows already there are reported unchanged).
+
+    Large files are queued for the worker (`status` queued) instead of being imported during
+    the request; a worker that dies mid-run leaves the run running with an old heartbeat, and
+    the next worker pass starts it again from the top (counts restart; rows written before
+    count as unchanged).
     """
 
     kind = models.CharField(_("ledger kind"), max_length=32)
@@ -64,6 +70,10 @@ class ImportRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A run the worker imports: when its last batch was written (a stalled run is re-queued)
+    # and how many times it has been started.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     file_name = models.CharField(_("file name"), max_length=160)
     stored_file = models.CharField(max_length=200)  # name in the default storage
     file_format = models.CharField(max_length=8)

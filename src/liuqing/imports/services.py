@@ -4,11 +4,12 @@
    stored name; an unreadable file is refused with the reason and nothing is stored) and
    opens an `ImportRun` waiting for its mapping.
 2. `save_mapping` keeps a column mapping for reuse.
-3. `run_import` streams the file in batches of `IMPORTS_BATCH_ROWS` rows through the kind's
-   writer. Each batch is one transaction holding its rows, the run's counts and an audit
-   event; memory stays bounded by the batch size whatever the file's length. Rows a writer
-   refuses go to the error report (a CSV in the default storage: row, column, value, reason);
-   valid rows of the same batch are still written.
+3. `run_import` (during the request) or `queue_import` then the worker's `run_queued` (for
+   files over `IMPORTS_INLINE_MAX_MB`) streams the file in batches of `IMPORTS_BATCH_ROWS`
+   rows through the kind's writer. Each batch is one transaction holding its rows, the
+   run's counts and an audit event; memory stays bounded by the batch size whatever the
+   file's length. Rows a writer refuses go to the error report (a CSV in the default
+   storage: row, column, value, reason); valid rows of the same batch are still written.
 
 One transaction per batch, not per file: a million-row file in one transaction would hold the
 write lock for minutes (SQLite) or grow a huge transaction (PostgreSQL). It is safe because
@@ -18,6 +19,7 @@ writers are idempotent: after an interruption the same file can simply be import
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 import secrets
@@ -33,12 +35,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liuqing.core import access, audit
-from liuqing.core.access import CHANGE, AccessDenied
+from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.models import Member, Unit
 from liuqing.imports import readers, registry
 from liuqing.imports.models import ColumnMapping, ImportRun, RunStatus
@@ -246,15 +249,141 @@ def run_import(
     options: dict[str, str],
     mapping: ColumnMapping | None = None,
 ) -> ImportRun:
-    """Import the run's file with this mapping; the run row records progress and outcome.
+    """Import the run's file now, with this mapping; the run row records progress and outcome.
 
     A file that cannot be read (damaged workbook, unreadable text) imports nothing and the
     run is marked failed with the reason. Invalid rows are reported, valid rows imported."""
+    ledger, options = _ready(actor, run, options)
+    return _execute(actor, run, ledger, columns, options, mapping)
+
+
+def should_queue(run: ImportRun) -> bool:
+    """Whether the run's file is large enough to be imported by the worker rather than
+    during the request (`IMPORTS_INLINE_MAX_MB`, default 2 MB: some 25,000 ledger rows)."""
+    limit = float(getattr(settings, "IMPORTS_INLINE_MAX_MB", 2)) * 1024 * 1024
+    return bool(default_storage.size(run.stored_file) > limit)
+
+
+def queue_import(
+    *,
+    actor: Member,
+    run: ImportRun,
+    columns: dict[str, str],
+    options: dict[str, str],
+    mapping: ColumnMapping | None = None,
+) -> ImportRun:
+    """Check the mapping against the file and leave the run to the worker (`run_queued`).
+
+    The same field errors as `run_import`, nothing changed; an unreadable file fails the run
+    at once."""
+    ledger, options = _ready(actor, run, options)
+    try:
+        with open_run_table(run) as table:
+            used = check_columns(ledger, table.header, columns)
+    except (readers.UnreadableFile, OSError) as exc:
+        return _fail(actor, run, str(exc))
+    with transaction.atomic():
+        locked = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status != RunStatus.UPLOADED:
+            raise ValidationError(_("This file has already been imported; upload it again."))
+        run.columns, run.options, run.mapping = used, options, mapping
+        run.status = RunStatus.QUEUED
+        run.save(update_fields=["columns", "options", "mapping", "status"])
+        audit.record(
+            "import.queue",
+            actor=actor,
+            obj=run,
+            details={"kind": run.kind, "columns": used, "options": options},
+        )
+    return run
+
+
+def _ready(
+    actor: Member, run: ImportRun, options: dict[str, str]
+) -> tuple[registry.LedgerKind, dict[str, str]]:
     ledger = kind_for(actor, run.kind)
     access.check(actor, run, IMPORT_RUN, CHANGE)
     if run.status != RunStatus.UPLOADED:
         raise ValidationError(_("This file has already been imported; upload it again."))
-    options = ledger.clean_options(options)
+    return ledger, ledger.clean_options(options)
+
+
+def stale_after() -> dt.timedelta:
+    return dt.timedelta(minutes=float(getattr(settings, "IMPORTS_STALE_MINUTES", 10)))
+
+
+MAX_ATTEMPTS = 3
+
+
+def _claim(queryset: Any) -> Any:
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset.select_for_update()
+
+
+def run_queued() -> str:
+    """The worker's part: start again the runs whose worker stopped (no batch written for
+    `IMPORTS_STALE_MINUTES`), then claim the oldest queued run and import it as the member
+    who queued it, whose permissions are checked again now. Several workers may call this at
+    once: a run is claimed by one conditional update, which only one of them wins."""
+    now = timezone.now()
+    restarted = ImportRun.objects.filter(
+        status=RunStatus.RUNNING, attempts__gt=0, heartbeat_at__lt=now - stale_after()
+    ).update(status=RunStatus.QUEUED)
+    with transaction.atomic():
+        pk = (
+            _claim(ImportRun.objects.filter(status=RunStatus.QUEUED).order_by("created_at", "pk"))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        claimed = (
+            pk is not None
+            and ImportRun.objects.filter(pk=pk, status=RunStatus.QUEUED).update(
+                status=RunStatus.RUNNING, heartbeat_at=now, attempts=F("attempts") + 1
+            )
+            == 1
+        )
+    if not claimed:
+        return f"restarted {restarted}, none queued" if restarted else "none queued"
+    run = ImportRun.objects.select_related("unit", "created_by", "mapping").get(pk=pk)
+    actor = run.created_by
+    if run.attempts > MAX_ATTEMPTS:
+        run = _fail(
+            actor,
+            run,
+            _("Stopped: the worker was interrupted %(n)d times on this file.")
+            % {"n": MAX_ATTEMPTS},
+        )
+        return f"run {run.pk} failed"
+    if actor is None or not actor.is_active:
+        run = _fail(actor, run, _("The member who queued this import can no longer import."))
+        return f"run {run.pk} failed"
+    try:
+        ledger = kind_for(actor, run.kind)
+        access.check(actor, run, IMPORT_RUN, CHANGE)
+        options = ledger.clean_options(run.options)
+    except (AccessDenied, NotFound, ValidationError):
+        run = _fail(actor, run, _("The member who queued this import can no longer import."))
+        return f"run {run.pk} failed"
+    if run.attempts > 1:
+        run.rows_read = run.rows_created = run.rows_updated = 0
+        run.rows_unchanged = run.rows_rejected = 0
+        run.message = _(
+            "Started again after an interruption: rows written before count as unchanged."
+        )
+    run = _execute(actor, run, ledger, run.columns, options, run.mapping)
+    return f"run {run.pk} {run.status}: {run.rows_read} rows"
+
+
+def _execute(
+    actor: Member | None,
+    run: ImportRun,
+    ledger: registry.LedgerKind,
+    columns: dict[str, str],
+    options: dict[str, str],
+    mapping: ColumnMapping | None,
+) -> ImportRun:
+    assert actor is not None
     try:
         table = open_run_table(run)
     except (readers.UnreadableFile, OSError) as exc:
@@ -264,7 +393,8 @@ def run_import(
         writer = ledger.writer(actor=actor, unit=run.unit, options=options, run_id=run.pk)
         run.columns, run.options, run.mapping = used, options, mapping
         run.status, run.started_at = RunStatus.RUNNING, timezone.now()
-        run.save(update_fields=["columns", "options", "mapping", "status", "started_at"])
+        run.heartbeat_at = run.started_at
+        run.save()
         field_column = {name: column for column, name in used.items()}
         report = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="")  # noqa: SIM115
         out = csv.writer(report)
@@ -279,8 +409,10 @@ def run_import(
                     run.rows_updated += result.updated
                     run.rows_unchanged += result.unchanged
                     run.rows_rejected += result.rejected
+                    run.heartbeat_at = timezone.now()
                     run.save(
                         update_fields=[
+                            "heartbeat_at",
                             "rows_read",
                             "rows_created",
                             "rows_updated",
@@ -352,7 +484,7 @@ def _store_report(report: Any) -> str:
     return default_storage.save(name, File(data))
 
 
-def _fail(actor: Member, run: ImportRun, message: str) -> ImportRun:
+def _fail(actor: Member | None, run: ImportRun, message: str) -> ImportRun:
     run.status, run.message, run.finished_at = RunStatus.FAILED, message, timezone.now()
     with transaction.atomic():
         run.save()

@@ -108,9 +108,8 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
                     columns=columns,
                     options=options,
                 )
-            services.run_import(
-                actor=actor, run=run, columns=columns, options=options, mapping=saved
-            )
+            start = services.queue_import if services.should_queue(run) else services.run_import
+            start(actor=actor, run=run, columns=columns, options=options, mapping=saved)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -134,12 +133,14 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A run's counts and refused rows; while the worker has it, the page polls itself (htmx)
+    and swaps in the fresh facts."""
     actor = actor_of(request)
     run = selectors.access_run(actor, pk)
     ledger = registry.get(run.kind)
     return render(
         request,
-        "imports/run.html",
+        "imports/_run_body.html" if request.headers.get("HX-Request") else "imports/run.html",
         {
             "run": run,
             "ledger": ledger,
