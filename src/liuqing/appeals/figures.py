@@ -70,6 +70,10 @@ def compute(
     return compute_many(member, unit, [(start, end, as_of)])[0]
 
 
+def latest(member: Member, unit: Unit) -> dt.datetime | None:
+    return kpis.latest_received(member, kpis.Cut(unit=unit))
+
+
 figures.register(
     figures.FigureSection(
         key="appeals",
@@ -79,5 +83,6 @@ figures.register(
         visible=may(APPEAL, VIEW),
         order=10,
         compute_many=compute_many,
+        latest=latest,
     )
 )

@@ -58,6 +58,9 @@ class FigureSection:
     visible: Callable[[Any], bool]
     order: int = 100
     compute_many: ComputeMany | None = None
+    # latest(member, unit) -> the instant of the newest record the section counts, or None:
+    # the board opens on the latest period with data when nothing happened this year.
+    latest: Callable[[Any, Any], dt.datetime | None] | None = None
 
     def evaluate(
         self,

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
@@ -23,7 +22,8 @@ router = Router(tags=["dashboard"])
 @router.get("", response=BoardOut, operation_id="dashboard_board", summary="Six-situation board")
 def dashboard_board(request: HttpRequest, params: Query[BoardQuery]) -> dict[str, Any]:
     """Every figure section you may see, for a unit's subtree (default yours) and a period
-    (default this month), as of now, with year-on-year and period-on-period change (null when
+    (default this month, or the month of the newest record when none is from this year), as
+    of now, with year-on-year and period-on-period change (null when
     undefined)."""
     actor = api_actor(request)
     unit = unit_in_scope(actor, params.unit)
@@ -35,5 +35,6 @@ def dashboard_board(request: HttpRequest, params: Query[BoardQuery]) -> dict[str
                 {"period": _("A period such as 2025, 2025-06, 2025-Q2 or 2025-H1.")}
             ) from None
     else:
-        period = periods.containing(periods.Kind.MONTH, timezone.localdate(), selectors.tz())
+        day, _moved = selectors.default_day(actor, unit)
+        period = periods.containing(periods.Kind.MONTH, day, selectors.tz())
     return boards.as_dict(selectors.board_for(actor, unit, period))

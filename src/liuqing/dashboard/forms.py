@@ -43,7 +43,7 @@ class BoardForm(forms.Form):
             raise forms.ValidationError(_("Choose a day between 2000 and 2100."))
         return day
 
-    def period(self, tz: Any) -> periods.Period:
+    def period(self, tz: Any, default_day: Any = None) -> periods.Period:
         kind = self.cleaned_data.get("kind") or periods.Kind.MONTH.value
-        day = self.cleaned_data.get("on") or timezone.localdate()
+        day = self.cleaned_data.get("on") or default_day or timezone.localdate()
         return periods.containing(kind, day, tz)

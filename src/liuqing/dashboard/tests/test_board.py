@@ -215,3 +215,20 @@ def test_a_unit_outside_the_jurisdiction_is_a_field_error(story: World) -> None:
     response = api_get(story.persona(Role.STATION_CHIEF), {"unit": story.units["S2"].pk})
     assert response.status_code == 422
     assert "unit" in response.json()["error"]["fields"]
+
+
+def test_a_year_without_records_opens_on_the_newest_one(
+    story: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(timezone, "now", lambda: local(2027, 3, 1, 9))
+    chief = story.persona(Role.STATION_CHIEF)
+    client = login_verified(Client(), chief)
+    page = client.get("/board/")
+    assert page.context["moved"] is True
+    assert page.context["board"].period.key == "2026-06"  # J3, received 3 June 2026
+    assert "Nothing was recorded this year" in page.content.decode()
+    data = api_get(chief, {}).json()
+    assert data["period"] == "2026-06"
+    asked = client.get("/board/", {"on": "2027-02-01"})
+    assert asked.context["moved"] is False
+    assert asked.context["board"].period.key == "2027-02"
