@@ -114,5 +114,9 @@ def _add_routers() -> None:
 
     api.add_router("/incidents", incidents_router)
 
+    from liuqing.visits.api import router as visits_router
+
+    api.add_router("/visits", visits_router)
+
 
 _add_routers()

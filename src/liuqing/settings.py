@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "liuqing.appeals",
     "liuqing.imports",
     "liuqing.incidents",
+    "liuqing.visits",
 ]
 
 MIDDLEWARE = [
