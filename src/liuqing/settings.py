@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "liuqing.incidents",
     "liuqing.visits",
     "liuqing.care",
+    "liuqing.liaison",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("liuqing.incidents.urls")),
     path("", include("liuqing.visits.urls")),
     path("", include("liuqing.care.urls")),
+    path("", include("liuqing.liaison.urls")),
 ]
 
 handler400 = "liuqing.core.views.errors.bad_request"
