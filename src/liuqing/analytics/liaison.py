@@ -44,5 +44,7 @@ def problems(closed: npt.NDArray[np.bool_], savings_cents: Ints) -> Problems:
     cents = np.asarray(savings_cents, dtype=np.int64)
     total = int(cents[closed].sum()) if len(cents) else 0
     return Problems(
-        raised=len(closed), solved=int(closed.sum()), savings=Decimal(total) / Decimal(100)
+        raised=len(closed),
+        solved=int(closed.sum()),
+        savings=(Decimal(total) / Decimal(100)).quantize(Decimal("0.01")),
     )
