@@ -68,8 +68,8 @@ def period_end(k: Days, start: Days, interval: Days) -> Days:
     safe = np.where(monthly, 1, interval)
     by_days = start + safe * (k + 1)
     if not monthly.any():
-        return by_days
-    return np.where(monthly, _month_start(_months(start) + k + 1), by_days)
+        return by_days.astype(np.int64)
+    return np.where(monthly, _month_start(_months(start) + k + 1), by_days).astype(np.int64)
 
 
 def latest_visit(n_plans: int, plan_of_visit: Days, visit_day: Days) -> Days:

@@ -17,9 +17,10 @@ import random
 from liuqing.care import services
 from liuqing.care.models import CARE_LABEL, Recipient, Service
 from liuqing.core import demo
-from liuqing.core.models import Member, PlaceKind, Role, SensitiveGrant
+from liuqing.core.models import Member, Place, PlaceKind, Role, SensitiveGrant
 from liuqing.visits import services as visit_services
 from liuqing.visits.demo import visit_history
+from liuqing.visits.models import VisitPlan
 from liuqing.visits.services import related_units
 
 PER_STATION = 4
@@ -53,7 +54,7 @@ def build_care(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None:
     anchor = ctx.anchor.date()
     start = anchor - dt.timedelta(days=182)
     people = _people_by_station(ctx)
-    villages = {}
+    villages: dict[int, list[Place]] = {}
     for place in ctx.places:
         if place.kind in (PlaceKind.VILLAGE, PlaceKind.COMMUNITY):
             villages.setdefault(place.unit_id, []).append(place)
@@ -65,7 +66,9 @@ def build_care(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None:
         for i in range(PER_STATION * scale):
             category, cadence, label = CATEGORIES[(i + station.pk) % len(CATEGORIES)]
             unit = units[i % len(units)]
-            places = villages.get(unit.pk) or villages.get(station.pk) or [None]
+            places: list[Place | None] = [
+                *(villages.get(unit.pk) or villages.get(station.pk) or [])
+            ] or [None]
             recipient = services.register_recipient(
                 actor=boss,
                 unit=unit,
@@ -115,7 +118,7 @@ def _people_by_station(ctx: demo.DemoContext) -> dict[int, list[Member]]:
     return found
 
 
-def _services(plans: list, rng: random.Random, boss: Member) -> int:
+def _services(plans: list[VisitPlan], rng: random.Random, boss: Member) -> int:
     from liuqing.visits.models import Visit
 
     kinds = ["medicine", "cleaning", "doctor", "paperwork", "other"]

@@ -125,6 +125,7 @@ def register_recipient(
         _add(errors, "unit", _("This unit is no longer active."))
     if errors:
         raise ValidationError(errors)
+    assert day is not None
     with transaction.atomic():
         recipient = Recipient.objects.create(
             unit=unit,
@@ -199,6 +200,7 @@ def record_service(
     _visit_of(errors, recipient, visit)
     if errors:
         raise ValidationError(errors)
+    assert day is not None
     with transaction.atomic():
         service = Service.objects.create(
             recipient=recipient, kind=kind, given_on=day, note=note, visit=visit, given_by=actor

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liuqing.care import selectors
 from liuqing.care.models import CARE_LABEL
+from liuqing.core.access import AccessDenied
 from liuqing.core.models import Member
 from liuqing.visits.targets import Target, TargetKind, register
 
@@ -21,7 +22,7 @@ def _resolve(member: Member, pk: int) -> Target:
 def _choices(member: Member) -> list[tuple[int, str]]:
     try:
         qs = selectors.recipients_visible_to(member)
-    except selectors.AccessDenied:
+    except AccessDenied:
         return []
     return [(r.pk, r.title) for r in qs[:CHOICES_MAX]]
 

@@ -13,14 +13,14 @@ import random
 
 from liuqing.casework.models import Case, Category
 from liuqing.core import demo
-from liuqing.core.models import Member, PlaceKind, Role
+from liuqing.core.models import Member, PlaceKind, Role, Unit
 from liuqing.liaison import services
 from liuqing.liaison.defaults import ensure_default_categories
 from liuqing.liaison.models import Assignment, Lesson, Organisation, OrganisationKind
 from liuqing.liaison.workflow import LIAISON_PROBLEM
 from liuqing.visits.demo import visit_history
 
-KINDS = {
+KINDS: dict[str, str] = {
     PlaceKind.ENTERPRISE: OrganisationKind.ENTERPRISE,
     PlaceKind.SCHOOL: OrganisationKind.SCHOOL,
     PlaceKind.SCENIC: OrganisationKind.SCENIC,
@@ -45,7 +45,7 @@ def build_liaison(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
     anchor = ctx.anchor.date()
     start = anchor - dt.timedelta(days=182)
     officers = _officers_by_station(ctx)
-    station_of = {}
+    station_of: dict[int, Unit] = {}
     for station in ctx.stations:
         station_of[station.pk] = station
         for child in ctx.children.get(station.pk, []):
@@ -55,8 +55,8 @@ def build_liaison(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
     orgs: list[Organisation] = []
     for place in ctx.places:
         kind = KINDS.get(place.kind)
-        station = station_of.get(place.unit_id)
-        if kind is None or station is None:
+        seat = station_of.get(place.unit_id)
+        if kind is None or seat is None:
             continue
         orgs.append(
             services.register_organisation(
@@ -73,10 +73,10 @@ def build_liaison(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
         )
     assignments = []
     plans = []
-    overlapped: set[int] = set()
+    overlapped: set[int | None] = set()
     for i, org in enumerate(orgs):
-        station = station_of[org.place.unit_id] if org.place else None
-        staff = officers.get(station.pk, []) if station else []
+        home = station_of[org.place.unit_id] if org.place else None
+        staff = officers.get(home.pk, []) if home else []
         if not staff or i % 9 == 4:  # a few organisations left without an officer
             continue
         officer = staff[i % len(staff)]
@@ -86,7 +86,7 @@ def build_liaison(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
                 organisation=org, officer=officer, role=role, starts_on=start, created_by=boss
             )
         )
-        brigade = station.parent_id if station else None
+        brigade = home.parent_id if home else None
         if role == "liaison" and len(staff) > 1 and brigade not in overlapped:
             overlapped.add(brigade)
             assignments.append(

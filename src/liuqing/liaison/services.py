@@ -169,6 +169,7 @@ def assign_officer(
         _add(errors, "ends_on", _("The end cannot be before the start."))
     if errors:
         raise ValidationError(errors)
+    assert start is not None
     with transaction.atomic():
         assignment = Assignment.objects.create(
             organisation=organisation,
@@ -302,6 +303,7 @@ def record_lesson(
         _add(errors, "attendance", _("Give the number of pupils present (1 to 5,000)."))
     if errors:
         raise ValidationError(errors)
+    assert day is not None
     with transaction.atomic():
         lesson = Lesson.objects.create(
             organisation=organisation,

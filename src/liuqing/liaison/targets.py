@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from liuqing.core.access import AccessDenied
 from liuqing.core.models import Member
 from liuqing.liaison import selectors
 from liuqing.visits.targets import Target, TargetKind, register
@@ -20,7 +21,7 @@ def _resolve(member: Member, pk: int) -> Target:
 def _choices(member: Member) -> list[tuple[int, str]]:
     try:
         qs = selectors.organisations_visible_to(member)
-    except selectors.AccessDenied:
+    except AccessDenied:
         return []
     return [(o.pk, o.name) for o in qs[:CHOICES_MAX]]
 

@@ -54,6 +54,8 @@ def test_a_problem_is_a_case_with_its_category_deadline(world: World) -> None:
     assert hazard.case.kind == "liaison_problem"
     assert hazard.case.number.startswith("JL-")
     assert hazard.estimated_savings == Decimal("2500.50")
+    assert hazard.case.resolve_due is not None
+    assert labour.case.resolve_due is not None
     assert hazard.case.resolve_due < labour.case.resolve_due  # 5 against 15 working days
     with pytest.raises(ValidationError) as caught:
         services.raise_problem(

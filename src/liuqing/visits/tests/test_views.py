@@ -35,7 +35,7 @@ def test_a_plan_is_made_and_a_visit_recorded_with_a_photo(world: World) -> None:
     officer = world.persona(Role.OFFICER)
     place = make_place(world.units["S1"], "西滩村")
     client = login_verified(Client(), officer)
-    page = client.get(reverse("visits:plan_new"), {"kind": "place", "target": place.pk})
+    page = client.get(reverse("visits:plan_new"), {"kind": "place", "target": str(place.pk)})
     assert "西滩村" in page.content.decode()
     response = client.post(
         reverse("visits:plan_new") + "?kind=place",
