@@ -29,6 +29,7 @@ SUMMARY_MAX = 2000
 PHOTOS_MAX = 6
 INTERVAL_MAX = 366
 EARLIEST = dt.date(2000, 1, 1)
+LATEST_YEAR = 2100
 
 Errors = dict[str, list[str]]
 
@@ -127,8 +128,10 @@ def schedule_visits(
             _add(errors, "interval_days", _("Give a number of days from 1 to 366."))
     start = _date(errors, "starts_on", starts_on, required=False) or timezone.localdate()
     end = _date(errors, "ends_on", ends_on, required=False)
-    if start < EARLIEST:
+    if start < EARLIEST or start > timezone.localdate() + dt.timedelta(days=INTERVAL_MAX):
         _add(errors, "starts_on", _("This date is impossible."))
+    if end is not None and end.year > LATEST_YEAR:
+        _add(errors, "ends_on", _("This date is impossible."))
     if end is not None and end < start:
         _add(errors, "ends_on", _("The end cannot be before the start."))
     if responsible is None and team is None:

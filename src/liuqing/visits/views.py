@@ -52,6 +52,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def _month(raw: str) -> dt.date:
     try:
         year, month = (int(x) for x in raw.split("-"))
+        if not 2000 <= year <= 2100:
+            raise ValueError(year)
         return dt.date(year, month, 1)
     except (ValueError, TypeError):
         return timezone.localdate().replace(day=1)

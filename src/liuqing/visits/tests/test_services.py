@@ -175,3 +175,30 @@ def test_visit_figures_of_a_kind(world: World) -> None:
 
 def test_png_upload_helper_is_a_real_photo() -> None:
     assert png_upload().read(4) == b"\x89PNG"
+
+
+def test_impossible_plan_dates_are_refused(world: World) -> None:
+    boss = root_staff(world.units["S1"])
+    place = make_place(world.units["S1"])
+    with pytest.raises(ValidationError) as caught:
+        services.schedule_visits(
+            actor=boss,
+            target_kind="place",
+            target_id=place.pk,
+            cadence="weekly",
+            responsible=boss,
+            starts_on="9999-12-31",
+            ends_on="9999-12-31",
+        )
+    assert set(caught.value.message_dict) == {"starts_on", "ends_on"}
+    assert not VisitPlan.objects.exists()
+
+
+def test_the_due_job_is_registered_with_the_worker(world: World) -> None:
+    from liuqing.core import worker
+
+    worker.discover()
+    plan_place_visits(world.units["S1"])
+    outcome = worker.run_job(worker.JOBS["visits.due"], force=True)
+    assert outcome.ok
+    assert outcome.result.startswith("1 plans")

@@ -99,3 +99,9 @@ def test_my_work_lists_the_visits_due_this_week(world: World) -> None:
     assert "Visits due this week" in body
     assert "北坡村" in body
     assert "别人村" not in body
+
+
+def test_a_month_out_of_range_falls_back_to_this_month(world: World) -> None:
+    client = login_verified(Client(), world.persona(Role.SERGEANT))
+    for month in ("9999-12", "0-0", "2026-13", "x"):
+        assert client.get(reverse("visits:calendar"), {"month": month}).status_code == 200
