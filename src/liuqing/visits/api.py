@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import File, Query, Router, UploadedFile
 from ninja.pagination import paginate
 
 from liuqing.core import access
@@ -20,10 +20,11 @@ from liuqing.core.api import Pagination, api_actor
 from liuqing.core.models import Member, Team
 from liuqing.visits import selectors, services
 from liuqing.visits.forms import colleagues
-from liuqing.visits.models import Visit, VisitPlan
+from liuqing.visits.models import Visit, VisitPhoto, VisitPlan
 from liuqing.visits.policies import VISIT_PLAN
 from liuqing.visits.schemas import (
     EndIn,
+    PhotoOut,
     PlanDetailOut,
     PlanIn,
     PlanListQuery,
@@ -135,6 +136,20 @@ def record_visit(request: HttpRequest, pk: int, payload: VisitIn) -> Visit:
         latitude=payload.latitude,
         longitude=payload.longitude,
     )
+
+
+@router.post(
+    "/{pk}/photos",
+    response={201: PhotoOut},
+    operation_id="add_visit_photo",
+    summary="Add a photo to a visit",
+)
+def add_visit_photo(request: HttpRequest, pk: int, file: File[UploadedFile]) -> VisitPhoto:
+    """multipart/form-data: `file`, a JPEG, PNG or WebP photo of at most 10 MB (typed by its
+    content); at most six per visit. Served only as a download."""
+    actor = api_actor(request)
+    visit = selectors.access_visit(actor, pk, for_write=True)
+    return services.add_visit_photo(actor=actor, visit=visit, upload=file)
 
 
 @router.post(

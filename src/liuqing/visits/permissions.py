@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from liuqing.casework.testing import png_upload
 from liuqing.core.access import CHANGE
 from liuqing.core.matrix import Route, TargetFactory
 from liuqing.core.models import Unit
@@ -63,7 +64,16 @@ def _new_plan_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     }
 
 
-TARGETS: dict[str, TargetFactory] = {"visit_plan": _plan, "visit_photo": _photo}
+def _visit(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    plan = plan_place_visits(unit, name=f"{marker}村")
+    return {"pk": visit(plan, dt.date(2026, 1, 6)).pk}, marker
+
+
+TARGETS: dict[str, TargetFactory] = {
+    "visit_plan": _plan,
+    "visit_photo": _photo,
+    "visit": _visit,
+}
 
 ROUTES: list[Route] = [
     Route(name="visits:list", kind=VISIT_PLAN, lists="visit_plan"),
@@ -92,6 +102,16 @@ ROUTES: list[Route] = [
         api=True,
     ),
     Route(name="get_visit_plan", kind=VISIT_PLAN, target="visit_plan", api=True),
+    Route(
+        name="add_visit_photo",
+        kind=VISIT,
+        action=CHANGE,
+        method=POST,
+        target="visit",
+        data=lambda world, unit, kwargs: {"file": png_upload()},
+        api=True,
+        multipart=True,
+    ),
     Route(
         name="record_visit",
         kind=VISIT_PLAN,

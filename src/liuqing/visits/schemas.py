@@ -87,5 +87,13 @@ class VisitIn(In):
     longitude: float | None = Field(None, allow_inf_nan=False)
 
 
+class PhotoOut(Schema):
+    id: int
+    visit_id: int
+    name: str
+    mime: str
+    size: int
+
+
 class EndIn(In):
     ends_on: dt.date | None = None

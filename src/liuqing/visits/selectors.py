@@ -116,6 +116,13 @@ def access_photo(member: Member, pk: Any) -> VisitPhoto:
     return photo
 
 
+def access_visit(member: Member, pk: Any, *, for_write: bool = False) -> Visit:
+    """One visit, by the rules of its plan (404 outside the jurisdiction or label)."""
+    return access.access(
+        member, Visit.objects.select_related("plan__unit"), VISIT, pk, for_write=for_write
+    )
+
+
 def due_for(member: Member, today: dt.date | None = None) -> QuerySet[VisitPlan]:
     """Plans the member (or their team) is responsible for, due by the end of this week
     (overdue ones first): the my-work queue's "visits due this week"."""

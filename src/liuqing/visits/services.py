@@ -313,6 +313,38 @@ def record_visit(
     return visit
 
 
+def add_visit_photo(*, actor: Member, visit: Visit, upload: Any) -> VisitPhoto:
+    """Attach one more photo to a recorded visit (at most six per visit; photos only, typed
+    by their content and stored under a random name by the casework upload rules)."""
+    access.check(actor, visit.plan, VISIT_PLAN, CHANGE)
+    kind = uploads.check(upload)
+    if kind is uploads.PDF:
+        raise ValidationError(
+            {"file": _("Only photos (JPEG, PNG, WebP) can be attached to a visit.")}
+        )
+    if visit.photos.count() >= PHOTOS_MAX:
+        raise ValidationError({"file": _("At most six photos per visit.")})
+    stored = uploads.store(upload)
+    try:
+        with transaction.atomic():
+            photo = VisitPhoto(
+                visit=visit, name=stored.original_name, mime=kind.mime, size=stored.size
+            )
+            photo.file.name = stored.path
+            photo.save()
+            audit.record(
+                "visits.photo",
+                actor=actor,
+                obj=visit,
+                unit=visit.plan.unit,
+                details={"photo": photo.pk, "type": kind.mime, "size": stored.size},
+            )
+    except BaseException:
+        uploads.discard(stored)
+        raise
+    return photo
+
+
 # --- The worker's job ------------------------------------------------------------------------
 
 

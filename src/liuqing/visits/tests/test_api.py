@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from liuqing.casework.testing import member_at
@@ -108,3 +109,21 @@ def test_scope_and_roles(world: World) -> None:
     ended = post(officer, f"{URL}/plans/{own.pk}/end", {"ends_on": "2026-02-01"})
     assert ended.status_code == 200
     assert VisitPlan.objects.get(pk=own.pk).is_active is False
+
+
+def test_a_photo_is_added_to_a_visit_by_its_content(world: World) -> None:
+    from liuqing.casework.testing import png_upload
+    from liuqing.visits.models import VisitPhoto
+    from liuqing.visits.testing import visit
+
+    officer = world.persona(Role.OFFICER)
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    made = visit(plan, dt.date(2026, 1, 6))
+    url = f"{URL}/{made.pk}/photos"
+    ok = Client().post(url, {"file": png_upload("门口.png")}, **bearer(officer))
+    assert ok.status_code == 201, ok.content
+    assert ok.json()["mime"] == "image/png"
+    fake = SimpleUploadedFile("x.png", b"%PDF-1.4 not a photo", "image/png")
+    bad = Client().post(url, {"file": fake}, **bearer(officer))
+    assert bad.status_code == 422
+    assert VisitPhoto.objects.count() == 1
