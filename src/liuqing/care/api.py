@@ -26,6 +26,7 @@ from liuqing.care.schemas import (
     RevealOut,
     ServiceIn,
     ServiceOut,
+    TakeOffIn,
 )
 from liuqing.core import selectors as core_selectors
 from liuqing.core.access import AccessDenied, NotFound
@@ -114,6 +115,20 @@ def reveal_care_recipient(request: HttpRequest, pk: int, payload: RevealIn) -> d
         actor=actor, recipient=recipient, field=payload.field, reason=payload.reason
     )
     return {"field": payload.field, "value": value}
+
+
+@router.post(
+    "/recipients/{pk}/take-off",
+    response=RecipientOut,
+    operation_id="take_care_recipient_off",
+    summary="Take off the register",
+)
+def take_care_recipient_off(request: HttpRequest, pk: int, payload: TakeOffIn) -> Recipient:
+    """Consent withdrawn, moved away or no longer in need: the person leaves the lists and
+    the figures, their visit plans end today; the reason is audited."""
+    actor = api_actor(request)
+    recipient = selectors.access_recipient(actor, pk, for_write=True)
+    return services.take_off_register(actor=actor, recipient=recipient, reason=payload.reason)
 
 
 def _visit(actor: Member, pk: int | None) -> Visit | None:

@@ -81,6 +81,10 @@ class RevealForm(forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=200)
 
 
+class TakeOffForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=200)
+
+
 class ServiceForm(forms.Form):
     kind = forms.ChoiceField(label=_("service"), choices=ServiceKind.choices)
     given_on = forms.DateField(label=_("given on"), widget=DATE)

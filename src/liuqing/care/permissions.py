@@ -90,6 +90,23 @@ ROUTES: list[Route] = [
         target="care_recipient",
         data=lambda w, u, k: {"category": _category().pk, "description": "需要修缮屋顶"},
     ),
+    Route(
+        name="care:take_off",
+        kind=CARE_RECIPIENT,
+        action=CHANGE,
+        method=POST,
+        target="care_recipient",
+        data=lambda w, u, k: {"reason": "本人撤回同意"},
+    ),
+    Route(
+        name="take_care_recipient_off",
+        kind=CARE_RECIPIENT,
+        action=CHANGE,
+        method=POST,
+        target="care_recipient",
+        data=lambda w, u, k: {"reason": "本人撤回同意"},
+        api=True,
+    ),
     Route(name="list_care_recipients", kind=CARE_RECIPIENT, lists="care_recipient", api=True),
     Route(
         name="register_care_recipient",

@@ -70,6 +70,10 @@ class RevealIn(In):
     reason: Text = Field(..., max_length=200)
 
 
+class TakeOffIn(In):
+    reason: Text = Field(..., min_length=1, max_length=200)
+
+
 class RevealOut(Schema):
     field: str
     value: str

@@ -28,7 +28,8 @@ from liuqing.core import access, audit, pii
 from liuqing.core import services as core_services
 from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit
-from liuqing.visits.models import Visit
+from liuqing.visits import services as visits
+from liuqing.visits.models import Visit, VisitPlan
 
 NAME_MAX = 64
 ADDRESS_MAX = 200
@@ -156,6 +157,37 @@ def register_recipient(
             },
         )
     recipient.refresh_from_db()  # protected fields read back as masked values
+    return recipient
+
+
+def take_off_register(*, actor: Member, recipient: Recipient, reason: str) -> Recipient:
+    """Take a recipient off the register (consent withdrawn, moved away, no longer in
+    need): they leave the lists and the figures, and their active visit plans end today.
+    The reason is required and audited; the record itself stays for the retention period."""
+    access.check(actor, recipient, CARE_RECIPIENT, CHANGE)
+    errors: Errors = {}
+    reason = _text(errors, "reason", reason, 200, required=True)
+    if not recipient.is_active:
+        _add(errors, "reason", _("This person is no longer on the register."))
+    if errors:
+        raise ValidationError(errors)
+    today = timezone.localdate()
+    with transaction.atomic():
+        recipient.is_active = False
+        recipient.save(update_fields=["is_active"])
+        ended = []
+        for plan in VisitPlan.objects.filter(
+            target_kind="care_recipient", target_id=recipient.pk, is_active=True
+        ):
+            visits.end_plan(actor=actor, plan=plan, ends_on=max(today, plan.starts_on))
+            ended.append(plan.pk)
+        audit.record(
+            "care.take_off",
+            actor=actor,
+            obj=recipient,
+            reason=reason,
+            details={"plans_ended": ended},
+        )
     return recipient
 
 

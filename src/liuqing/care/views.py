@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from liuqing.care import selectors, services
-from liuqing.care.forms import FilterForm, NeedForm, RecipientForm, RevealForm, ServiceForm
+from liuqing.care.forms import (
+    FilterForm,
+    NeedForm,
+    RecipientForm,
+    RevealForm,
+    ServiceForm,
+    TakeOffForm,
+)
 from liuqing.care.models import Recipient
 from liuqing.care.policies import CARE_RECIPIENT
 from liuqing.care.targets import CARE_RECIPIENT_TARGET
@@ -79,6 +86,7 @@ def _detail(
         "reveal_form": RevealForm(),
         "service_form": ServiceForm(),
         "need_form": NeedForm(actor=actor),
+        "take_off_form": TakeOffForm(),
         **extra,
     }
     return render(request, "care/detail.html", context)
@@ -150,6 +158,23 @@ def recipient_need(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, actor, recipient, need_form=form)
 
 
+@staff_required
+@require_POST
+def recipient_take_off(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    recipient = selectors.access_recipient(actor, pk, for_write=True)
+    form = TakeOffForm(request.POST)
+    if form.is_valid():
+        try:
+            services.take_off_register(actor=actor, recipient=recipient, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The person was taken off the register."))
+            return redirect("care:detail", pk=recipient.pk)
+    return _detail(request, actor, recipient, take_off_form=form)
+
+
 app_name = "care"
 urlpatterns = [
     path("care/", recipient_list, name="list"),
@@ -158,4 +183,5 @@ urlpatterns = [
     path("care/<int:pk>/reveal/", recipient_reveal, name="reveal"),
     path("care/<int:pk>/services/", recipient_service, name="service"),
     path("care/<int:pk>/needs/", recipient_need, name="need"),
+    path("care/<int:pk>/take-off/", recipient_take_off, name="take_off"),
 ]

@@ -150,3 +150,30 @@ def test_services_and_a_need_that_becomes_an_appeal(world: World) -> None:
             kind="medicine",
             given_on="2026-03-02",
         )
+
+
+def test_taking_off_the_register_ends_the_plans_and_needs_a_reason(world: World) -> None:
+    from liuqing.casework.testing import root_staff
+    from liuqing.visits import services as visit_services
+
+    recipient = register(world.units["S1"])
+    boss = root_staff(world.units["S1"])
+    plan = visit_services.schedule_visits(
+        actor=grant(boss),
+        target_kind="care_recipient",
+        target_id=recipient.pk,
+        cadence="weekly",
+        responsible=boss,
+        starts_on=dt.date(2026, 1, 5),
+    )
+    officer = grant(world.persona(Role.OFFICER))
+    with pytest.raises(ValidationError):
+        services.take_off_register(actor=officer, recipient=recipient, reason=" ")
+    services.take_off_register(actor=officer, recipient=recipient, reason="本人撤回同意")
+    recipient.refresh_from_db()
+    plan.refresh_from_db()
+    assert not recipient.is_active
+    assert not plan.is_active
+    assert recipient not in selectors.recipients_visible_to(officer)
+    event = AuditEvent.objects.get(action="care.take_off")
+    assert event.reason == "本人撤回同意"
