@@ -118,7 +118,11 @@ def recipient_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         recipient,
         reveal_form=form,
         revealed=revealed,
-        revealed_field=form.cleaned_data.get("field") if revealed else None,
+        revealed_field=(
+            dict(form.fields["field"].choices).get(form.cleaned_data["field"])  # type: ignore[attr-defined]
+            if revealed
+            else None
+        ),
     )
 
 
