@@ -114,6 +114,14 @@ def _add_routers() -> None:
 
     api.add_router("/incidents", incidents_router)
 
+    from liuqing.care.api import router as care_router
+    from liuqing.liaison.api import router as liaison_router
+    from liuqing.visits.api import router as visits_router
+
+    api.add_router("/visits", visits_router)
+    api.add_router("/care", care_router)
+    api.add_router("/liaison", liaison_router)
+
     from liuqing.dashboard.api import router as dashboard_router
 
     api.add_router("/dashboard", dashboard_router)

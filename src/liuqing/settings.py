@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "liuqing.appeals",
     "liuqing.imports",
     "liuqing.incidents",
+    "liuqing.visits",
+    "liuqing.care",
+    "liuqing.liaison",
     "liuqing.dashboard",
 ]
 

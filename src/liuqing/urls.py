@@ -14,6 +14,9 @@ urlpatterns = [
     path("", include("liuqing.appeals.urls")),
     path("", include("liuqing.imports.urls")),
     path("", include("liuqing.incidents.urls")),
+    path("", include("liuqing.visits.urls")),
+    path("", include("liuqing.care.urls")),
+    path("", include("liuqing.liaison.urls")),
     path("", include("liuqing.dashboard.urls")),
 ]
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from liuqing.casework import selectors, services
+from liuqing.casework import queue_hooks, selectors, services
 from liuqing.casework.calendar import get_calendar
 from liuqing.casework.downloads import attachment_response
 from liuqing.casework.forms import (
@@ -101,6 +101,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
                 "extensions", _("Extension requests to decide"), queue.extensions, size
             ),
             "labels": STATE_LABELS,
+            "extras": queue_hooks.sections_for(actor, size),
         },
     )
 

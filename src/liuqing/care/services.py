@@ -1,0 +1,291 @@
+"""Writes of the care register: register a recipient, record a service, raise a need (one
+step: the appeals module's `submit_appeal` opens the appeal), reveal protected data. Each is
+one transaction with its audit event; bad input changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from liuqing.appeals import services as appeals
+from liuqing.care.models import (
+    LegalBasis,
+    Need,
+    Recipient,
+    RecipientCategory,
+    RestrictedLabel,
+    Service,
+    ServiceKind,
+)
+from liuqing.care.policies import CARE_RECIPIENT
+from liuqing.casework.models import Category
+from liuqing.core import access, audit, pii
+from liuqing.core import services as core_services
+from liuqing.core.access import CHANGE, AccessDenied, NotFound
+from liuqing.core.models import Member, Place, Unit
+from liuqing.visits import services as visits
+from liuqing.visits.models import Visit, VisitPlan
+
+NAME_MAX = 64
+ADDRESS_MAX = 200
+NOTES_MAX = 2000
+NOTE_MAX = 500
+PROTECTED_FIELDS = ("name", "phone", "address", "notes")
+
+Errors = dict[str, list[str]]
+
+
+def _add(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _text(errors: Errors, field: str, value: Any, limit: int, *, required: bool = False) -> str:
+    text = pii.plain(value).strip()
+    if required and not text:
+        _add(errors, field, _("This field is required."))
+    elif len(text) > limit:
+        _add(errors, field, _("At most %(n)d characters.") % {"n": limit})
+    return text
+
+
+def _day(errors: Errors, field: str, value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            _add(errors, field, _("Give a date as YYYY-MM-DD."))
+            return None
+    if day > timezone.localdate():
+        _add(errors, field, _("The date cannot be in the future."))
+    elif day.year < 2000:
+        _add(errors, field, _("This date is impossible."))
+    return day
+
+
+def register_recipient(
+    *,
+    actor: Member,
+    unit: Unit,
+    category: str,
+    name: str,
+    legal_basis: str,
+    basis_recorded_on: Any,
+    basis_note: str = "",
+    phone: str = "",
+    address: str = "",
+    notes: str = "",
+    restricted_label: str = "",
+    place: Place | None = None,
+) -> Recipient:
+    """Put a resident on the care register at `unit` (in the actor's jurisdiction; NotFound
+    outside it). The actor must hold the care grant, and the restricted label's grant if one
+    is given: nobody registers what they could not see afterwards. Refused with field
+    errors: an unknown category, basis or label; an empty or over-long name; a phone number
+    that does not parse; a basis date in the future; a place of another unit line."""
+    access.check(actor, unit, "unit")
+    if not access.can(actor, CARE_RECIPIENT, CHANGE):
+        raise AccessDenied
+    errors: Errors = {}
+    if category not in RecipientCategory.values:
+        _add(errors, "category", _("Choose one of the categories offered."))
+    if legal_basis not in LegalBasis.values:
+        _add(errors, "legal_basis", _("Record the consent or legal basis."))
+    if restricted_label not in RestrictedLabel.values:
+        _add(errors, "restricted_label", _("Choose one of the labels offered."))
+    labels = access.active_labels(actor)
+    if "care" not in labels or (restricted_label and restricted_label not in labels):
+        _add(
+            errors,
+            "restricted_label",
+            _("You need the grant for these labels to register this person."),
+        )
+    name = _text(errors, "name", name, NAME_MAX, required=True)
+    address = _text(errors, "address", address, ADDRESS_MAX)
+    notes = _text(errors, "notes", notes, NOTES_MAX)
+    basis_note = _text(errors, "basis_note", basis_note, 200)
+    phone_text = pii.plain(phone).strip()
+    if phone_text:
+        try:
+            phone_text = pii.normalise_phone(phone_text)
+        except ValidationError as exc:
+            for message in exc.messages:
+                _add(errors, "phone", message)
+    day = _day(errors, "basis_recorded_on", basis_recorded_on)
+    if place is not None and not (
+        place.unit.is_ancestor_of(unit) or unit.is_ancestor_of(place.unit)
+    ):
+        _add(errors, "place", _("Choose a place of this unit."))
+    if not unit.is_active:
+        _add(errors, "unit", _("This unit is no longer active."))
+    if errors:
+        raise ValidationError(errors)
+    assert day is not None
+    with transaction.atomic():
+        recipient = Recipient.objects.create(
+            unit=unit,
+            place=place,
+            category=category,
+            name=name,
+            phone=phone_text,
+            address=address,
+            notes=notes,
+            restricted_label=restricted_label,
+            legal_basis=legal_basis,
+            basis_recorded_on=day,
+            basis_note=basis_note,
+            registered_by=actor,
+        )
+        audit.record(
+            "care.register",
+            actor=actor,
+            obj=recipient,
+            details={
+                "category": category,
+                "legal_basis": legal_basis,
+                "restricted_label": restricted_label,
+                "fields": {
+                    f: bool(v)
+                    for f, v in (("phone", phone_text), ("address", address), ("notes", notes))
+                },
+            },
+        )
+    recipient.refresh_from_db()  # protected fields read back as masked values
+    return recipient
+
+
+def take_off_register(*, actor: Member, recipient: Recipient, reason: str) -> Recipient:
+    """Take a recipient off the register (consent withdrawn, moved away, no longer in
+    need): they leave the lists and the figures, and their active visit plans end today.
+    The reason is required and audited; the record itself stays for the retention period."""
+    access.check(actor, recipient, CARE_RECIPIENT, CHANGE)
+    errors: Errors = {}
+    reason = _text(errors, "reason", reason, 200, required=True)
+    if not recipient.is_active:
+        _add(errors, "reason", _("This person is no longer on the register."))
+    if errors:
+        raise ValidationError(errors)
+    today = timezone.localdate()
+    with transaction.atomic():
+        recipient.is_active = False
+        recipient.save(update_fields=["is_active"])
+        ended = []
+        for plan in VisitPlan.objects.filter(
+            target_kind="care_recipient", target_id=recipient.pk, is_active=True
+        ):
+            visits.end_plan(actor=actor, plan=plan, ends_on=max(today, plan.starts_on))
+            ended.append(plan.pk)
+        audit.record(
+            "care.take_off",
+            actor=actor,
+            obj=recipient,
+            reason=reason,
+            details={"plans_ended": ended},
+        )
+    return recipient
+
+
+def record_view(*, actor: Member, recipient: Recipient) -> None:
+    """Audit that `actor` opened a recipient's record (a sensitive read)."""
+    with transaction.atomic():
+        audit.record("care.view", actor=actor, obj=recipient)
+
+
+def reveal(*, actor: Member, recipient: Recipient, field: str, reason: str) -> str:
+    """The plain value of a protected field, with a reason; audited (core reveal service)."""
+    if field not in PROTECTED_FIELDS:
+        raise ValidationError({"field": _("This field is not protected personal data.")})
+    return core_services.reveal_personal_data(
+        actor=actor, obj=recipient, kind=CARE_RECIPIENT, field=field, reason=reason
+    )
+
+
+def _visit_of(errors: Errors, recipient: Recipient, visit: Visit | None) -> Visit | None:
+    if visit is None:
+        return None
+    if visit.plan.target_kind != "care_recipient" or visit.plan.target_id != recipient.pk:
+        _add(errors, "visit", _("This visit was not made to this person."))
+    return visit
+
+
+def record_service(
+    *,
+    actor: Member,
+    recipient: Recipient,
+    kind: str,
+    given_on: Any,
+    note: str = "",
+    visit: Visit | None = None,
+) -> Service:
+    access.check(actor, recipient, CARE_RECIPIENT, CHANGE)
+    errors: Errors = {}
+    if kind not in ServiceKind.values:
+        _add(errors, "kind", _("Choose one of the services offered."))
+    day = _day(errors, "given_on", given_on)
+    note = _text(errors, "note", note, NOTE_MAX)
+    _visit_of(errors, recipient, visit)
+    if errors:
+        raise ValidationError(errors)
+    assert day is not None
+    with transaction.atomic():
+        service = Service.objects.create(
+            recipient=recipient, kind=kind, given_on=day, note=note, visit=visit, given_by=actor
+        )
+        audit.record(
+            "care.service",
+            actor=actor,
+            obj=recipient,
+            details={"service": service.pk, "kind": kind, "given_on": str(day)},
+        )
+    return service
+
+
+def raise_need(
+    *,
+    actor: Member,
+    recipient: Recipient,
+    category: Category,
+    description: str,
+    visit: Visit | None = None,
+    title: str = "",
+) -> Need:
+    """Turn a need raised for a recipient into an appeal in one step: the appeals module's
+    `submit_appeal` opens it at the recipient's unit (channel: home visit), with the
+    recipient's name and phone for the follow-up, and the need links to it. One transaction:
+    a refused appeal leaves no need behind (its field errors come back as they are)."""
+    access.check(actor, recipient, CARE_RECIPIENT, CHANGE)
+    errors: Errors = {}
+    _visit_of(errors, recipient, visit)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        try:
+            case = appeals.submit_appeal(
+                actor=actor,
+                unit=recipient.unit,
+                category=category,
+                title=title,
+                description=description,
+                channel="home_visit",
+                place=recipient.place,
+                resident_name=pii.plain(recipient.name),
+                resident_phone=pii.plain(recipient.phone),
+            )
+        except NotFound:
+            raise ValidationError(
+                {"category": _("Choose one of the categories offered.")}
+            ) from None
+        need = Need.objects.create(recipient=recipient, visit=visit, case=case, raised_by=actor)
+        audit.record(
+            "care.need",
+            actor=actor,
+            obj=recipient,
+            details={"need": need.pk, "case": case.pk, "number": case.number},
+        )
+    return need

@@ -1,0 +1,129 @@
+"""The visits API: plans, a visit with its refusals, the due list, scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from liuqing.casework.testing import member_at
+from liuqing.core import services as core_services
+from liuqing.core.models import Member, Role
+from liuqing.core.testing import World
+from liuqing.visits.models import Visit, VisitPlan
+from liuqing.visits.testing import make_place, plan_place_visits
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/visits"
+
+
+def bearer(member: Member) -> dict[str, Any]:
+    _token, secret = core_services.create_api_token(actor=member, name="test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def post(member: Member, url: str, body: dict[str, Any]) -> Any:
+    return Client().post(url, json.dumps(body), content_type="application/json", **bearer(member))
+
+
+def test_a_plan_is_made_listed_and_visited(world: World) -> None:
+    officer = world.persona(Role.OFFICER)
+    place = make_place(world.units["C1"], "河坝村")
+    made = post(
+        officer,
+        f"{URL}/plans",
+        {
+            "target_kind": "place",
+            "target_id": place.pk,
+            "cadence": "custom",
+            "interval_days": 14,
+            "responsible_id": officer.pk,
+            "starts_on": "2026-11-01",
+        },
+    )
+    assert made.status_code == 201, made.content
+    plan = made.json()
+    assert (plan["title"], plan["unit_id"], plan["next_due"]) == (
+        "河坝村",
+        world.units["C1"].pk,
+        "2026-11-14",
+    )
+    listed = Client().get(f"{URL}/plans", **bearer(officer)).json()
+    assert [p["id"] for p in listed["items"]] == [plan["id"]]
+    visited = post(
+        officer,
+        f"{URL}/plans/{plan['id']}/visits",
+        {"visited_on": "2026-11-03", "visitor_ids": [officer.pk], "summary": "入户走访"},
+    )
+    assert visited.status_code == 201, visited.content
+    detail = Client().get(f"{URL}/plans/{plan['id']}", **bearer(officer)).json()
+    assert detail["next_due"] == "2026-11-28"
+    assert detail["visits"][0]["summary"] == "入户走访"
+
+
+def test_bad_visits_are_422_with_the_reason_and_write_nothing(world: World) -> None:
+    chief = member_at(world.units["B1"], Role.BRIGADE_STAFF, "bchief")
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    sibling = member_at(world.units["S2"], Role.OFFICER, "s2officer")
+    url = f"{URL}/plans/{plan.pk}/visits"
+    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    response = post(chief, url, {"visited_on": future, "visitor_ids": [chief.pk], "summary": "x"})
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"]["visited_on"] == [
+        "A visit cannot be dated in the future."
+    ]
+    response = post(
+        chief, url, {"visited_on": "2026-01-06", "visitor_ids": [sibling.pk], "summary": "x"}
+    )
+    assert response.status_code == 422
+    assert "does not serve in this plan's unit" in response.json()["error"]["fields"]["visitors"][0]
+    response = post(
+        chief, url, {"visited_on": "2026-13-01", "visitor_ids": [chief.pk], "summary": "x"}
+    )
+    assert response.status_code == 422
+    response = post(
+        chief,
+        url,
+        {"visited_on": "2026-01-06", "visitor_ids": [chief.pk], "summary": "x", "unit": 1},
+    )
+    assert response.status_code == 422
+    assert "unit" in response.json()["error"]["fields"]
+    assert not Visit.objects.exists()
+
+
+def test_scope_and_roles(world: World) -> None:
+    far = plan_place_visits(world.units["S3"])
+    officer = world.persona(Role.OFFICER)
+    assert Client().get(f"{URL}/plans/{far.pk}", **bearer(officer)).status_code == 404
+    assert Client().get(f"{URL}/plans", **bearer(world.persona(Role.ANALYST))).status_code == 403
+    assert post(world.persona(Role.AUDITOR), f"{URL}/plans/{far.pk}/end", {}).status_code == 404
+    own = plan_place_visits(world.units["S1"], responsible=officer, starts_on=dt.date(2026, 1, 5))
+    assert post(world.persona(Role.AUDITOR), f"{URL}/plans/{own.pk}/end", {}).status_code == 403
+    due = Client().get(f"{URL}/due", **bearer(officer)).json()
+    assert [p["id"] for p in due] == [own.pk]
+    assert due[0]["state"] == "overdue"
+    ended = post(officer, f"{URL}/plans/{own.pk}/end", {"ends_on": "2026-02-01"})
+    assert ended.status_code == 200
+    assert VisitPlan.objects.get(pk=own.pk).is_active is False
+
+
+def test_a_photo_is_added_to_a_visit_by_its_content(world: World) -> None:
+    from liuqing.casework.testing import png_upload
+    from liuqing.visits.models import VisitPhoto
+    from liuqing.visits.testing import visit
+
+    officer = world.persona(Role.OFFICER)
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    made = visit(plan, dt.date(2026, 1, 6))
+    url = f"{URL}/{made.pk}/photos"
+    ok = Client().post(url, {"file": png_upload("门口.png")}, **bearer(officer))
+    assert ok.status_code == 201, ok.content
+    assert ok.json()["mime"] == "image/png"
+    fake = SimpleUploadedFile("x.png", b"%PDF-1.4 not a photo", "image/png")
+    bad = Client().post(url, {"file": fake}, **bearer(officer))
+    assert bad.status_code == 422
+    assert VisitPhoto.objects.count() == 1
