@@ -114,5 +114,9 @@ def _add_routers() -> None:
 
     api.add_router("/incidents", incidents_router)
 
+    from liuqing.mediation.api import router as mediation_router
+
+    api.add_router("/disputes", mediation_router)
+
 
 _add_routers()

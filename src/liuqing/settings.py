@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "liuqing.appeals",
     "liuqing.imports",
     "liuqing.incidents",
+    "liuqing.mediation",
 ]
 
 MIDDLEWARE = [
@@ -347,6 +348,14 @@ INCIDENTS_AREA_BBOX = (
     )
     or None
 )
+
+# --- Dispute mediation (liuqing.mediation) ---------------------------------------------------
+# A dispute is to be mediated within this many calendar days of acceptance (one month by the
+# 2002 rules); longer only by an extension both parties consent to. The judicial-confirmation
+# reminder goes out this many days after an agreement takes effect (the application is due
+# within 30 days).
+MEDIATION_DEADLINE_DAYS = envint("MEDIATION_DEADLINE_DAYS", 30)
+MEDIATION_CONFIRMATION_REMINDER_DAYS = envint("MEDIATION_CONFIRMATION_REMINDER_DAYS", 20)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200

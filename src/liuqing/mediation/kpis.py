@@ -1,0 +1,259 @@
+"""The dispute figures of KPIS.md (减访情) for a unit's subtree and a period, registered with
+the dashboard's figure registry (`liuqing.core.figures`).
+
+`load` reads numbers only, straight through the database cursor into numpy (no Python object
+per row): the disputes accepted in the period (instants as epoch seconds, outcome and level
+as small codes), the judicial confirmations of those disputes, the obligations due in the
+period and the payments made in it (dates as local day numbers). The formulas are
+`liuqing.analytics.disputes`. The index `dispute_figures` (accepted_at, outcome) bounds the
+disputes read; a member at the only root reads without the unit-path join.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from django.db import connection, models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liuqing.analytics import disputes as formulas
+from liuqing.core import access
+from liuqing.core import figures as registry
+from liuqing.core.access import VIEW, AccessDenied, NotFound
+from liuqing.core.figures import Reading
+from liuqing.core.models import Member, Unit
+from liuqing.mediation.models import (
+    Confirmation,
+    ConfirmationResult,
+    Dispute,
+    Level,
+    Obligation,
+    Outcome,
+    Payment,
+)
+from liuqing.mediation.workflow import DISPUTE
+
+EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+class Epoch(models.Func):
+    """A datetime column as epoch seconds (float; NULL stays NULL), SQLite and PostgreSQL."""
+
+    output_field = models.FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        seconds = f"CAST(strftime('%%s', {sql}) AS INTEGER)"
+        micros = f"CAST(substr({sql} || '.000000', 21, 6) AS INTEGER)"
+        return f"(({seconds} * 1000000 + {micros}) / 1000000.0)", [*params, *params]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
+            **extra,
+        )
+
+
+class DayNumber(models.Func):
+    """A date column as days since 1970-01-01 (NULL stays NULL)."""
+
+    output_field = models.IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST(julianday({sql}) - 2440587.5 AS INTEGER)", params
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="(%(expressions)s - DATE '1970-01-01')", **extra
+        )
+
+
+class Cents(models.Func):
+    """A money column as whole cents (exact: rounded, not truncated)."""
+
+    template = "CAST(ROUND(%(expressions)s * 100) AS BIGINT)"
+    output_field = models.BigIntegerField()
+
+
+def _rows(queryset: Any, width: int) -> np.ndarray:
+    """A values_list queryset of numbers as one float array (NULL → NaN), fetched with the
+    cursor: Django's per-value converters would cost more than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return np.zeros((0, width))
+    return np.array(rows, dtype=np.float64)
+
+
+def _flag(**lookups: Any) -> models.Case:
+    return models.Case(
+        models.When(Q(**lookups), then=models.Value(1)),
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
+
+
+def _check(member: Member, unit: Unit) -> None:
+    if not access.can(member, DISPUTE, VIEW):
+        raise AccessDenied
+    if not access.in_jurisdiction(member, unit):
+        raise NotFound
+
+
+def _scope(unit: Unit, prefix: str) -> Q:
+    if access.covers_everything(unit):
+        return Q()
+    low, high = unit.subtree_range()
+    return Q(**{f"{prefix}case__unit__path__gte": low, f"{prefix}case__unit__path__lt": high})
+
+
+def day_number(day: dt.date) -> int:
+    return (day - EPOCH_DAY).days
+
+
+def period(start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> formulas.Period:
+    return formulas.Period(
+        start=start.timestamp(),
+        end=end.timestamp(),
+        first_day=day_number(timezone.localtime(start).date()),
+        end_day=day_number(timezone.localtime(end).date()),
+        as_of=as_of.timestamp(),
+        as_of_day=day_number(timezone.localtime(as_of).date()),
+    )
+
+
+def load(
+    member: Member, unit: Unit, start: dt.datetime, end: dt.datetime
+) -> tuple[formulas.DisputeRows, formulas.ObligationRows, formulas.PaymentRows]:
+    """The arrays behind the figures of `unit`'s subtree for [start, end). Four queries."""
+    _check(member, unit)
+    disputes = (
+        Dispute.objects.filter(_scope(unit, ""), accepted_at__gte=start, accepted_at__lt=end)
+        .annotate(
+            n_accepted=Epoch("accepted_at"),
+            n_agreed=Epoch("agreed_at"),
+            n_concluded=Epoch("concluded_at"),
+            n_terminated=_flag(outcome=Outcome.TERMINATED),
+            n_withdrawn=_flag(outcome=Outcome.WITHDRAWN),
+            n_village=_flag(resolved_level=Level.VILLAGE),
+            n_written=_flag(outcome=Outcome.WRITTEN),
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "n_accepted",
+            "n_agreed",
+            "n_concluded",
+            "n_terminated",
+            "n_withdrawn",
+            "n_village",
+            "n_written",
+        )
+    )
+    d = _rows(disputes, 8)
+    confirmed = (
+        Confirmation.objects.filter(
+            _scope(unit, "agreement__dispute__"),
+            result=ConfirmationResult.CONFIRMED,
+            agreement__dispute__accepted_at__gte=start,
+            agreement__dispute__accepted_at__lt=end,
+        )
+        .annotate(n_decided=DayNumber("decided_on"))
+        .order_by()
+        .values_list("agreement__dispute_id", "n_decided")
+    )
+    c = _rows(confirmed, 2)
+    ids = d[:, 0]
+    confirmed_at = np.full(len(ids), np.nan)
+    if len(c):
+        # The decision day's local midnight stands for the decision instant.
+        where = np.searchsorted(ids, c[:, 0])
+        offset = timezone.localtime(start).utcoffset() or dt.timedelta()
+        instants = c[:, 1] * 86400.0 - offset.total_seconds()
+        np.fmin.at(confirmed_at, where, instants)
+    terminated = d[:, 4] == 1
+    withdrawn = d[:, 5] == 1
+    rows = formulas.DisputeRows(
+        accepted_at=d[:, 1],
+        agreed_at=d[:, 2],
+        terminated_at=np.where(terminated, d[:, 3], np.nan),
+        withdrawn_at=np.where(withdrawn, d[:, 3], np.nan),
+        village=d[:, 6] == 1,
+        written=d[:, 7] == 1,
+        confirmed_at=confirmed_at,
+    )
+    first = timezone.localtime(start).date()
+    last = timezone.localtime(end).date()
+    o = _rows(
+        Obligation.objects.filter(
+            _scope(unit, "agreement__dispute__"), due_date__gte=first, due_date__lt=last
+        )
+        .annotate(n_due=DayNumber("due_date"), n_done=DayNumber("performed_on"))
+        .order_by()
+        .values_list("n_due", "n_done"),
+        2,
+    )
+    p = _rows(
+        Payment.objects.filter(
+            _scope(unit, "obligation__agreement__dispute__"), paid_on__gte=first, paid_on__lt=last
+        )
+        .annotate(n_paid=DayNumber("paid_on"), n_cents=Cents("amount"))
+        .order_by()
+        .values_list("n_paid", "n_cents"),
+        2,
+    )
+    return (
+        rows,
+        formulas.ObligationRows(due_day=o[:, 0], performed_day=o[:, 1]),
+        formulas.PaymentRows(paid_day=p[:, 0], cents=p[:, 1].astype(np.int64)),
+    )
+
+
+def compute(
+    member: Member, unit: Unit, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
+) -> formulas.DisputeFigures:
+    rows, obligations, payments = load(member, unit, start, end)
+    return formulas.figures(rows, obligations, payments, period(start, end, as_of))
+
+
+LABELS = {
+    "accepted": _("Disputes accepted"),
+    "resolution": _("Resolution rate"),
+    "success": _("Mediation success rate"),
+    "village_share": _("Share resolved at village level"),
+    "performance": _("Performance rate"),
+    "recovered": _("Amounts recovered (yuan)"),
+    "confirmation": _("Judicial confirmation rate"),
+}
+GOOD = {"accepted": None, "recovered": True}
+
+
+def readings(
+    member: Member, unit: Unit, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
+) -> list[Reading]:
+    f = compute(member, unit, start, end, as_of)
+    return [
+        Reading(key=key, label=label, value=getattr(f, key), rise_is_good=GOOD.get(key, True))
+        for key, label in LABELS.items()
+    ]
+
+
+SECTION = registry.register(
+    registry.FigureSection(
+        key="disputes",
+        qing="fangqing",
+        label=_("Dispute mediation"),
+        compute=readings,
+        visible=lambda member: access.can(member, DISPUTE, VIEW),
+        order=10,
+    )
+)
