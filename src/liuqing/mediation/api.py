@@ -94,7 +94,10 @@ def _detail(case: Case) -> dict[str, Any]:
         "owner": case.owner,
         "received_at": case.received_at,
         "resolve_due": case.resolve_due,
-        "dispute": dispute,
+        "level": dispute.level,
+        "outcome": dispute.outcome,
+        "risk_flag": dispute.risk_flag,
+        "committee_id": dispute.committee_id,
         "description": case.description,
         "source": dispute.source,
         "referrer": dispute.referrer,
@@ -194,7 +197,7 @@ def list_disputes(
 @router.post(
     "", response={201: DisputeDetailOut}, operation_id="create_dispute", summary="Record a dispute"
 )
-def create_dispute(request: HttpRequest, payload: DisputeCreateIn) -> tuple[int, dict[str, Any]]:
+def create_dispute(request: HttpRequest, payload: DisputeCreateIn) -> dict[str, Any]:
     """Record a dispute: a party applied, the mediator started it, or it was referred."""
     actor = api_actor(request)
     unit = _unit(actor, payload.unit)
@@ -215,7 +218,7 @@ def create_dispute(request: HttpRequest, payload: DisputeCreateIn) -> tuple[int,
         amount=payload.amount,
         parties=[p.dict() for p in payload.parties],
     )
-    return 201, _reload(actor, case)
+    return _reload(actor, case)
 
 
 @router.get("/figures", response=FiguresOut, operation_id="dispute_figures", summary="Figures")
@@ -255,7 +258,7 @@ def list_committees(request: HttpRequest) -> QuerySet[Committee]:
     operation_id="create_mediation_committee",
     summary="Add a committee",
 )
-def create_committee(request: HttpRequest, payload: CommitteeIn) -> tuple[int, Committee]:
+def create_committee(request: HttpRequest, payload: CommitteeIn) -> Committee:
     actor = api_actor(request)
     unit = _unit(actor, payload.unit)
     assert unit is not None
@@ -265,10 +268,9 @@ def create_committee(request: HttpRequest, payload: CommitteeIn) -> tuple[int, C
             place = core_selectors.access_place(actor, payload.place)
         except (NotFound, AccessDenied):
             raise ValidationError({"place": _("Choose a place of this unit.")}) from None
-    committee = services.create_committee(
+    return services.create_committee(
         actor=actor, unit=unit, name=payload.name, level=payload.level, place=place
     )
-    return 201, committee
 
 
 @router.get("/{pk}", response=DisputeDetailOut, operation_id="get_dispute", summary="One dispute")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -29,10 +29,33 @@ class DisputeOut(Schema):
     owner: MemberRef | None
     received_at: dt.datetime
     resolve_due: dt.datetime | None
-    level: str = Field(alias="dispute.level")
-    outcome: str = Field(alias="dispute.outcome")
-    risk_flag: bool = Field(alias="dispute.risk_flag")
-    committee_id: int = Field(alias="dispute.committee_id")
+    level: str
+    outcome: str
+    risk_flag: bool
+    committee_id: int
+
+    # List rows are cases (with `.dispute`); the detail is a dict that carries them itself.
+    @staticmethod
+    def resolve_level(obj: Any) -> str:
+        return _of(obj, "level")
+
+    @staticmethod
+    def resolve_outcome(obj: Any) -> str:
+        return _of(obj, "outcome")
+
+    @staticmethod
+    def resolve_risk_flag(obj: Any) -> bool:
+        return _of(obj, "risk_flag")
+
+    @staticmethod
+    def resolve_committee_id(obj: Any) -> int:
+        return _of(obj, "committee_id")
+
+
+def _of(obj: Any, name: str) -> Any:
+    if isinstance(obj, dict):
+        return obj[name]
+    return getattr(obj.dispute, name)
 
 
 class PartyIn(In):

@@ -28,8 +28,8 @@ from liuqing.mediation.models import (
     Obligation,
     Outcome,
     Party,
-    Payment,
     PartyRole,
+    Payment,
     Source,
 )
 from liuqing.mediation.testing import (
@@ -288,8 +288,8 @@ def test_obligation_errors_name_the_row(world: World) -> None:
     rows = obligation_rows(case)
     rows[0]["obligee"] = rows[0]["obligor"]
     rows[0]["amount"] = "-5"
+    agree_kwargs = {"written": False, "facts": "f", "matters": "m", "responsibilities": ""}
     with pytest.raises(ValidationError) as exc:
-        agree_kwargs = {"written": False, "facts": "f", "matters": "m", "responsibilities": ""}
         services.record_agreement(
             actor=handler(case.unit), case=case, content="c", obligations=rows, **agree_kwargs
         )
@@ -402,8 +402,10 @@ def test_a_party_may_have_a_mediator_replaced(world: World) -> None:
         kind=MediatorKind.ELDER,
     )
     old.refresh_from_db()
-    assert old.ended_at is not None and old.replaced_for == party
-    assert new.lead and new.kind == MediatorKind.ELDER
+    assert old.ended_at is not None
+    assert old.replaced_for == party
+    assert new.lead
+    assert new.kind == MediatorKind.ELDER
 
 
 def test_a_session_needs_a_mediator_and_starts_the_mediation(world: World) -> None:
@@ -426,7 +428,8 @@ def test_the_risk_flag_escalates_to_the_station(world: World) -> None:
     chief = world.persona(Role.STATION_CHIEF)
     services.flag_risk(actor=handler(community), case=case, note="一方扬言报复。")
     dispute = Dispute.objects.get(pk=case.pk)
-    assert dispute.risk_flag and dispute.risk_station == world.units["S1"]
+    assert dispute.risk_flag
+    assert dispute.risk_station == world.units["S1"]
     assert Delivery.objects.filter(member=chief, kind="dispute.risk").exists()
     assert Entry.objects.filter(case=case, text__contains="一方扬言报复").exists()
     assert AuditEvent.objects.filter(action="dispute.risk").exists()
@@ -452,7 +455,8 @@ def test_escalation_goes_up_a_level_and_is_recorded(world: World) -> None:
     )
     agree(in_mediation_case)
     dispute = Dispute.objects.get(pk=case.pk)
-    assert dispute.level == Level.TOWNSHIP and dispute.resolved_level == Level.TOWNSHIP
+    assert dispute.level == Level.TOWNSHIP
+    assert dispute.resolved_level == Level.TOWNSHIP
     assert dispute.escalations.get().to_committee == station
 
 
