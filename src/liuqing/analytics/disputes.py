@@ -126,6 +126,6 @@ def figures(
         success=Rate(int(agreed.sum()), int(concluded.sum())),
         village_share=Rate(int((agreed & rows.village).sum()), int(agreed.sum())),
         performance=Rate(int(on_time.sum()), int(due.sum())),
-        recovered=Decimal(cents) / 100,
+        recovered=Decimal(cents).scaleb(-2),
         confirmation=Rate(int(confirmed.sum()), int(written.sum())),
     )
