@@ -99,7 +99,8 @@ def build_disputes(ctx: demo.DemoContext, rng: random.Random, scale: int) -> Non
     count = 0
     for office in chosen:
         station = office.parent
-        assert station is not None and station.parent is not None
+        assert station is not None
+        assert station.parent is not None
         levels = (committees[office.pk], committees[station.pk], committees[station.parent_id])
         for _i in range(PER_OFFICE_YEAR * 2 * scale):
             _one(ctx, rng, root, officers[office.pk], office, levels, types)

@@ -5,13 +5,13 @@ The fixture, at station S1 (its community office C1 below it) for January 2026, 
 
 | dispute | accepted | outcome                              | level    | obligation due → done   |
 |---------|----------|--------------------------------------|----------|-------------------------|
-| A       | 5 Jan    | written agreement 10 Jan, confirmed  | village  | 20 Jan ← paid 2,000 18 Jan |
-| B       | 6 Jan    | oral agreement 12 Jan                | village  | 25 Jan ← paid 500 28 Jan (late) |
+| A       | 5 Jan    | written agreement 10 Jan, confirmed  | village  | 20 Jan ← 2,000 18 Jan   |
+| B       | 6 Jan    | oral agreement 12 Jan                | village  | 25 Jan ← 500 28 Jan late |
 | C       | 7 Jan    | written agreement 15 Jan (escalated) | township | 10 Feb, open            |
 | D       | 8 Jan    | terminated 20 Jan                    |          |                         |
 | E       | 9 Jan    | withdrawn 12 Jan (leaves figures)    |          |                         |
 | F       | 10 Jan   | still in mediation                   |          |                         |
-| G       | 20 Dec   | written agreement 22 Dec (before P)  | village  | 15 Jan ← paid 300 30 Dec |
+| G       | 20 Dec   | written agreement 22 Dec (before P)  | village  | 15 Jan ← 300 30 Dec     |
 | H       | —        | not accepted (a party refused)       |          |                         |
 | I       | 11 Jan   | at station S2 (outside S1)           |          |                         |
 
