@@ -28,12 +28,21 @@ Definitions (the contract, KPIS.md):
 
 A re-mediated dispute keeps its first agreement: it was resolved (化解) once; its
 performance is counted per obligation.
+
+Grouped rows. Every figure is a sum over rows of a mask built from comparisons with the
+period's bounds and the as-of instant, so rows that every comparison treats alike may travel
+as one row of `weight` w (the number of disputes, obligations or payments it stands for; 1
+by default; a payment row's `cents` is then the group's sum). The selector may form such
+groups in the database and pass stand-in instants that compare as every member does (NaN
+for "never"); the figures are exactly those of the ungrouped rows for that period and as-of
+instant.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,12 +62,14 @@ class DisputeRows:
     village: Bools  # the agreement was reached at village or community level
     written: Bools  # the (first) agreement was written
     confirmed_at: Floats  # NaN: no judicial confirmation
+    weight: npt.NDArray[np.int64] | None = None  # disputes per row (None: one each)
 
 
 @dataclass(frozen=True)
 class ObligationRows:
     due_day: Floats
     performed_day: Floats  # NaN: not performed
+    weight: npt.NDArray[np.int64] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,14 +112,22 @@ def cohort(rows: DisputeRows, p: Period) -> Bools:
     return np.asarray(inside & ~_by(rows.withdrawn_at, p.as_of))
 
 
+def _counter(weight: npt.NDArray[np.int64] | None) -> Any:
+    if weight is None:
+        return lambda mask: int(np.count_nonzero(mask))
+    return lambda mask: int(weight[mask].sum())
+
+
 def figures(
     rows: DisputeRows, obligations: ObligationRows, payments: PaymentRows, p: Period
 ) -> DisputeFigures:
+    n = _counter(rows.weight)
     c = cohort(rows, p)
     agreed = c & _by(rows.agreed_at, p.as_of)
     concluded = agreed | (c & _by(rows.terminated_at, p.as_of))
     written = agreed & rows.written
     confirmed = written & _by(rows.confirmed_at, p.as_of)
+    m = _counter(obligations.weight)
 
     last = min(p.end_day, p.as_of_day + 1)
     due = (obligations.due_day >= p.first_day) & (obligations.due_day < last)
@@ -121,11 +140,11 @@ def figures(
     paid = (payments.paid_day >= p.first_day) & (payments.paid_day < last)
     cents = int(payments.cents[paid].sum()) if len(payments.cents) else 0
     return DisputeFigures(
-        accepted=int(c.sum()),
-        resolution=Rate(int(agreed.sum()), int(c.sum())),
-        success=Rate(int(agreed.sum()), int(concluded.sum())),
-        village_share=Rate(int((agreed & rows.village).sum()), int(agreed.sum())),
-        performance=Rate(int(on_time.sum()), int(due.sum())),
+        accepted=n(c),
+        resolution=Rate(n(agreed), n(c)),
+        success=Rate(n(agreed), n(concluded)),
+        village_share=Rate(n(agreed & rows.village), n(agreed)),
+        performance=Rate(m(on_time), m(due)),
         recovered=Decimal(cents).scaleb(-2),
-        confirmation=Rate(int(confirmed.sum()), int(written.sum())),
+        confirmation=Rate(n(confirmed), n(written)),
     )

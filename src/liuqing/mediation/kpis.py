@@ -218,10 +218,113 @@ def load(
     )
 
 
+def _bits(*flags: Q) -> Any:
+    """One small integer from boolean conditions: flag i contributes 2**i."""
+    total: Any = models.Value(0)
+    for i, flag in enumerate(flags):
+        total = total + models.Case(
+            models.When(flag, then=models.Value(1 << i)),
+            default=models.Value(0),
+            output_field=models.IntegerField(),
+        )
+    return models.ExpressionWrapper(total, output_field=models.IntegerField())
+
+
+def load_grouped(
+    member: Member, unit: Unit, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
+) -> tuple[formulas.DisputeRows, formulas.ObligationRows, formulas.PaymentRows]:
+    """The same figures' rows as `load`, grouped in the database for one period and as-of
+    instant (see "Grouped rows" in liuqing.analytics.disputes): each dispute reduced to seven
+    flags (accepted, agreed, terminated and withdrawn by `as_of`; agreed at village level;
+    written; judicially confirmed by the as-of day) and counted per combination, the
+    obligations due in the period by the as-of day counted as performed on time or not, and
+    the payments summed. Three queries, a few dozen rows, at any number of disputes."""
+    _check(member, unit)
+    as_of_day = timezone.localtime(as_of).date()
+    confirmed = Confirmation.objects.filter(
+        agreement__dispute_id=models.OuterRef("pk"),
+        result=ConfirmationResult.CONFIRMED,
+        decided_on__lte=as_of_day,
+    )
+    key = _bits(
+        Q(accepted_at__lte=as_of),
+        Q(agreed_at__lte=as_of),
+        Q(outcome=Outcome.TERMINATED, concluded_at__lte=as_of),
+        Q(outcome=Outcome.WITHDRAWN, concluded_at__lte=as_of),
+        Q(resolved_level=Level.VILLAGE),
+        Q(outcome=Outcome.WRITTEN),
+        Q(outcome=Outcome.WRITTEN, agreed_at__lte=as_of) & Q(models.Exists(confirmed)),
+    )
+    groups = np.array(
+        list(
+            Dispute.objects.filter(_scope(unit, ""), accepted_at__gte=start, accepted_at__lt=end)
+            .annotate(key=key)
+            .order_by()
+            .values("key")
+            .annotate(n=models.Count("pk"))
+            .values_list("key", "n")
+        ),
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    k, n = groups[:, 0], groups[:, 1]
+
+    def flag(i: int) -> np.ndarray:
+        return (k >> i) & 1 == 1
+
+    def at(i: int, instant: float) -> np.ndarray:
+        return np.where(flag(i), instant, np.nan)
+
+    p = period(start, end, as_of)
+    rows = formulas.DisputeRows(
+        accepted_at=at(0, p.start),
+        agreed_at=at(1, p.as_of),
+        terminated_at=at(2, p.as_of),
+        withdrawn_at=at(3, p.as_of),
+        village=flag(4),
+        written=flag(5),
+        confirmed_at=at(6, p.as_of),
+        weight=n,
+    )
+    first = timezone.localtime(start).date()
+    last = min(timezone.localtime(end).date(), as_of_day + dt.timedelta(days=1))
+    due = (
+        Obligation.objects.filter(
+            _scope(unit, "agreement__dispute__"), due_date__gte=first, due_date__lt=last
+        )
+        .annotate(
+            on_time=_bits(
+                Q(performed_on__lte=models.F("due_date")) & Q(performed_on__lte=as_of_day)
+            )
+        )
+        .order_by()
+        .values("on_time")
+        .annotate(n=models.Count("pk"))
+        .values_list("on_time", "n")
+    )
+    o = np.array(list(due), dtype=np.int64).reshape(-1, 2)
+    obligations = formulas.ObligationRows(
+        due_day=np.full(len(o), float(p.first_day)),
+        performed_day=np.where(o[:, 0] == 1, float(p.first_day), np.nan),
+        weight=o[:, 1],
+    )
+    cents = (
+        Payment.objects.filter(
+            _scope(unit, "obligation__agreement__dispute__"), paid_on__gte=first, paid_on__lt=last
+        )
+        .order_by()
+        .aggregate(total=models.Sum(Cents("amount")))["total"]
+    )
+    payments = formulas.PaymentRows(
+        paid_day=np.array([float(p.first_day)]), cents=np.array([int(cents or 0)])
+    )
+    return rows, obligations, payments
+
+
 def compute(
     member: Member, unit: Unit, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
 ) -> formulas.DisputeFigures:
-    rows, obligations, payments = load(member, unit, start, end)
+    """The dispute figures of `unit`'s subtree for [start, end) as of `as_of`."""
+    rows, obligations, payments = load_grouped(member, unit, start, end, as_of)
     return formulas.figures(rows, obligations, payments, period(start, end, as_of))
 
 

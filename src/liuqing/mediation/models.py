@@ -124,7 +124,20 @@ class Dispute(models.Model):
     remediations = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["accepted_at", "outcome"], name="dispute_figures")]
+        # Covers the figures' query (liuqing.mediation.kpis): the database reads the index only.
+        indexes = [
+            models.Index(
+                fields=[
+                    "accepted_at",
+                    "outcome",
+                    "agreed_at",
+                    "concluded_at",
+                    "resolved_level",
+                    "case",
+                ],
+                name="dispute_figures",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"dispute {self.case_id}"
@@ -300,6 +313,11 @@ class Obligation(models.Model):
 
     class Meta:
         ordering = ["due_date", "pk"]
+        indexes = [
+            models.Index(
+                fields=["due_date", "performed_on", "agreement"], name="obligation_figures"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.action
@@ -318,6 +336,9 @@ class Payment(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    class Meta:
+        indexes = [models.Index(fields=["paid_on", "amount", "obligation"], name="payment_figures")]
 
     def __str__(self) -> str:
         return f"payment {self.pk}"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from liuqing.casework import selectors as casework
 from liuqing.casework.models import Case, Category
+from liuqing.casework.policies import CASE
 from liuqing.core import access
 from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Unit
@@ -64,21 +65,55 @@ def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
+# Up to this many units in a subtree, lists name the units by id (see `_in_units`).
+MAX_UNIT_IDS = 2000
+
+
+def _in_units(qs: QuerySet[Case], unit: Unit) -> QuerySet[Case] | None:
+    """`qs` cut to `unit`'s subtree by the ids of its units, or None for a subtree too big.
+
+    The same rows as the path range (`access.subtree_q`), but planned differently: with the
+    unit ids as constants the database walks the cases' received_at index newest first and
+    stops after a page, where a join on the unit path range reads every case of every unit
+    of a brigade (tens of thousands of disputes) to sort them (measured in
+    bench/mediation.py: some 250 ms against 4 ms at 50,000 disputes in a brigade)."""
+    ids = list(
+        Unit.objects.filter(access.subtree_q(unit)).values_list("pk", flat=True)[: MAX_UNIT_IDS + 1]
+    )
+    if len(ids) > MAX_UNIT_IDS:
+        return None
+    return qs.filter(unit_id__in=ids)
+
+
 def disputes_visible_to(member: Member, filters: DisputeFilters | None = None) -> QuerySet[Case]:
     """Disputes (as cases, with `.dispute` and its committee) in the member's jurisdiction,
-    newest first, cut by `filters`."""
-    if not access.can(member, DISPUTE, VIEW):
+    newest first, cut by `filters`.
+
+    Scope: the ``case`` and ``dispute`` policies (disputes carry no sensitive label), the
+    member's subtree by unit ids below the root (`_in_units`), or the engine's
+    `cases_visible_to` (the path range; nothing at the root)."""
+    if not (access.can(member, CASE, VIEW) and access.can(member, DISPUTE, VIEW)):
         raise AccessDenied
-    qs = casework.cases_visible_to(member, kind=DISPUTE).select_related(
-        "dispute", "dispute__committee"
-    )
     f = filters or DisputeFilters()
+    base = Case.objects.filter(kind=DISPUTE).select_related(
+        "unit", "owner", "category", "place", "dispute", "dispute__committee"
+    )
+    narrowest = f.unit if f.unit is not None and member.unit.is_ancestor_of(f.unit) else None
+    qs = None
+    if not access.covers_everything(member.unit) or narrowest is not None:
+        qs = _in_units(base, narrowest or member.unit)
+    if qs is None:
+        qs = casework.cases_visible_to(member, kind=DISPUTE).select_related(
+            "dispute", "dispute__committee"
+        )
+        if f.unit is not None:
+            qs = qs.filter(access.subtree_q(f.unit, "unit__path"))
+    elif f.unit is not None and narrowest is None:
+        qs = qs.none()  # a unit outside the jurisdiction matches nothing
     if f.status:
         qs = qs.filter(status=f.status)
     if f.dispute_type is not None:
         qs = qs.filter(category=f.dispute_type)
-    if f.unit is not None:
-        qs = qs.filter(access.subtree_q(f.unit, "unit__path"))
     if f.level:
         qs = qs.filter(dispute__level=f.level)
     if f.outcome:

@@ -238,3 +238,23 @@ def test_outside_the_jurisdiction_is_404(world: World) -> None:
     assert outsider.get(f"/{case.pk}").status_code == 404
     assert outsider.post(f"/{case.pk}/risk", {"note": "x"}).status_code == 404
     assert Dispute.objects.get(pk=case.pk).risk_flag is False
+
+
+def test_the_list_filters_by_unit_subtree(world: World) -> None:
+    from liuqing.mediation import selectors
+
+    accepted(world.units["S1"], title="station")
+    accepted(world.units["C1"], title="community")
+    accepted(world.units["S2"], title="sibling")
+    chief = world.persona(Role.STATION_CHIEF)
+
+    def titles(**filters: Any) -> set[str]:
+        qs = selectors.disputes_visible_to(chief, selectors.DisputeFilters(**filters))
+        return {case.title for case in qs}
+
+    assert titles() == {"station", "community"}
+    assert titles(unit=world.units["C1"]) == {"community"}
+    assert titles(unit=world.units["S2"]) == set()
+    assert titles(status="accepted", q="comm") == {"community"}
+    api = Api(chief)
+    assert api.get("", unit=world.units["S2"].pk).status_code == 422

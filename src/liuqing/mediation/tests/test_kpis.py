@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from liuqing.analytics import disputes as formulas
 from liuqing.analytics.rates import Rate
 from liuqing.casework.models import Case
 from liuqing.core import figures as registry
@@ -213,3 +214,14 @@ def test_the_section_is_registered_for_the_dashboard(world: World) -> None:
         "confirmation",
     ]
     assert not section.visible(world.persona(Role.SYSADMIN))
+
+
+@pytest.mark.parametrize("as_of", [at(1, 11), at(1, 19), at(2, 15), at(3, 1)])
+def test_grouped_rows_give_the_figures_of_one_row_per_dispute(fixture: World, as_of) -> None:
+    chief = fixture.persona(Role.STATION_CHIEF)
+    unit = fixture.units["S1"]
+    start_, end = at(1, 1) - dt.timedelta(hours=10), at(2, 1) - dt.timedelta(hours=10)
+    p = kpis.period(start_, end, as_of)
+    rows, obligations, payments = kpis.load(chief, unit, start_, end)
+    grouped = kpis.load_grouped(chief, unit, start_, end, as_of)
+    assert formulas.figures(*grouped, p) == formulas.figures(rows, obligations, payments, p)
