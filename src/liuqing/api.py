@@ -118,5 +118,9 @@ def _add_routers() -> None:
 
     api.add_router("/disputes", mediation_router)
 
+    from liuqing.reception.api import router as reception_router
+
+    api.add_router("/reception", reception_router)
+
 
 _add_routers()

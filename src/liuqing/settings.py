@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "liuqing.imports",
     "liuqing.incidents",
     "liuqing.mediation",
+    "liuqing.reception",
 ]
 
 MIDDLEWARE = [

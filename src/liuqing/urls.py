@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("liuqing.imports.urls")),
     path("", include("liuqing.incidents.urls")),
     path("", include("liuqing.mediation.urls")),
+    path("", include("liuqing.reception.urls")),
 ]
 
 handler400 = "liuqing.core.views.errors.bad_request"
