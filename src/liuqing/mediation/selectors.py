@@ -89,9 +89,9 @@ def disputes_visible_to(member: Member, filters: DisputeFilters | None = None) -
     """Disputes (as cases, with `.dispute` and its committee) in the member's jurisdiction,
     newest first, cut by `filters`.
 
-    Scope: the ``case`` and ``dispute`` policies (disputes carry no sensitive label), the
-    member's subtree by unit ids below the root (`_in_units`), or the engine's
-    `cases_visible_to` (the path range; nothing at the root)."""
+    Scope: the ``case`` and ``dispute`` policies (disputes carry no sensitive label) and the
+    member's subtree by unit ids (`_in_units`), or for a subtree of more units than
+    MAX_UNIT_IDS the engine's `cases_visible_to` (the path range; nothing at the root)."""
     if not (access.can(member, CASE, VIEW) and access.can(member, DISPUTE, VIEW)):
         raise AccessDenied
     f = filters or DisputeFilters()
@@ -99,9 +99,7 @@ def disputes_visible_to(member: Member, filters: DisputeFilters | None = None) -
         "unit", "owner", "category", "place", "dispute", "dispute__committee"
     )
     narrowest = f.unit if f.unit is not None and member.unit.is_ancestor_of(f.unit) else None
-    qs = None
-    if not access.covers_everything(member.unit) or narrowest is not None:
-        qs = _in_units(base, narrowest or member.unit)
+    qs = _in_units(base, narrowest or member.unit)
     if qs is None:
         qs = casework.cases_visible_to(member, kind=DISPUTE).select_related(
             "dispute", "dispute__committee"
