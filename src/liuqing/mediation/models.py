@@ -307,7 +307,7 @@ class Obligation(models.Model):
         _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     method = models.CharField(_("method"), max_length=200, blank=True)
-    due_date = models.DateField(_("due date"), db_index=True)
+    due_date = models.DateField(_("due date"))  # indexed by obligation_figures
     performed_on = models.DateField(null=True, blank=True)
     defaulted = models.BooleanField(default=False)
 
@@ -331,7 +331,7 @@ class Payment(models.Model):
     """A payment towards an obligation: the amounts recovered."""
 
     obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="payments")
-    paid_on = models.DateField(db_index=True)
+    paid_on = models.DateField()  # indexed by payment_figures
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
