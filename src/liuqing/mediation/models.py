@@ -268,7 +268,7 @@ class Agreement(models.Model):
     mediation."""
 
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="agreements")
-    number = models.CharField(_("number"), max_length=40)
+    number = models.CharField(_("number"), max_length=140)  # "（2026）<committee>调字第N号"
     written = models.BooleanField(_("written"))
     facts = models.TextField(_("main facts"), max_length=4000)
     matters = models.TextField(_("disputed matters"), max_length=4000)
