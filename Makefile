@@ -78,6 +78,7 @@ bench-large: $(STAMP)
 	$(BIN)/python bench/casework_sweep.py
 	$(BIN)/python bench/incident_import.py
 	$(BIN)/python bench/visits.py
+	$(BIN)/python bench/mediation.py
 
 bench-large-pg: $(STAMP)
 	$(BIN)/python bench/appeals_lists.py \

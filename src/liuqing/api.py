@@ -122,6 +122,14 @@ def _add_routers() -> None:
     api.add_router("/care", care_router)
     api.add_router("/liaison", liaison_router)
 
+    from liuqing.mediation.api import router as mediation_router
+
+    api.add_router("/disputes", mediation_router)
+
+    from liuqing.reception.api import router as reception_router
+
+    api.add_router("/reception", reception_router)
+
     from liuqing.dashboard.api import router as dashboard_router
 
     api.add_router("/dashboard", dashboard_router)

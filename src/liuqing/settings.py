@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "liuqing.visits",
     "liuqing.care",
     "liuqing.liaison",
+    "liuqing.mediation",
+    "liuqing.reception",
     "liuqing.dashboard",
 ]
 
@@ -355,6 +357,14 @@ INCIDENTS_AREA_BBOX = (
     )
     or None
 )
+
+# --- Dispute mediation (liuqing.mediation) ---------------------------------------------------
+# A dispute is to be mediated within this many calendar days of acceptance (one month by the
+# 2002 rules); longer only by an extension both parties consent to. The judicial-confirmation
+# reminder goes out this many days after an agreement takes effect (the application is due
+# within 30 days).
+MEDIATION_DEADLINE_DAYS = envint("MEDIATION_DEADLINE_DAYS", 30)
+MEDIATION_CONFIRMATION_REMINDER_DAYS = envint("MEDIATION_CONFIRMATION_REMINDER_DAYS", 20)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("liuqing.visits.urls")),
     path("", include("liuqing.care.urls")),
     path("", include("liuqing.liaison.urls")),
+    path("", include("liuqing.mediation.urls")),
+    path("", include("liuqing.reception.urls")),
     path("", include("liuqing.dashboard.urls")),
 ]
 

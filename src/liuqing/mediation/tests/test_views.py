@@ -1,0 +1,137 @@
+"""The dispute pages: list, record, detail with its steps, errors shown on the form with
+nothing written, and the figures page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from liuqing.casework.models import Case
+from liuqing.core.models import Role
+from liuqing.core.testing import World, login_verified
+from liuqing.mediation.models import Extension, Party
+from liuqing.mediation.testing import accepted, agreed, committee, dispute_type, handler, start
+
+
+@pytest.fixture
+def officer(world: World) -> Client:
+    return login_verified(Client(), handler(world.units["S1"]))
+
+
+def test_the_list_shows_disputes_of_the_jurisdiction(world: World, officer: Client) -> None:
+    start(world.units["S1"], title="院墙排水")
+    start(world.units["S2"], title="别处纠纷")
+    body = officer.get("/mediation/").content.decode()
+    assert "院墙排水" in body
+    assert "别处纠纷" not in body
+
+
+def test_recording_a_dispute_through_the_form(world: World, officer: Client) -> None:
+    unit = world.units["S1"]
+    response = officer.post(
+        "/mediation/new/",
+        {
+            "unit": unit.pk,
+            "committee": committee(unit).pk,
+            "dispute_type": dispute_type("labour_wages").pk,
+            "source": "application",
+            "title": "拖欠工资",
+            "facts": "包工头拖欠三名工人工资。",
+            "applicant_name": "王建军",
+            "applicant_phone": "13912345678",
+            "respondent_name": "某建筑队",
+            "respondent_organisation": "on",
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get(kind="dispute")
+    assert case.dispute.parties.filter(is_organisation=True).count() == 1
+
+
+def test_a_bad_party_phone_is_shown_on_its_field(world: World, officer: Client) -> None:
+    unit = world.units["S1"]
+    response = officer.post(
+        "/mediation/new/",
+        {
+            "unit": unit.pk,
+            "committee": committee(unit).pk,
+            "dispute_type": dispute_type().pk,
+            "source": "application",
+            "title": "t",
+            "facts": "f",
+            "applicant_name": "王建军",
+            "applicant_phone": "123",
+            "respondent_name": "李明",
+        },
+    )
+    assert response.status_code == 200
+    assert "applicant_phone" in response.context["form"].errors
+    assert Case.objects.count() == 0
+    assert Party.objects.count() == 0
+
+
+def test_the_detail_page_offers_the_steps_of_the_state(world: World, officer: Client) -> None:
+    case = start(world.units["S1"])
+    body = officer.get(f"/mediation/{case.pk}/").content.decode()
+    assert 'id="step-accept"' in body
+    assert 'id="step-agreement"' not in body
+    assert officer.post(f"/mediation/{case.pk}/accept/").status_code == 302
+    case.refresh_from_db()
+    assert case.status == "accepted"
+
+
+def test_an_extension_without_consent_shows_field_errors(world: World, officer: Client) -> None:
+    case = accepted(world.units["S1"])
+    response = officer.post(f"/mediation/{case.pk}/extend/", {"days": "10", "reason": "鉴定"})
+    assert response.status_code == 200
+    assert response.context["open_step"] == "extend"
+    errors = response.context["steps"]["extend"].errors
+    assert {"applicant_consent", "respondent_consent"} <= set(errors)
+    assert Extension.objects.count() == 0
+
+
+def test_recording_performance_from_the_page(world: World, officer: Client) -> None:
+    case, agreement = agreed(world.units["S1"])
+    obligation = agreement.obligations.get()
+    response = officer.post(
+        f"/mediation/{case.pk}/perform/",
+        {
+            "obligation": obligation.pk,
+            "performed_on": timezone.localdate().isoformat(),
+            "amount": "2000",
+        },
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "closed"
+
+
+def test_an_unknown_step_is_404(world: World, officer: Client) -> None:
+    case = start(world.units["S1"])
+    assert officer.post(f"/mediation/{case.pk}/explode/").status_code == 404
+
+
+def test_read_only_members_see_no_steps(world: World) -> None:
+    case = start(world.units["S1"])
+    auditor = login_verified(Client(), world.persona(Role.AUDITOR))
+    body = auditor.get(f"/mediation/{case.pk}/").content.decode()
+    assert "step-accept" not in body
+    assert auditor.post(f"/mediation/{case.pk}/accept/").status_code == 403
+
+
+def test_the_figures_page(world: World, officer: Client) -> None:
+    agreed(world.units["S1"])
+    today = timezone.localdate()
+    response = officer.get(
+        "/mediation/figures/",
+        {"start": today.isoformat(), "end": (today + dt.timedelta(days=1)).isoformat()},
+    )
+    assert response.status_code == 200
+    rows = {row["key"]: row for row in response.context["rows"]}
+    assert rows["resolution"]["value"] == "100.0%"
+    bad = officer.get("/mediation/figures/", {"start": "2026-02-01", "end": "2026-01-01"})
+    assert bad.status_code == 200
+    assert "end" in bad.context["form"].errors

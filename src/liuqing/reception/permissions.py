@@ -1,0 +1,147 @@
+"""Permission-matrix declarations of the reception desk and talk points (see
+liuqing.core.matrix). Walk-ins and talk sessions are made through the real services by a
+detachment-staff member at the root; a complaint is put straight into the target unit's
+queue. Restricted reports are listed only to members with a grant, which no matrix persona
+holds: their list routes name no markers (the label filter is tested in the app's tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from liuqing.core.access import CHANGE
+from liuqing.core.matrix import Route, TargetFactory
+from liuqing.core.models import Role, Unit
+from liuqing.reception.policies import COMPLAINT, RESTRICTED, TALK_SESSION, WALK_IN
+from liuqing.reception.testing import complaint_at, officer, talk_session, village, walk_in
+
+Kwargs = dict[str, Any]
+POST = "POST"
+
+
+def _walk_in(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    return {"pk": walk_in(unit, reference=marker).pk}, marker
+
+
+def _complaint(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    complaint_at(unit, f"{marker} complaint")
+    return {}, marker
+
+
+def _session(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    return {"pk": talk_session(unit, name=f"{marker} village").pk}, marker
+
+
+TARGETS: dict[str, TargetFactory] = {
+    "walk_in": _walk_in,
+    "conduct_complaint": _complaint,
+    "talk_session": _session,
+}
+
+
+def _restricted(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {
+        "route": "restricted",
+        "report_kind": "domestic_violence",
+        "description": "矩阵：家暴报告。",
+    }
+
+
+def _session_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {
+        "place": village(unit).pk,
+        "held_on": "2026-01-05",
+        "attendees": "12",
+        "officers": [world.persona(Role.OFFICER).pk],
+    }
+
+
+def _session_api(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {
+        "place": village(unit).pk,
+        "held_on": "2026-01-05",
+        "attendees": 12,
+        "officers": [officer(unit).pk],
+    }
+
+
+def _matter(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"kind": "appeal", "description": "矩阵：路灯不亮。"}
+
+
+def _check_in(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"unit": unit.pk}
+
+
+ROUTES: list[Route] = [
+    Route(name="reception:desk", kind=WALK_IN, lists="walk_in"),
+    Route(name="reception:check_in", kind=WALK_IN, action=CHANGE, method=POST),
+    Route(name="reception:walk_in", kind=WALK_IN, target="walk_in"),
+    Route(
+        name="reception:walk_in",
+        kind=WALK_IN,
+        action=CHANGE,
+        method=POST,
+        target="walk_in",
+        data=_restricted,
+    ),
+    Route(name="reception:complaints", kind=COMPLAINT, lists="conduct_complaint"),
+    Route(name="reception:reports", kind=RESTRICTED),
+    Route(name="reception:talk_sessions", kind=TALK_SESSION, lists="talk_session"),
+    Route(
+        name="reception:talk_sessions",
+        kind=TALK_SESSION,
+        action=CHANGE,
+        method=POST,
+        data=_session_form,
+    ),
+    Route(name="reception:talk_session", kind=TALK_SESSION, target="talk_session"),
+    Route(
+        name="reception:talk_session",
+        kind=TALK_SESSION,
+        action=CHANGE,
+        method=POST,
+        target="talk_session",
+        data=_matter,
+    ),
+    Route(name="list_walk_ins", kind=WALK_IN, lists="walk_in", api=True),
+    Route(
+        name="check_in_walk_in",
+        kind=WALK_IN,
+        action=CHANGE,
+        method=POST,
+        data=_check_in,
+        unit_param="unit",
+        api=True,
+    ),
+    Route(
+        name="route_walk_in",
+        kind=WALK_IN,
+        action=CHANGE,
+        method=POST,
+        target="walk_in",
+        data=_restricted,
+        api=True,
+    ),
+    Route(name="list_conduct_complaints", kind=COMPLAINT, lists="conduct_complaint", api=True),
+    Route(name="list_restricted_reports", kind=RESTRICTED, api=True),
+    Route(name="list_talk_sessions", kind=TALK_SESSION, lists="talk_session", api=True),
+    Route(
+        name="create_talk_session",
+        kind=TALK_SESSION,
+        action=CHANGE,
+        method=POST,
+        data=_session_api,
+        api=True,
+    ),
+    Route(
+        name="raise_talk_matter",
+        kind=TALK_SESSION,
+        action=CHANGE,
+        method=POST,
+        target="talk_session",
+        data=_matter,
+        api=True,
+    ),
+]
+
+PUBLIC: set[str] = set()

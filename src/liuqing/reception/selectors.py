@@ -1,0 +1,51 @@
+"""Reads of the reception desk and talk points, each scoped by the member's jurisdiction
+and role (`liuqing.core.access`): 404 outside it, 403 without the role. Restricted reports
+are left out of every list, and answer 404, unless the member holds their label's grant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from liuqing.core import access
+from liuqing.core.access import VIEW, AccessDenied
+from liuqing.core.models import Member
+from liuqing.reception.models import ConductComplaint, RestrictedReport, TalkSession, WalkIn
+from liuqing.reception.policies import COMPLAINT, RESTRICTED, TALK_SESSION, WALK_IN
+
+
+def _listed(qs: QuerySet[Any], member: Member, kind: str) -> QuerySet[Any]:
+    if not access.can(member, kind, VIEW):
+        raise AccessDenied
+    return access.scope(qs, member, kind)
+
+
+def walk_ins_visible_to(member: Member) -> QuerySet[WalkIn]:
+    return _listed(WalkIn.objects.select_related("unit", "served_by", "case"), member, WALK_IN)
+
+
+def access_walk_in(member: Member, pk: Any, *, for_write: bool = False) -> WalkIn:
+    qs = WalkIn.objects.select_related("unit", "case")
+    return access.access(member, qs, WALK_IN, pk, for_write=for_write)
+
+
+def complaints_visible_to(member: Member) -> QuerySet[ConductComplaint]:
+    return _listed(ConductComplaint.objects.select_related("unit", "about_unit"), member, COMPLAINT)
+
+
+def reports_visible_to(member: Member) -> QuerySet[RestrictedReport]:
+    return _listed(RestrictedReport.objects.select_related("unit"), member, RESTRICTED)
+
+
+def talk_sessions_visible_to(member: Member) -> QuerySet[TalkSession]:
+    return _listed(
+        TalkSession.objects.select_related("unit", "place").prefetch_related("officers"),
+        member,
+        TALK_SESSION,
+    )
+
+
+def access_talk_session(member: Member, pk: Any, *, for_write: bool = False) -> TalkSession:
+    qs = TalkSession.objects.select_related("unit", "place")
+    return access.access(member, qs, TALK_SESSION, pk, for_write=for_write)

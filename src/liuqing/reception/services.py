@@ -1,0 +1,286 @@
+"""Writes of the reception desk and talk points.
+
+The desk never touches another module's tables: a request goes through
+`liuqing.appeals.services.submit_appeal`, a dispute through
+`liuqing.mediation.services.start_dispute`, an incident report through
+`liuqing.incidents.services.push_incidents`; each of those checks its own permissions and
+fields, and their errors come back on the desk's form. Everything a routing writes (the
+matter and the walk-in's log entry) is one transaction: a refused matter leaves the walk-in
+waiting, unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from liuqing.appeals import services as appeals
+from liuqing.casework.models import Case
+from liuqing.core import access, audit
+from liuqing.core.access import CHANGE, VIEW, AccessDenied
+from liuqing.core.models import Member, Place, Unit, UnitKind
+from liuqing.incidents import services as incidents
+from liuqing.mediation import services as mediation
+from liuqing.reception.models import (
+    LABEL_OF,
+    ConductComplaint,
+    ReportKind,
+    RestrictedReport,
+    Route,
+    TalkMatter,
+    TalkSession,
+    WalkIn,
+)
+from liuqing.reception.policies import TALK_SESSION, WALK_IN
+
+TEXT_MAX = 4000
+MAX_ATTENDEES = 10_000
+
+
+def check_in(*, actor: Member, unit: Unit) -> WalkIn:
+    """A visitor arrives at the desk of `unit`: the waiting time starts."""
+    access.check(actor, unit, "unit", VIEW)
+    if not access.can(actor, WALK_IN, CHANGE):
+        raise AccessDenied
+    with transaction.atomic():
+        walk_in = WalkIn.objects.create(unit=unit)
+        audit.record("reception.check_in", actor=actor, obj=walk_in)
+    return walk_in
+
+
+def serve(*, actor: Member, walk_in: WalkIn) -> WalkIn:
+    """Handling starts: the waiting time ends."""
+    access.check(actor, walk_in, WALK_IN, CHANGE)
+    with transaction.atomic():
+        walk_in = WalkIn.objects.select_for_update().get(pk=walk_in.pk)
+        if walk_in.served_at is not None:
+            raise ValidationError({NON_FIELD_ERRORS: _("This visitor is already being served.")})
+        walk_in.served_at = timezone.now()
+        walk_in.served_by = actor
+        walk_in.save(update_fields=["served_at", "served_by"])
+        audit.record("reception.serve", actor=actor, obj=walk_in)
+    return walk_in
+
+
+def _supervising_unit(unit: Unit) -> Unit:
+    """The unit above the station concerned (its brigade), where complaints are handled."""
+    station = unit
+    if unit.kind not in {UnitKind.DETACHMENT, UnitKind.BRIGADE, UnitKind.STATION}:
+        station = next(
+            (u for u in reversed(list(unit.ancestors())) if u.kind == UnitKind.STATION), unit
+        )
+    return station.parent or station
+
+
+def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) -> WalkIn:
+    """Send the visitor's matter where it belongs and close the walk-in (handling ends).
+
+    `fields` by route: appeal — category, title, description, resident_name,
+    resident_phone, place; dispute — committee, dispute_type, title, facts, parties (as
+    `start_dispute`); incident — category (code), occurred_at, place; complaint — about_unit,
+    text; restricted — kind, text."""
+    access.check(actor, walk_in, WALK_IN, CHANGE)
+    if route not in Route.values:
+        raise ValidationError({"route": _("Choose where the matter goes.")})
+    now = timezone.now()
+    with transaction.atomic():
+        walk_in = WalkIn.objects.select_for_update().select_related("unit").get(pk=walk_in.pk)
+        if walk_in.finished_at is not None:
+            raise ValidationError({NON_FIELD_ERRORS: _("This visitor has already been helped.")})
+        unit = walk_in.unit
+        case: Case | None = None
+        if route == Route.APPEAL:
+            case = appeals.submit_appeal(
+                actor=actor,
+                unit=unit,
+                category=fields.get("category"),  # type: ignore[arg-type]
+                title=str(fields.get("title") or ""),
+                description=str(fields.get("description") or ""),
+                channel="reception",
+                place=fields.get("place"),
+                resident_name=str(fields.get("resident_name") or ""),
+                resident_phone=str(fields.get("resident_phone") or ""),
+            )
+            reference = case.number
+        elif route == Route.DISPUTE:
+            case = mediation.start_dispute(
+                actor=actor,
+                unit=unit,
+                committee=fields.get("committee"),  # type: ignore[arg-type]
+                dispute_type=fields.get("dispute_type"),  # type: ignore[arg-type]
+                source="application",
+                title=str(fields.get("title") or ""),
+                facts=str(fields.get("facts") or ""),
+                parties=list(fields.get("parties") or []),
+            )
+            reference = case.number
+        elif route == Route.INCIDENT:
+            reference = _report_incident(actor, walk_in, fields)
+        elif route == Route.COMPLAINT:
+            reference = _complaint(walk_in, fields)
+        else:
+            reference = _restricted(walk_in, fields)
+        walk_in.served_at = walk_in.served_at or now
+        walk_in.served_by = walk_in.served_by or actor
+        walk_in.finished_at = now
+        walk_in.route = route
+        walk_in.reference = reference[:64]
+        walk_in.case = case
+        walk_in.save()
+        # The log says where the matter went, never what it is about (a complaint or a
+        # restricted report stays out of the desk's audit details).
+        audit.record("reception.route", actor=actor, obj=walk_in, details={"route": route})
+    return walk_in
+
+
+def _report_incident(actor: Member, walk_in: WalkIn, fields: dict[str, Any]) -> str:
+    place = fields.get("place")
+    occurred = fields.get("occurred_at")
+    errors: dict[str, list[str]] = {}
+    if not isinstance(place, Place):
+        errors["place"] = [_("Choose where it happened.")]
+    if not isinstance(occurred, dt.datetime):
+        errors["occurred_at"] = [_("Enter when it happened.")]
+    if errors:
+        raise ValidationError(errors)
+    assert isinstance(place, Place)
+    assert isinstance(occurred, dt.datetime)
+    source_id = f"walk-in-{walk_in.pk}"
+    result = incidents.push_incidents(
+        actor=actor,
+        source_system="reception",
+        coordinates="wgs84",
+        items=[
+            {
+                "source_id": source_id,
+                "occurred_at": occurred.isoformat(),
+                "category": str(fields.get("category") or ""),
+                "latitude": str(place.latitude),
+                "longitude": str(place.longitude),
+                "unit": walk_in.unit.code,
+                "description": str(fields.get("description") or "")[:500],
+            }
+        ],
+    )
+    if result.errors:
+        raise ValidationError(
+            {
+                ("category" if e.field == "category" else NON_FIELD_ERRORS): [e.reason]
+                for e in result.errors
+            }
+        )
+    return f"reception:{source_id}"
+
+
+def _text(fields: dict[str, Any], name: str = "text") -> str:
+    text = str(fields.get(name) or "").strip()
+    if not text:
+        raise ValidationError({name: _("This field is required.")})
+    if len(text) > TEXT_MAX:
+        raise ValidationError({name: _("At most %(max)d characters.") % {"max": TEXT_MAX}})
+    return text
+
+
+def _complaint(walk_in: WalkIn, fields: dict[str, Any]) -> str:
+    about = fields.get("about_unit")
+    if not isinstance(about, Unit):
+        raise ValidationError({"about_unit": _("Choose the station the complaint is about.")})
+    text = _text(fields)
+    complaint = ConductComplaint.objects.create(
+        unit=_supervising_unit(about), about_unit=about, text=text, walk_in=walk_in
+    )
+    return f"complaint:{complaint.pk}"
+
+
+def _restricted(walk_in: WalkIn, fields: dict[str, Any]) -> str:
+    kind = fields.get("kind")
+    if kind not in ReportKind.values:
+        raise ValidationError({"kind": _("Choose domestic violence or school bullying.")})
+    text = _text(fields)
+    report = RestrictedReport.objects.create(
+        unit=walk_in.unit,
+        kind=kind,
+        label=LABEL_OF[ReportKind(kind)],
+        text=text,
+        walk_in=walk_in,
+    )
+    return f"report:{report.pk}"
+
+
+# --- Talk points --------------------------------------------------------------------------------
+
+
+def record_talk_session(
+    *, actor: Member, place: Place, held_on: Any, attendees: Any, officers: list[Member]
+) -> TalkSession:
+    """A session at the talk point `place`: date, number of attendees, officers present."""
+    if not access.can(actor, TALK_SESSION, CHANGE):
+        raise AccessDenied
+    access.check(actor, place, "place", VIEW)
+    errors: dict[str, list[str]] = {}
+    if not isinstance(held_on, dt.date) or held_on > timezone.localdate():
+        errors["held_on"] = [_("Enter the date of the session (not in the future).")]
+    try:
+        count = int(attendees)
+        if isinstance(attendees, bool) or not 0 <= count <= MAX_ATTENDEES:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["attendees"] = [_("Enter the number of attendees.")]
+        count = 0
+    people = list(officers or [])
+    if not people or any(
+        not isinstance(m, Member) or not m.is_active or not access.in_jurisdiction(actor, m.unit)
+        for m in people
+    ):
+        errors["officers"] = [_("Choose the officers present.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        session = TalkSession.objects.create(
+            unit=place.unit, place=place, held_on=held_on, attendees=count
+        )
+        session.officers.set(people)
+        audit.record("reception.talk_session", actor=actor, obj=session)
+    return session
+
+
+def raise_matter(*, actor: Member, session: TalkSession, kind: str, **fields: Any) -> TalkMatter:
+    """A matter raised at the session becomes a request ("appeal") or a dispute in one step,
+    through the owning module's service, and is listed with the session."""
+    access.check(actor, session, TALK_SESSION, CHANGE)
+    unit = session.unit
+    with transaction.atomic():
+        if kind == "appeal":
+            case = appeals.submit_appeal(
+                actor=actor,
+                unit=unit,
+                category=fields.get("category"),  # type: ignore[arg-type]
+                title=str(fields.get("title") or ""),
+                description=str(fields.get("description") or ""),
+                channel="talk_point",
+                place=session.place,
+                resident_name=str(fields.get("resident_name") or ""),
+                resident_phone=str(fields.get("resident_phone") or ""),
+            )
+        elif kind == "dispute":
+            case = mediation.start_dispute(
+                actor=actor,
+                unit=unit,
+                committee=fields.get("committee"),  # type: ignore[arg-type]
+                dispute_type=fields.get("dispute_type"),  # type: ignore[arg-type]
+                source="initiative",
+                title=str(fields.get("title") or ""),
+                facts=str(fields.get("facts") or ""),
+                parties=list(fields.get("parties") or []),
+                place=session.place,
+            )
+        else:
+            raise ValidationError({"kind": _("Choose a request or a dispute.")})
+        matter = TalkMatter.objects.create(session=session, case=case)
+        audit.record("reception.talk_matter", actor=actor, obj=session, details={"case": case.pk})
+    return matter

@@ -1,0 +1,178 @@
+"""Staff pages of the reception desk and talk points (under /reception/)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from liuqing.core import access
+from liuqing.core.access import CHANGE, AccessDenied
+from liuqing.core.auth import staff_required
+from liuqing.core.forms import apply_errors
+from liuqing.core.views.common import actor_of, paginate, posted
+from liuqing.reception import selectors, services
+from liuqing.reception.forms import MatterForm, RouteForm, TalkSessionForm
+from liuqing.reception.policies import TALK_SESSION, WALK_IN
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+@staff_required
+@require_GET
+def desk(request: HttpRequest) -> HttpResponse:
+    """The walk-in log of the jurisdiction, newest first, with waiting and handling times."""
+    actor = actor_of(request)
+    return render(
+        request,
+        "reception/desk.html",
+        {
+            "page": paginate(request, selectors.walk_ins_visible_to(actor)),
+            "can_change": access.can(actor, WALK_IN, CHANGE),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def check_in(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    walk_in = services.check_in(actor=actor, unit=actor.unit)
+    return redirect("reception:walk_in", pk=walk_in.pk)
+
+
+@staff_required
+@GET_POST
+def walk_in(request: HttpRequest, pk: int) -> HttpResponse:
+    """One visitor: start serving, and send the matter where it belongs."""
+    actor = actor_of(request)
+    item = selectors.access_walk_in(actor, pk, for_write=request.method == "POST")
+    form = RouteForm(posted(request), actor=actor, unit=item.unit)
+    if request.method == "POST" and request.POST.get("serve"):
+        try:
+            services.serve(actor=actor, walk_in=item)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("reception:walk_in", pk=item.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.route_walk_in(
+                actor=actor, walk_in=item, route=form.cleaned_data["route"], **form.route_fields()
+            )
+        except AccessDenied:
+            form.add_error("route", _("Your role may not record this kind of matter."))
+        except ValidationError as exc:
+            apply_errors(form, _route_errors(exc))
+        else:
+            messages.success(request, _("The matter was sent on."))
+            return redirect("reception:desk")
+    return render(request, "reception/walk_in.html", {"walk_in": item, "form": form})
+
+
+def _route_errors(exc: ValidationError) -> ValidationError:
+    """The target service's field names, on the desk form's fields."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    names = {
+        "facts": "description",
+        "text": "description",
+        "kind": "report_kind",
+        "parties.0.name": "resident_name",
+        "parties.0.phone": "resident_phone",
+        "parties.1.name": "respondent_name",
+    }
+    errors: dict[str, list[str]] = {}
+    for name, items in exc.message_dict.items():
+        errors.setdefault(names.get(name, name), []).extend(items)
+    return ValidationError(errors)
+
+
+@staff_required
+@require_GET
+def complaints(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    return render(
+        request,
+        "reception/complaints.html",
+        {"page": paginate(request, selectors.complaints_visible_to(actor))},
+    )
+
+
+@staff_required
+@require_GET
+def reports(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    return render(
+        request,
+        "reception/reports.html",
+        {"page": paginate(request, selectors.reports_visible_to(actor))},
+    )
+
+
+@staff_required
+@GET_POST
+def talk_sessions(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    sessions = selectors.talk_sessions_visible_to(actor)
+    can_change = access.can(actor, TALK_SESSION, CHANGE)
+    if request.method == "POST" and not can_change:
+        raise AccessDenied
+    form = TalkSessionForm(posted(request), actor=actor) if can_change else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            session = services.record_talk_session(
+                actor=actor,
+                place=form.cleaned_data["place"],
+                held_on=form.cleaned_data["held_on"],
+                attendees=form.cleaned_data["attendees"],
+                officers=list(form.cleaned_data["officers"]),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("reception:talk_session", pk=session.pk)
+    return render(
+        request,
+        "reception/talk_sessions.html",
+        {"page": paginate(request, sessions), "form": form},
+    )
+
+
+@staff_required
+@GET_POST
+def talk_session(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    session = selectors.access_talk_session(actor, pk, for_write=request.method == "POST")
+    form = MatterForm(posted(request), actor=actor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.raise_matter(
+                actor=actor, session=session, kind=form.cleaned_data["kind"], **form.matter_fields()
+            )
+        except ValidationError as exc:
+            apply_errors(form, _route_errors(exc))
+        else:
+            messages.success(request, _("The matter was recorded."))
+            return redirect("reception:talk_session", pk=session.pk)
+    matters = session.matters.select_related("case").order_by("pk")
+    return render(
+        request,
+        "reception/talk_session.html",
+        {"session": session, "matters": matters, "form": form},
+    )
+
+
+app_name = "reception"
+urlpatterns = [
+    path("reception/", desk, name="desk"),
+    path("reception/check-in/", check_in, name="check_in"),
+    path("reception/<int:pk>/", walk_in, name="walk_in"),
+    path("reception/complaints/", complaints, name="complaints"),
+    path("reception/reports/", reports, name="reports"),
+    path("reception/talk/", talk_sessions, name="talk_sessions"),
+    path("reception/talk/<int:pk>/", talk_session, name="talk_session"),
+]
