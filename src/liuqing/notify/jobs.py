@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from liuqing.core import worker
 
 
 def deliver() -> str:
-    from liuqing.notify.services import deliver_due
+    from liuqing.notify.services import deliver_until_idle
 
-    return str(deliver_due())
+    return str(deliver_until_idle())
 
 
-worker.register(worker.Job(name="notify.deliver", func=deliver, every=dt.timedelta(seconds=10)))
+worker.register(
+    worker.Job(
+        name="notify.deliver",
+        func=deliver,
+        every=dt.timedelta(seconds=float(os.environ.get("NOTIFY_POLL_SECONDS", "10"))),
+    )
+)
