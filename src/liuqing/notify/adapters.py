@@ -133,7 +133,7 @@ def send_webhook(delivery: Any) -> None:
     post_bytes(endpoint.url, body, headers)
 
 
-# --- WeCom group bot ------------------------------------------------------------------------------
+# --- WeCom group bot -----------------------------------------------------------------------------
 
 
 def _bot_answer(body: bytes, transient: set[int]) -> None:
@@ -158,7 +158,7 @@ def send_wecom(delivery: Any) -> None:
     _bot_answer(body, WECOM_TRANSIENT)
 
 
-# --- DingTalk bot -----------------------------------------------------------------------------------
+# --- DingTalk bot --------------------------------------------------------------------------------
 
 
 def dingtalk_sign(secret: str, timestamp_ms: str) -> str:
@@ -183,7 +183,7 @@ def send_dingtalk(delivery: Any) -> None:
     _bot_answer(body, DINGTALK_TRANSIENT)
 
 
-# --- SMS gateway -----------------------------------------------------------------------------------
+# --- SMS gateway ---------------------------------------------------------------------------------
 
 
 def send_sms(delivery: Any) -> None:
@@ -214,7 +214,7 @@ def send_sms(delivery: Any) -> None:
     raise PermanentError(message)
 
 
-# --- E-mail -----------------------------------------------------------------------------------------
+# --- E-mail --------------------------------------------------------------------------------------
 
 
 def send_email(delivery: Any) -> None:

@@ -7,6 +7,9 @@ import os
 
 from liuqing.core import worker
 
+# How often the worker looks for due deliveries (a test of the worker sets it lower).
+POLL = dt.timedelta(seconds=float(os.environ.get("NOTIFY_POLL_SECONDS", "10")))
+
 
 def deliver() -> str:
     from liuqing.notify.services import deliver_until_idle
@@ -18,6 +21,6 @@ worker.register(
     worker.Job(
         name="notify.deliver",
         func=deliver,
-        every=dt.timedelta(seconds=float(os.environ.get("NOTIFY_POLL_SECONDS", "10"))),
+        every=POLL,
     )
 )

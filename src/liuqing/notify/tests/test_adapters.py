@@ -102,7 +102,8 @@ def test_a_webhook_answering_5xx_is_retried_and_4xx_dead_lettered(server: FakeSe
     report = deliver_due(now=now)
     assert (report.retried, report.dead) == (1, 1)
     dead = Delivery.objects.get(endpoint=gone)
-    assert dead.status == DeliveryStatus.DEAD and "HTTP 410" in dead.last_error
+    assert dead.status == DeliveryStatus.DEAD
+    assert "HTTP 410" in dead.last_error
     assert deliver_due(now=now + dt.timedelta(hours=1)).sent == 1
     keys = server.keys()
     flaky_key = Delivery.objects.get(endpoint=flaky).idempotency_key
@@ -119,7 +120,8 @@ def test_a_webhook_answering_garbage_is_retried_then_dead_lettered(
     assert deliver_due(now=now).retried == 1
     assert deliver_due(now=now + dt.timedelta(hours=1)).dead == 1
     row = Delivery.objects.get()
-    assert row.status == DeliveryStatus.DEAD and row.attempts == 2
+    assert row.status == DeliveryStatus.DEAD
+    assert row.attempts == 2
 
 
 def test_wecom_gets_markdown_and_its_errcodes_are_classified(server: FakeServer) -> None:
@@ -133,7 +135,8 @@ def test_wecom_gets_markdown_and_its_errcodes_are_classified(server: FakeServer)
     report = deliver_due()
     assert (report.sent, report.dead, report.retried) == (1, 1, 1)
     body = server.on("/wecom")[0].json()
-    assert body["msgtype"] == "markdown" and "走失儿童" in body["markdown"]["content"]
+    assert body["msgtype"] == "markdown"
+    assert "走失儿童" in body["markdown"]["content"]
 
 
 def test_dingtalk_requests_are_signed(server: FakeServer) -> None:
