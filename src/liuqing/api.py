@@ -114,5 +114,9 @@ def _add_routers() -> None:
 
     api.add_router("/incidents", incidents_router)
 
+    from liuqing.partners.api import router as partners_router
+
+    api.add_router("/partners", partners_router)
+
 
 _add_routers()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("liuqing.appeals.urls")),
     path("", include("liuqing.imports.urls")),
     path("", include("liuqing.incidents.urls")),
+    path("", include("liuqing.partners.urls")),
 ]
 
 handler400 = "liuqing.core.views.errors.bad_request"

@@ -41,7 +41,7 @@ from django.core.validators import validate_email
 
 from liuqing.notify import channels
 from liuqing.notify.channels import Adapter, PermanentError, TransientError, register
-from liuqing.notify.models import Channel
+from liuqing.notify.models import Channel, Endpoint
 
 SMS_TRANSIENT_CODES = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "ServiceUnavailable")
 WECOM_TRANSIENT = {45009, -1}
@@ -187,6 +187,11 @@ def send_dingtalk(delivery: Any) -> None:
 
 
 def send_sms(delivery: Any) -> None:
+    if delivery.endpoint is None:
+        # The deployment's SMS gateway at send time (one may be configured after publishing).
+        delivery.endpoint = (
+            Endpoint.objects.filter(channel=Channel.SMS, is_active=True).order_by("pk").first()
+        )
     endpoint = _endpoint(delivery, Channel.SMS)
     contact = channels.contact_for(delivery)
     if not contact.phone:
