@@ -2,7 +2,6 @@
 resolution (the same services as the staff pages). Bad input is a 422 with field errors and
 nothing written; an alert, group or unit outside the caller's jurisdiction is a 404."""
 
-
 import datetime as dt
 from typing import Any
 

@@ -790,7 +790,7 @@ def _issue_version(alert: Alert, actor: Member, msg_type: str, note: str = "") -
     withdrawn."""
     previous = list(alert.versions.order_by("number"))
     number = len(previous) + 1
-    now = timezone.now().replace(microsecond=0)
+    now = timezone.now()
     version = AlertVersion(
         alert=alert,
         number=number,
@@ -915,7 +915,7 @@ def issue_alert(*, actor: Member, alert: Alert) -> Alert:
             audit.record("alert.submit", actor=actor, obj=alert)
             return alert
         alert.status = AlertStatus.ISSUED
-        alert.issued_at = timezone.now().replace(microsecond=0)
+        alert.issued_at = timezone.now()
         if needs_approval(alert.kind, alert.scope):
             alert.approved_by = actor
         alert.save(update_fields=["status", "issued_at", "approved_by"])
@@ -968,7 +968,7 @@ def _close(actor: Member, alert: Alert, status: str, note: str) -> Alert:
         if alert.status != AlertStatus.ISSUED:
             raise ValidationError({NON_FIELD_ERRORS: [_("Only an issued alert can be closed.")]})
         alert.status = status
-        alert.closed_at = timezone.now().replace(microsecond=0)
+        alert.closed_at = timezone.now()
         alert.resolution = note
         alert.save(update_fields=["status", "closed_at", "resolution"])
         version = _issue_version(alert, actor, MsgType.CANCEL, note or str(_("Cancelled.")))
