@@ -91,7 +91,8 @@ def join(request: HttpRequest) -> HttpResponse:
 def join_code(request: HttpRequest, code: str) -> HttpResponse:
     group = services.group_by_code(code)
     if group is None:
-        form = InviteForm(initial={"invite_code": code[:16]})
+        form = InviteForm({"invite_code": code[:16]})
+        form.is_valid()
         form.add_error(
             "invite_code", _("This invite code is not valid. Check it with your officer.")
         )
