@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ class FakeServer:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
+    delay: float = 0.0  # seconds to wait before answering (a slow receiver)
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -77,6 +79,8 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 server.received.append(
                     Received(parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
                 )
+            if server.delay:
+                time.sleep(server.delay)
             status, answer = server.answer(parts.path)
             if status == 0:  # garbage: not HTTP at all
                 self.wfile.write(answer)

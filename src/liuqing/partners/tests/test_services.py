@@ -394,8 +394,8 @@ def test_a_sighting_may_carry_a_photo_but_not_a_disguised_file(world: World, set
 
 def test_a_tip_becomes_a_request_through_the_appeals_service(world: World) -> None:
     from liuqing.appeals.defaults import ensure_default_categories
-    from liuqing.casework.models import Category
     from liuqing.appeals.public_selectors import public_categories
+    from liuqing.casework.models import Category
 
     ensure_default_categories(Category)
     unit = world.units["S1"]

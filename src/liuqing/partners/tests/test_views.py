@@ -51,7 +51,7 @@ def test_composing_an_alert_offers_the_kinds_template_and_reports_errors(world: 
     client = staff(world)
     page = client.get("/partners/alerts/new/?kind=missing_person")
     assert page.status_code == 200
-    assert "Missing person: please look out".encode() in page.content
+    assert b"Missing person: please look out" in page.content
     response = client.post(
         "/partners/alerts/new/",
         {
@@ -95,7 +95,7 @@ def test_issue_and_resolve_from_the_alert_page(world: World) -> None:
     client.post(f"/partners/alerts/{alert.pk}/act/", {"action": "resolve", "note": "马已找回"})
     page = client.get(f"/partners/alerts/{alert.pk}/")
     assert page.status_code == 200
-    assert "Time from alert to resolution".encode() in page.content
+    assert b"Time from alert to resolution" in page.content
     assert "马已找回".encode() in page.content
 
 
@@ -105,7 +105,7 @@ def test_joining_by_invite_code_and_signing_in_with_a_code(world: World) -> None
     place = make_place(unit)
     client = Client()
     wrong = client.post("/pp/join/", {"invite_code": "WRONG123"})
-    assert "This invite code is not valid".encode() in wrong.content
+    assert b"This invite code is not valid" in wrong.content
     assert client.get("/pp/join/WRONG123/").status_code == 404
     assert client.post("/pp/join/", {"invite_code": group.invite_code.lower()}).status_code == 302
     refused = client.post(
@@ -184,7 +184,7 @@ def test_pausing_and_leaving_from_the_partner_page(world: World) -> None:
     client.post("/pp/status/", {"status": "paused"})
     partner.refresh_from_db()
     assert partner.status == PartnerStatus.PAUSED
-    assert "Your alerts are paused.".encode() in client.get("/pp/").content
+    assert b"Your alerts are paused." in client.get("/pp/").content
     left = client.post("/pp/status/", {"status": "left"})
     assert left["Location"] == "/pp/signin/"
     assert client.get("/pp/").status_code == 302  # the session ended
