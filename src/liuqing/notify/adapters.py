@@ -41,7 +41,7 @@ from django.core.validators import validate_email
 
 from liuqing.notify import channels
 from liuqing.notify.channels import Adapter, PermanentError, TransientError, register
-from liuqing.notify.models import Channel, Endpoint
+from liuqing.notify.models import Channel
 
 SMS_TRANSIENT_CODES = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "ServiceUnavailable")
 WECOM_TRANSIENT = {45009, -1}
@@ -96,6 +96,14 @@ def _json_answer(body: bytes) -> dict[str, Any]:
     return answer
 
 
+def _secret(delivery: Any) -> str:
+    found = getattr(delivery, "_secret", None)
+    if found is None:
+        secret = delivery.endpoint.secret
+        found = secret.reveal() if secret else ""
+    return str(found)
+
+
 def message_text(delivery: Any) -> str:
     lines = [f"**{delivery.subject}**"]
     if delivery.body:
@@ -126,7 +134,7 @@ def send_webhook(delivery: Any) -> None:
     }
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     timestamp = str(int(time.time()))
-    secret = str(endpoint.secret.reveal() if endpoint.secret else "")
+    secret = _secret(delivery)
     headers = {"X-Liuqing-Timestamp": timestamp, "Idempotency-Key": delivery.idempotency_key}
     if secret:
         headers["X-Liuqing-Signature"] = webhook_signature(secret, timestamp, body)
@@ -171,7 +179,7 @@ def dingtalk_sign(secret: str, timestamp_ms: str) -> str:
 def send_dingtalk(delivery: Any) -> None:
     endpoint = _endpoint(delivery, Channel.DINGTALK)
     url = endpoint.url
-    secret = str(endpoint.secret.reveal() if endpoint.secret else "")
+    secret = _secret(delivery)
     if secret:
         ms = str(int(time.time() * 1000))
         url += ("&" if "?" in url else "?") + f"timestamp={ms}&sign={dingtalk_sign(secret, ms)}"
@@ -187,11 +195,6 @@ def send_dingtalk(delivery: Any) -> None:
 
 
 def send_sms(delivery: Any) -> None:
-    if delivery.endpoint is None:
-        # The deployment's SMS gateway at send time (one may be configured after publishing).
-        delivery.endpoint = (
-            Endpoint.objects.filter(channel=Channel.SMS, is_active=True).order_by("pk").first()
-        )
     endpoint = _endpoint(delivery, Channel.SMS)
     contact = channels.contact_for(delivery)
     if not contact.phone:
@@ -205,7 +208,7 @@ def send_sms(delivery: Any) -> None:
         "TemplateParam": json.dumps(params, ensure_ascii=False),
         "OutId": delivery.idempotency_key,
     }
-    key = str(endpoint.secret.reveal() if endpoint.secret else "")
+    key = _secret(delivery)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     _status, body = post_json(endpoint.url, payload, headers)
     answer = _json_answer(body)

@@ -117,8 +117,38 @@ def register_resolver(prefix: str, resolve: Callable[[str], Contact | None]) -> 
     RESOLVERS[prefix] = resolve
 
 
+PERSONAL = frozenset({"sms", "email"})
+
+
+def send_threads() -> int:
+    """External sends in flight at once per worker (a SIGKILL may repeat up to this many,
+    each with its idempotency key)."""
+    return max(1, int(getattr(settings, "NOTIFY_SEND_THREADS", 1)))
+
+
+def prepare(delivery: Any) -> None:
+    """Before an external send, in the worker's own thread: resolve the outside recipient's
+    contact (adapters then send from pool threads without touching the database), and give
+    an SMS without a gateway the deployment's first active one."""
+    # Only channels that address a person need their contact (bots and webhooks address
+    # their endpoint).
+    if delivery.channel in PERSONAL and delivery.recipient.partition(":")[0] in RESOLVERS:
+        delivery._contact = contact_for(delivery)
+    if delivery.channel == "sms" and delivery.endpoint is None:
+        from liuqing.notify.models import Endpoint
+
+        delivery.endpoint = (
+            Endpoint.objects.filter(channel="sms", is_active=True).order_by("pk").first()
+        )
+    if delivery.endpoint is not None and delivery.endpoint.secret:
+        delivery._secret = delivery.endpoint.secret.reveal()
+
+
 def contact_for(delivery: Any) -> Contact:
     """The contact of a delivery's outside recipient; PermanentError if there is none."""
+    cached = getattr(delivery, "_contact", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     prefix, _sep, ref = str(delivery.recipient).partition(":")
     resolve = RESOLVERS.get(prefix)
     found = resolve(ref) if resolve is not None else None

@@ -92,6 +92,16 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(answer)
 
+        def do_GET(self) -> None:
+            # What a receiver in another process saw: requests and distinct idempotency keys.
+            keys = server.keys()
+            answer = json.dumps({"requests": sum(keys.values()), "keys": len(keys)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
         def log_message(self, format: str, *args: Any) -> None:
             return None
 
@@ -112,3 +122,14 @@ def fake_server() -> Iterator[FakeServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def serve_forever() -> None:
+    """Run a FakeServer in this process until killed, printing its port first (a receiver
+    in a process of its own, for benchmarks: no GIL shared with the sender)."""
+    import sys
+
+    with fake_server() as state:
+        sys.stdout.write(f"{state.port}\n")
+        sys.stdout.flush()
+        threading.Event().wait()

@@ -89,7 +89,7 @@ def test_sigkill_mid_batch_loses_nothing_and_doubles_nothing(tmp_path: Path) -> 
     log = tmp_path / "worker.log"
     server: FakeServer
     with fake_server() as server:
-        server.delay = 0.01
+        server.delay = 0.05
         made = liuqing(["shell", "-c", SETUP.format(url=server.url("/hook"), n=N)], env)
         assert made.returncode == 0, made.stderr
         worker = start_worker(env, log)
@@ -118,6 +118,7 @@ def test_sigkill_mid_batch_loses_nothing_and_doubles_nothing(tmp_path: Path) -> 
     conn.close()
     assert set(keys) == expected  # none lost
     doubled = [k for k, n in keys.items() if n > 1]
-    # Only the send in flight at the kill can reach the receiver twice, with the same key.
-    assert len(doubled) <= 1
+    # Only the sends in flight at the kill (at most NOTIFY_SEND_THREADS, 8 by default) can
+    # reach the receiver twice, each with its own key.
+    assert len(doubled) <= 8
     assert all(keys[k] == 2 for k in doubled)
