@@ -130,14 +130,7 @@ def main() -> None:
         ),
     )
     started = time.perf_counter()
-    if os.environ.get("BENCH_PROFILE"):
-        import cProfile
-
-        cProfile.runctx(
-            "services.issue_alert(actor=chief, alert=alert)", globals(), locals(), "/tmp/issue.prof"
-        )
-    else:
-        services.issue_alert(actor=chief, alert=alert)
+    services.issue_alert(actor=chief, alert=alert)
     issue_s = time.perf_counter() - started
     written = Delivery.objects.filter(topic=alert.topic).count()
 
