@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 
 import pytest
@@ -43,6 +44,12 @@ from liuqing.partners.testing import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def six_digits(text: str) -> str:
+    found = re.search(r"(?<!\d)\d{6}(?!\d)", text)
+    assert found is not None
+    return found.group(0)
 
 
 def test_a_group_gets_an_invite_code_and_joining_registers_a_partner(world: World) -> None:
@@ -104,7 +111,7 @@ def test_sign_in_needs_the_code_sent_through_the_partners_channel(world: World) 
     services.request_sign_in_code(phone="13800138000")
     row = Delivery.objects.get(recipient=partner.recipient, kind="partner_code")
     assert row.channel == Channel.SMS
-    code = next(w for w in row.subject.replace("(", " ").split() if w.isdigit() and len(w) == 6)
+    code = six_digits(row.subject)
     with pytest.raises(ValidationError):
         services.sign_in(phone="13800138000", code="000000" if code != "000000" else "111111")
     signed, token = services.sign_in(phone="13800138000", code=code)
@@ -120,7 +127,7 @@ def test_five_wrong_codes_spend_it(world: World) -> None:
     make_partner(make_group(world.units["S1"]), phone="13800138000")
     services.request_sign_in_code(phone="13800138000")
     row = Delivery.objects.get(kind="partner_code")
-    code = next(w for w in row.subject.replace("(", " ").split() if w.isdigit() and len(w) == 6)
+    code = six_digits(row.subject)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _i in range(5):
         with pytest.raises(ValidationError):
