@@ -51,7 +51,9 @@ def test_composing_an_alert_offers_the_kinds_template_and_reports_errors(world: 
     client = staff(world)
     page = client.get("/partners/alerts/new/?kind=missing_person")
     assert page.status_code == 200
-    assert b"Missing person: please look out" in page.content
+    # The kind's template, in each of the three languages.
+    assert "寻人：请留意".encode() in page.content
+    assert "يوقالغان ئادەم: دىققەت قىلىڭ".encode() in page.content
     response = client.post(
         "/partners/alerts/new/",
         {
