@@ -204,9 +204,12 @@ def _lock(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
     # SQLite has no row locks; its IMMEDIATE transactions (settings.py) take the one write
     # lock at BEGIN, so a second worker waits for the claim to commit and then sees the rows
     # as `sending` with a lease in the future: the same effect, serialised.
+    # Only the delivery rows are locked (`of`): their endpoint comes along through an outer
+    # join, which PostgreSQL cannot lock.
+    of = ("self",) if connection.features.has_select_for_update_of else ()
     if connection.features.has_select_for_update_skip_locked:
-        return qs.select_for_update(skip_locked=True)
-    return qs.select_for_update()
+        return qs.select_for_update(skip_locked=True, of=of)
+    return qs.select_for_update(of=of)
 
 
 def _throttle(claimed: list[Delivery], now: dt.datetime, report: DeliveryReport) -> set[int]:
@@ -251,7 +254,9 @@ def _throttle(claimed: list[Delivery], now: dt.datetime, report: DeliveryReport)
 def _failed(
     delivery: Delivery, exc: BaseException, now: dt.datetime, report: DeliveryReport
 ) -> None:
-    delivery.last_error = _fit(f"{type(exc).__name__}: {exc}", 300)
+    # A gateway's garbage may hold NUL and control bytes (PostgreSQL refuses NUL in text).
+    text = "".join(ch if ch.isprintable() else "?" for ch in f"{type(exc).__name__}: {exc}")
+    delivery.last_error = _fit(text, 300)
     if isinstance(exc, channels.PermanentError) or delivery.attempts >= channels.max_attempts():
         delivery.status = DeliveryStatus.DEAD
         report.dead += 1
