@@ -55,7 +55,32 @@ def _issued_alert(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
     return {"pk": alert.pk}, marker
 
 
+def _sighting_photo(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from liuqing.partners import services
+    from liuqing.partners.testing import deliver_all, issued_alert, make_group, make_partner
+
+    group = make_group(unit, f"G{marker}")
+    partner = make_partner(group, name=marker)
+    alert = issued_alert(unit, groups=[group])
+    deliver_all()
+    buf = io.BytesIO()
+    Image.new("RGB", (2, 2), "blue").save(buf, format="PNG")
+    reply = services.report_sighting(
+        partner=partner,
+        alert=alert,
+        text=marker,
+        photo=SimpleUploadedFile("s.png", buf.getvalue(), content_type="image/png"),
+    )
+    return {"pk": reply.pk}, marker
+
+
 TARGETS: dict[str, TargetFactory] = {
+    "sighting_photo": _sighting_photo,
     "partner": _partner,
     "partner_group": _group,
     "alert": _alert,
@@ -154,6 +179,7 @@ ROUTES: list[Route] = [
         target="alert",
         data=lambda w, u, k: {"action": "issue"},
     ),
+    Route(name="partners:sighting_photo", kind=ALERT, target="sighting_photo"),
     Route(name="list_partners", kind=PARTNER, lists="partner", api=True),
     Route(name="list_partner_groups", kind=PARTNER_GROUP, lists="partner_group", api=True),
     Route(

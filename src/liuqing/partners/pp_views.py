@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -50,6 +50,10 @@ def partner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         partner = current_partner(request)
         if partner is None:
             return redirect("partners:pp_signin")
+        # The partner's own language, unless they picked one with the language switcher.
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            translation.activate(partner.language)
+            request.LANGUAGE_CODE = partner.language
         try:
             response = view(request, partner, *args, **kwargs)
         except NotFound:

@@ -187,6 +187,15 @@ def time_to_resolution(alert: Alert) -> dt.timedelta | None:
     return alert.closed_at - alert.issued_at
 
 
+def access_sighting_photo(member: Member, pk: Any) -> Reply:
+    """A sighting with a photo, of an alert the member may see (404 otherwise)."""
+    reply = Reply.objects.filter(pk=_pk(pk), kind=ReplyKind.SIGHTING).exclude(photo="").first()
+    if reply is None or reply.alert_id is None:
+        raise NotFound
+    access_alert(member, reply.alert_id)
+    return reply
+
+
 def sightings(alert: Alert) -> QuerySet[Reply]:
     return (
         alert.replies.filter(kind=ReplyKind.SIGHTING)

@@ -8,13 +8,13 @@ import io
 import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from liuqing.core import access
+from liuqing.core import access, audit
 from liuqing.core.access import CHANGE, AccessDenied
 from liuqing.core.auth import staff_required
 from liuqing.core.forms import apply_errors
@@ -275,6 +275,22 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("partners:alert", pk=alert.pk)
 
 
+@staff_required
+def sighting_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A sighting's photo, always as a download (never rendered by the browser), for those
+    who may see its alert; the read is audited."""
+    actor = actor_of(request)
+    reply = selectors.access_sighting_photo(actor, pk)
+    audit.record("alert.photo_read", actor=actor, obj=reply.alert, details={"reply": reply.pk})
+    response = FileResponse(
+        reply.photo.open("rb"),
+        as_attachment=True,
+        filename=f"sighting-{reply.pk}.{reply.photo.name.rsplit('.', 1)[-1]}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 app_name = "partners"
 staff_urlpatterns = [
     ("partners/", partner_list, "list"),
@@ -287,4 +303,5 @@ staff_urlpatterns = [
     ("partners/alerts/<int:pk>/", alert_detail, "alert"),
     ("partners/alerts/<int:pk>/edit/", alert_edit, "alert_edit"),
     ("partners/alerts/<int:pk>/act/", alert_action, "alert_action"),
+    ("partners/sightings/<int:pk>/photo/", sighting_photo, "sighting_photo"),
 ]

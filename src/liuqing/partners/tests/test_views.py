@@ -186,7 +186,7 @@ def test_pausing_and_leaving_from_the_partner_page(world: World) -> None:
     client.post("/pp/status/", {"status": "paused"})
     partner.refresh_from_db()
     assert partner.status == PartnerStatus.PAUSED
-    assert b"Your alerts are paused." in client.get("/pp/").content
+    assert "您的预警接收已暂停。".encode() in client.get("/pp/").content  # her language
     left = client.post("/pp/status/", {"status": "left"})
     assert left["Location"] == "/pp/signin/"
     assert client.get("/pp/").status_code == 302  # the session ended
@@ -213,3 +213,35 @@ def test_staff_lists_show_partners_and_alerts(world: World) -> None:
     assert "张保安".encode() in client.get("/partners/").content
     assert "列表警报".encode() in client.get("/partners/alerts/").content
     assert client.get("/partners/?status=bogus").status_code == 200
+
+
+def test_a_sighting_photo_is_a_download_for_staff_who_see_the_alert(world: World) -> None:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from liuqing.partners import services
+
+    unit = world.units["S1"]
+    group = make_group(unit)
+    partner = make_partner(group)
+    alert = issued_alert(unit, groups=[group])
+    deliver_all()
+    buf = io.BytesIO()
+    Image.new("RGB", (2, 2), "blue").save(buf, format="PNG")
+    reply = services.report_sighting(
+        partner=partner, alert=alert, text="x", photo=SimpleUploadedFile("s.png", buf.getvalue())
+    )
+    response = staff(world).get(f"/partners/sightings/{reply.pk}/photo/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    assert sign_in_client(partner).get(f"/partners/sightings/{reply.pk}/photo/").status_code == 302
+
+
+def test_the_partner_pages_speak_the_partners_language(world: World) -> None:
+    partner = make_partner(make_group(world.units["S1"]), language="kk-arab")
+    page = sign_in_client(partner).get("/pp/")
+    assert b'lang="kk-arab"' in page.content
+    assert b'dir="rtl"' in page.content
