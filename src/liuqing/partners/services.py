@@ -234,10 +234,11 @@ def join_group(
     """A resident joins a partner group with its invite code (typed, or from the QR code).
 
     Someone already registered with the same phone number joins the group with their
-    existing registration (their channels and language are updated). Refused with field
-    errors, nothing written: a wrong or retired invite code (on ``invite_code``), no consent,
-    a missing name, a phone number that does not parse, an unknown kind, language or channel,
-    e-mail chosen without an address, a place outside the group's unit.
+    existing registration, unchanged (typing a number proves nothing about holding it).
+    Refused with field errors, nothing written: a wrong or retired invite code (on
+    ``invite_code``), no consent, a missing name, a phone number that does not parse, an
+    unknown kind, language or channel, e-mail chosen without an address, a place outside
+    the group's unit.
     """
     errors: dict[str, list[str]] = {}
     group = group_by_code(invite_code)
@@ -277,13 +278,13 @@ def join_group(
         created = partner is None
         if partner is None:
             partner = Partner(unit=group.unit, consent_version=CONSENT_VERSION, consent_at=now)
-        for name, value in fields.items():
-            setattr(partner, name, value)
-        if chosen_place is not None:
+            for name, value in fields.items():
+                setattr(partner, name, value)
             partner.place = chosen_place
-        partner.status = PartnerStatus.ACTIVE
-        partner.consent_version, partner.consent_at = CONSENT_VERSION, now
-        partner.save()
+            partner.save()
+        # A number already registered only gains the membership: whoever typed it has not
+        # proved they hold it, so its name, channels, e-mail and language stay as they were
+        # (otherwise a stranger could redirect its sign-in codes to their own e-mail).
         membership, joined = Membership.objects.get_or_create(partner=partner, group=group)
         if not joined and membership.left_at is not None:
             membership.left_at = None

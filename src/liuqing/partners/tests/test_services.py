@@ -65,8 +65,13 @@ def test_a_group_gets_an_invite_code_and_joining_registers_a_partner(world: Worl
 def test_joining_a_second_group_with_the_same_phone_keeps_one_registration(world: World) -> None:
     a, b = make_group(world.units["S1"], "A"), make_group(world.units["S1"], "B")
     first = make_partner(a, phone="13800138000")
-    second = make_partner(b, phone="138 0013 8000", language="ug")
+    second = make_partner(
+        b, phone="138 0013 8000", language="ug", channels=("email",), email="x@evil.example"
+    )
     assert first.pk == second.pk
+    second.refresh_from_db()
+    # Typing a registered number changes nothing about its registration.
+    assert (second.language, second.channels, pii.plain(second.email)) == ("zh-hans", "sms", "")
     assert Partner.objects.count() == 1
     assert Membership.objects.filter(partner=first).count() == 2
 
