@@ -94,6 +94,13 @@ def main() -> None:
         (Membership(partner=p, group=group) for p in Partner.objects.all()), batch_size=5000
     )
 
+    # Planner statistics after the bulk load, as the worker's db.planner_statistics job (and
+    # PostgreSQL's autovacuum) keep them in a running system; without them PostgreSQL plans
+    # the recipients' join for one row and loops 10,000 × 10,000 times.
+    from liuqing.core.dbstats import refresh_planner_statistics
+
+    refresh_planner_statistics()
+
     # 1. Issuing an alert to every partner over two channels. A first, small alert warms
     # the process up (imports, the XSD, the URL resolver), as any serving process is; the
     # cold figure is reported too.

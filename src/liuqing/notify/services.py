@@ -342,7 +342,12 @@ def _book(delivery: Delivery, exc: BaseException | None, report: DeliveryReport)
     # compilation of this statement cost more than the send itself.
     adapt = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(Delivery._meta.db_table)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # No wait for the WAL flush: if the server crashed before flushing it, the row
+            # would still be `sending` and go out again with the same idempotency key (the
+            # same effect as a worker killed mid-send), and the worker keeps its pace.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             f"UPDATE {table} SET status = %s, attempts = %s, next_attempt_at = %s, "  # noqa: S608
             "sent_at = %s, last_error = %s WHERE id = %s AND status = %s AND attempts = %s",
