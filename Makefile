@@ -62,6 +62,7 @@ test-pg: $(STAMP) browser-deps
 bench: $(STAMP)
 	$(BIN)/python bench/scope_lists.py --scale 100
 	$(MAKE) bench-hotspots
+	$(BIN)/python bench/alerts.py
 
 # Hot-spot core (H3 binning, weights, Gi*, permutations) against esda and h3-py loops.
 bench-hotspots: $(STAMP)

@@ -130,6 +130,10 @@ def _add_routers() -> None:
 
     api.add_router("/reception", reception_router)
 
+    from liuqing.partners.api import router as partners_router
+
+    api.add_router("/partners", partners_router)
+
     from liuqing.dashboard.api import router as dashboard_router
 
     api.add_router("/dashboard", dashboard_router)

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "liuqing.liaison",
     "liuqing.mediation",
     "liuqing.reception",
+    "liuqing.partners",
     "liuqing.dashboard",
 ]
 
@@ -332,6 +333,15 @@ CASEWORK_WARNING_BLUE_FRACTION = float(os.environ.get("CASEWORK_WARNING_BLUE_FRA
 CASEWORK_ESCALATION_2_DAYS = float(os.environ.get("CASEWORK_ESCALATION_2_DAYS", "2"))
 CASEWORK_UPLOAD_MAX_BYTES = envint("CASEWORK_UPLOAD_MAX_MB", 10) * 1024 * 1024
 NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 6)
+NOTIFY_LEASE_SECONDS = envint("NOTIFY_LEASE_SECONDS", 300)
+NOTIFY_BOT_RATE_PER_MINUTE = envint("NOTIFY_BOT_RATE_PER_MINUTE", 20)
+# External sends in flight at once per worker: raise it for gateways far away on the network
+# (each send waits on them); on one machine with a local receiver one thread is fastest.
+NOTIFY_SEND_THREADS = envint("NOTIFY_SEND_THREADS", 1)
+# CAP alerts (liuqing.partners): the sender (a domain we own) and the site's public address,
+# for links in messages and CAP <web>.
+PARTNERS_CAP_SENDER = os.environ.get("PARTNERS_CAP_SENDER", "alerts.liuqing.example.org")
+LIUQING_BASE_URL = os.environ.get("LIUQING_BASE_URL", "")
 
 # --- Ledger imports and incidents (liuqing.imports, liuqing.incidents) -------------------------
 # Rows per import batch (one transaction each) and the upload size cap.

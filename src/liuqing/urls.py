@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("liuqing.liaison.urls")),
     path("", include("liuqing.mediation.urls")),
     path("", include("liuqing.reception.urls")),
+    path("", include("liuqing.partners.urls")),
     path("", include("liuqing.dashboard.urls")),
 ]
 

@@ -9,4 +9,4 @@ class NotifyConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their side effects: the channel adapters and the delivery worker job.
-        from liuqing.notify import channels, jobs  # noqa: F401
+        from liuqing.notify import adapters, channels, jobs  # noqa: F401

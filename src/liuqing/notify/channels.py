@@ -27,6 +27,7 @@ Register an adapter once, at import time::
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,83 @@ def backoff(attempts: int) -> dt.timedelta:
     base = int(getattr(settings, "NOTIFY_BACKOFF_SECONDS", 30))
     cap = int(getattr(settings, "NOTIFY_BACKOFF_MAX_SECONDS", 3600))
     return dt.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def jittered_backoff(attempts: int) -> dt.timedelta:
+    """`backoff(attempts)` stretched by a random factor between 1 and 1.5, so that rows that
+    failed together (a gateway outage) do not all come back in the same second."""
+    return backoff(attempts) * random.uniform(1.0, 1.5)  # noqa: S311  (not cryptographic)
+
+
+def bot_rate_per_minute() -> int:
+    """Messages a group bot accepts per minute (WeCom and DingTalk: 20)."""
+    return int(getattr(settings, "NOTIFY_BOT_RATE_PER_MINUTE", 20))
+
+
+def http_timeout() -> float:
+    return float(getattr(settings, "NOTIFY_HTTP_TIMEOUT_SECONDS", 10))
+
+
+# --- Recipients who are not members -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach an outside recipient, resolved when sending (so a partner who left or
+    withdrew consent in between is not messaged): `active` False dead-letters the row."""
+
+    phone: str = ""
+    email: str = ""
+    language: str = ""
+    active: bool = True
+
+
+RESOLVERS: dict[str, Callable[[str], Contact | None]] = {}
+
+
+def register_resolver(prefix: str, resolve: Callable[[str], Contact | None]) -> None:
+    """The owning module resolves its recipients ("partner:12" → the partner's contact)."""
+    RESOLVERS[prefix] = resolve
+
+
+PERSONAL = frozenset({"sms", "email"})
+
+
+def send_threads() -> int:
+    """External sends in flight at once per worker (a SIGKILL may repeat up to this many,
+    each with its idempotency key)."""
+    return max(1, int(getattr(settings, "NOTIFY_SEND_THREADS", 1)))
+
+
+def prepare(delivery: Any) -> None:
+    """Before an external send, in the worker's own thread: resolve the outside recipient's
+    contact (adapters then send from pool threads without touching the database), and give
+    an SMS without a gateway the deployment's first active one."""
+    # Only channels that address a person need their contact (bots and webhooks address
+    # their endpoint).
+    if delivery.channel in PERSONAL and delivery.recipient.partition(":")[0] in RESOLVERS:
+        delivery._contact = contact_for(delivery)
+    if delivery.channel == "sms" and delivery.endpoint is None:
+        from liuqing.notify.models import Endpoint
+
+        delivery.endpoint = (
+            Endpoint.objects.filter(channel="sms", is_active=True).order_by("pk").first()
+        )
+    if delivery.endpoint is not None and delivery.endpoint.secret:
+        delivery._secret = delivery.endpoint.secret.reveal()
+
+
+def contact_for(delivery: Any) -> Contact:
+    """The contact of a delivery's outside recipient; PermanentError if there is none."""
+    cached = getattr(delivery, "_contact", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    prefix, _sep, ref = str(delivery.recipient).partition(":")
+    resolve = RESOLVERS.get(prefix)
+    found = resolve(ref) if resolve is not None else None
+    if found is None or not found.active:
+        raise PermanentError(f"recipient {delivery.recipient} is gone or inactive")
+    return found
 
 
 def lease() -> dt.timedelta:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ from liuqing.core import audit
 from liuqing.core.access import NotFound
 from liuqing.core.models import Member
 from liuqing.notify import channels
-from liuqing.notify.models import Channel, Delivery, DeliveryStatus
+from liuqing.notify.models import BOT_CHANNELS, Channel, Delivery, DeliveryStatus, Endpoint
 
 log = logging.getLogger("liuqing.notify")
 
@@ -38,13 +39,17 @@ log = logging.getLogger("liuqing.notify")
 class Message:
     """One notification to one member over one channel (see `publish_many`)."""
 
-    member_id: int
+    member_id: int | None
     kind: str
     subject: str
     dedupe_key: str
     body: str = ""
     link: str = ""
     channel: str = Channel.INAPP
+    recipient: str = ""  # an outside recipient ("partner:12") instead of a member
+    endpoint_id: int | None = None
+    topic: str = ""
+    expires_at: dt.datetime | None = None
 
 
 def _fit(value: str, length: int) -> str:
@@ -65,6 +70,10 @@ DELIVERY_FIELDS = [
     "attempts",
     "next_attempt_at",
     "last_error",
+    "recipient",
+    "endpoint",
+    "topic",
+    "expires_at",
 ]
 
 
@@ -83,11 +92,21 @@ def publish_many(messages: Iterable[Message], *, now: dt.datetime | None = None)
     both speak it): the SLA sweep can publish tens of thousands at once, and the ORM's
     per-field preparation would cost more than the rest of the sweep.
     """
-    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    adapted: dict[dt.datetime, Any] = {}
+
+    def adapt(value: dt.datetime) -> Any:
+        # An alert's rows share one expiry: adapt it once, not 20,000 times.
+        if value not in adapted:
+            adapted[value] = connection.ops.adapt_datetimefield_value(value)
+        return adapted[value]
+
+    at = adapt(now or timezone.now())
     rows = []
     for m in messages:
         if not m.dedupe_key or len(m.dedupe_key) > 120:
             raise ValidationError({"dedupe_key": _("A de-duplication key of 1 to 120 characters.")})
+        if (m.member_id is None) == (not m.recipient) or len(m.recipient) > 64:
+            raise ValidationError({"recipient": _("Either a member or an outside recipient.")})
         rows.append(
             (
                 m.member_id,
@@ -102,6 +121,10 @@ def publish_many(messages: Iterable[Message], *, now: dt.datetime | None = None)
                 0,
                 at,
                 "",
+                m.recipient,
+                m.endpoint_id,
+                m.topic[:64],
+                adapt(m.expires_at) if m.expires_at is not None else None,
             )
         )
     if rows:
@@ -156,12 +179,14 @@ class DeliveryReport:
     retried: int = 0
     dead: int = 0
     claimed: int = 0
+    skipped: int = 0  # expired or withdrawn before they went out
+    throttled: int = 0  # put back: their group bot had used its minute's quota
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"claimed {self.claimed}, sent {self.sent}, retry later {self.retried}, "
-            f"dead-lettered {self.dead}"
+            f"dead-lettered {self.dead}, skipped {self.skipped}, throttled {self.throttled}"
         )
 
 
@@ -175,21 +200,69 @@ def _due(now: dt.datetime) -> QuerySet[Delivery]:
 
 
 def _lock(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
+    # PostgreSQL: several workers share the due rows, each skipping the others' locked ones.
+    # SQLite has no row locks; its IMMEDIATE transactions (settings.py) take the one write
+    # lock at BEGIN, so a second worker waits for the claim to commit and then sees the rows
+    # as `sending` with a lease in the future: the same effect, serialised.
+    # Only the delivery rows are locked (`of`): their endpoint comes along through an outer
+    # join, which PostgreSQL cannot lock.
+    of = ("self",) if connection.features.has_select_for_update_of else ()
     if connection.features.has_select_for_update_skip_locked:
-        return qs.select_for_update(skip_locked=True)
-    return qs.select_for_update()
+        return qs.select_for_update(skip_locked=True, of=of)
+    return qs.select_for_update(of=of)
+
+
+def _throttle(claimed: list[Delivery], now: dt.datetime, report: DeliveryReport) -> set[int]:
+    """Keep each group bot within its per-minute quota: rows over it go back to pending for
+    later, without counting an attempt. Returns the pks put back.
+
+    The quota counts what the bot received in the last minute plus what is being sent to it;
+    the endpoint rows are locked first, so two workers cannot both spend the same quota."""
+    bots: dict[int, list[Delivery]] = {}
+    for d in claimed:
+        if d.channel in BOT_CHANNELS and d.endpoint_id is not None:
+            bots.setdefault(d.endpoint_id, []).append(d)
+    if not bots:
+        return set()
+    list(Endpoint.objects.select_for_update().filter(pk__in=bots).values_list("pk", flat=True))
+    per_minute = channels.bot_rate_per_minute()
+    window = now - dt.timedelta(minutes=1)
+    claimed_pks = [d.pk for d in claimed]
+    put_back: set[int] = set()
+    for endpoint_id, rows in bots.items():
+        recent = list(
+            Delivery.objects.filter(endpoint_id=endpoint_id)
+            .filter(
+                Q(sent_at__gt=window, status=DeliveryStatus.SENT)
+                | Q(status=DeliveryStatus.SENDING, next_attempt_at__gt=now)
+            )
+            .exclude(pk__in=claimed_pks)
+            .values_list("sent_at", flat=True)
+        )
+        room = max(0, per_minute - len(recent))
+        oldest = min((t for t in recent if t is not None), default=now)
+        for i, d in enumerate(rows[room:]):
+            # Spread the rest over the coming minutes, in order.
+            d.next_attempt_at = max(oldest + dt.timedelta(minutes=1), now) + dt.timedelta(
+                seconds=60 * (i // per_minute) + 1
+            )
+            put_back.add(d.pk)
+            report.throttled += 1
+    return put_back
 
 
 def _failed(
     delivery: Delivery, exc: BaseException, now: dt.datetime, report: DeliveryReport
 ) -> None:
-    delivery.last_error = _fit(f"{type(exc).__name__}: {exc}", 300)
+    # A gateway's garbage may hold NUL and control bytes (PostgreSQL refuses NUL in text).
+    text = "".join(ch if ch.isprintable() else "?" for ch in f"{type(exc).__name__}: {exc}")
+    delivery.last_error = _fit(text, 300)
     if isinstance(exc, channels.PermanentError) or delivery.attempts >= channels.max_attempts():
         delivery.status = DeliveryStatus.DEAD
         report.dead += 1
     else:
         delivery.status = DeliveryStatus.PENDING
-        delivery.next_attempt_at = now + channels.backoff(delivery.attempts)
+        delivery.next_attempt_at = now + channels.jittered_backoff(delivery.attempts)
         report.retried += 1
     if not isinstance(exc, channels.TransientError | channels.PermanentError):
         log.exception("notify adapter for %s failed", delivery.channel, exc_info=exc)
@@ -205,10 +278,18 @@ def deliver_due(limit: int = 500, *, now: dt.datetime | None = None) -> Delivery
     report = DeliveryReport()
     external: list[tuple[Delivery, channels.Adapter]] = []
     with transaction.atomic():
-        claimed = list(_lock(_due(now))[:limit])
+        claimed = list(_lock(_due(now)).select_related("endpoint")[:limit])
         report.claimed = len(claimed)
+        put_back = _throttle(claimed, now, report)
         for delivery in claimed:
+            if delivery.pk in put_back:
+                continue
             adapter = channels.adapter_for(delivery.channel)
+            if delivery.expires_at is not None and delivery.expires_at <= now:
+                delivery.status = DeliveryStatus.SKIPPED
+                delivery.last_error = _fit(_("Expired before it could be sent."), 300)
+                report.skipped += 1
+                continue
             delivery.attempts += 1
             if adapter is None:
                 _failed(
@@ -231,23 +312,132 @@ def deliver_due(limit: int = 500, *, now: dt.datetime | None = None) -> Delivery
                 delivery.status = DeliveryStatus.SENDING
                 delivery.next_attempt_at = now + channels.lease()
                 external.append((delivery, adapter))
-        Delivery.objects.bulk_update(claimed, UPDATE_FIELDS)
+        _save_claimed(claimed)
+    _send_external(external, report)
+    return report
+
+
+def _save_claimed(claimed: list[Delivery]) -> None:
+    """Store the claim's outcome: one UPDATE per group of rows with the same new values (a
+    batch is mostly one group: all `sending`, or all sent in the app), not a 500-way CASE."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for d in claimed:
+        key = tuple(getattr(d, f) for f in UPDATE_FIELDS)
+        groups.setdefault(key, []).append(d.pk)
+    for key, pks in groups.items():
+        Delivery.objects.filter(pk__in=pks).update(**dict(zip(UPDATE_FIELDS, key, strict=True)))
+
+
+def _book(delivery: Delivery, exc: BaseException | None, report: DeliveryReport) -> None:
+    if exc is not None:
+        _failed(delivery, exc, timezone.now(), report)
+    else:
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = timezone.now()
+        delivery.last_error = ""
+        report.sent += 1
+    # Only the claim we hold is updated: if our lease lapsed and another worker took the row
+    # meanwhile, its bookkeeping wins. One autocommit UPDATE per send, as soon as it is
+    # known, so a worker killed now re-sends only what was in flight. Plain SQL: the ORM's
+    # compilation of this statement cost more than the send itself.
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # No wait for the WAL flush: if the server crashed before flushing it, the row
+            # would still be `sending` and go out again with the same idempotency key (the
+            # same effect as a worker killed mid-send), and the worker keeps its pace.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, attempts = %s, next_attempt_at = %s, "  # noqa: S608
+            "sent_at = %s, last_error = %s WHERE id = %s AND status = %s AND attempts = %s",
+            [
+                delivery.status,
+                delivery.attempts,
+                adapt(delivery.next_attempt_at),
+                adapt(delivery.sent_at) if delivery.sent_at else None,
+                delivery.last_error,
+                delivery.pk,
+                DeliveryStatus.SENDING.value,
+                delivery.attempts,
+            ],
+        )
+
+
+def _attempt(delivery: Delivery, adapter: channels.Adapter) -> BaseException | None:
+    try:
+        adapter.send(delivery)
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _send_external(
+    external: list[tuple[Delivery, channels.Adapter]], report: DeliveryReport
+) -> None:
+    """Send the claimed external deliveries, `NOTIFY_SEND_THREADS` at a time (sends wait on
+    the network, not on us). Everything that touches the database (resolving recipients,
+    the bookkeeping) stays in this thread; the pool threads only talk HTTP or SMTP."""
+    ready: list[tuple[Delivery, channels.Adapter]] = []
     for delivery, adapter in external:
         try:
-            adapter.send(delivery)
+            channels.prepare(delivery)
         except Exception as exc:
-            _failed(delivery, exc, timezone.now(), report)
+            _book(delivery, exc, report)
         else:
-            delivery.status = DeliveryStatus.SENT
-            delivery.sent_at = timezone.now()
-            delivery.last_error = ""
-            report.sent += 1
-        # Only the claim we hold is updated: if our lease lapsed and another worker took the
-        # row meanwhile, its bookkeeping wins.
-        Delivery.objects.filter(
-            pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
-        ).update(**{f: getattr(delivery, f) for f in UPDATE_FIELDS})
-    return report
+            ready.append((delivery, adapter))
+    threads = channels.send_threads()
+    if threads <= 1 or len(ready) <= 1:
+        for delivery, adapter in ready:
+            _book(delivery, _attempt(delivery, adapter), report)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="notify-send") as pool:
+        futures = {pool.submit(_attempt, d, a): d for d, a in ready}
+        for future in as_completed(futures):
+            _book(futures[future], future.result(), report)
+
+
+def withdraw(*, topic: str, reason: str = "") -> int:
+    """Skip every delivery of `topic` that has not gone out yet (an alert was cancelled or
+    superseded); rows already being sent finish. Call it inside the caller's transaction.
+    Returns how many were skipped."""
+    if not topic:
+        return 0
+    return Delivery.objects.filter(topic=topic, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SKIPPED, last_error=_fit(reason or _("Withdrawn."), 300)
+    )
+
+
+def redrive(deliveries: QuerySet[Delivery], *, actor: Member | None = None) -> int:
+    """Put dead letters back in the queue for a fresh series of tries (after the operator
+    fixed the cause: a bot re-added, a gateway's balance topped up). One transaction with
+    its audit event; returns how many."""
+    with transaction.atomic():
+        pks = list(deliveries.filter(status=DeliveryStatus.DEAD).values_list("pk", flat=True))
+        count = Delivery.objects.filter(pk__in=pks, status=DeliveryStatus.DEAD).update(
+            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        if count:
+            audit.record(
+                "notification.redrive",
+                actor=actor,
+                object_type="notify.delivery",
+                details={"count": count, "ids": pks[:100]},
+            )
+    return count
+
+
+def deliver_until_idle(*, limit: int = 500, max_batches: int = 1000) -> DeliveryReport:
+    """Run `deliver_due` batch after batch until nothing is due (the worker's job: a big
+    alert goes out at full speed instead of 500 rows every ten seconds)."""
+    total = DeliveryReport()
+    for _batch in range(max_batches):
+        report = deliver_due(limit)
+        for name in ("sent", "retried", "dead", "claimed", "skipped", "throttled"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        if report.claimed < limit or report.claimed == report.throttled:
+            break
+    return total
 
 
 # --- The member's inbox ----------------------------------------------------------------------

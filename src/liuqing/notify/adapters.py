@@ -1,0 +1,254 @@
+"""The external channel adapters: generic webhook, WeCom and DingTalk group bots, an SMS
+gateway and e-mail (registered at import time, from NotifyConfig.ready).
+
+Each one sends one `Delivery` and raises `TransientError` (timeouts, connection failures,
+5xx, 429, a bot's "too fast", an answer that is not what the protocol promises) or
+`PermanentError` (other 4xx, a bot's signature or keyword check failed, a bad number). The
+idempotency key (`delivery.idempotency_key`) travels with every send that can carry one, so a
+retry after a worker crash is recognised by the receiver.
+
+Wire formats (see docs of each service, summarised in reference/alerts-cap.md §6):
+
+* webhook: ``POST`` JSON; headers ``X-Liuqing-Timestamp`` (Unix seconds),
+  ``X-Liuqing-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``,
+  ``Idempotency-Key``. Any 2xx is accepted.
+* WeCom group bot: ``POST <url>`` ``{"msgtype": "markdown", "markdown": {"content": …}}``,
+  answer ``{"errcode": 0}``; 45009 (too fast) is transient.
+* DingTalk bot: ``POST <url>&timestamp=<ms>&sign=<urlencoded base64 HMAC-SHA256(secret,
+  "<ms>\\n<secret>")>``, ``{"msgtype": "markdown", "markdown": {"title", "text"}}``, answer
+  ``{"errcode": 0}``; 130101 (too fast) is transient, 310000 (sign/keyword/IP) permanent.
+* SMS gateway (template-based, Aliyun-shaped JSON): ``POST <url>`` with header
+  ``Authorization: Bearer <key>`` and ``{"PhoneNumbers", "SignName", "TemplateCode",
+  "TemplateParam" (a JSON string), "OutId" (the idempotency key)}``; answer ``{"Code": "OK"}``;
+  codes listed in the endpoint's ``options["transient_codes"]`` (default: throttling) retry.
+* e-mail: Django's mail backend; the idempotency key is the Message-ID's local part.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+
+from liuqing.notify import channels
+from liuqing.notify.channels import Adapter, PermanentError, TransientError, register
+from liuqing.notify.models import Channel
+
+SMS_TRANSIENT_CODES = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "ServiceUnavailable")
+WECOM_TRANSIENT = {45009, -1}
+DINGTALK_TRANSIENT = {130101, -1}
+
+
+def _endpoint(delivery: Any, channel: str) -> Any:
+    endpoint = delivery.endpoint
+    if endpoint is None or not endpoint.is_active or endpoint.channel != channel:
+        raise PermanentError(f"no active {channel} endpoint for this delivery")
+    return endpoint
+
+
+def post_json(
+    url: str, payload: dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """POST `payload` as JSON; (status, body). Network failures and 5xx/408/429 are transient,
+    other 4xx permanent."""
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return post_bytes(url, body, headers)
+
+
+def post_bytes(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    if not url.startswith(("http://", "https://")):
+        raise PermanentError("the endpoint URL is not http(s)")
+    request = urllib.request.Request(  # noqa: S310  (scheme checked above)
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=channels.http_timeout()) as response:  # noqa: S310
+            return response.status, response.read(65536)
+    except urllib.error.HTTPError as exc:
+        if exc.code in (408, 425, 429) or exc.code >= 500:
+            raise TransientError(f"HTTP {exc.code}") from None
+        raise PermanentError(f"HTTP {exc.code}") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        raise TransientError(f"network: {exc}") from None
+    except ValueError as exc:  # a malformed answer (http.client's parser)
+        raise TransientError(f"bad answer: {exc}") from None
+
+
+def _json_answer(body: bytes) -> dict[str, Any]:
+    try:
+        answer = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise TransientError("the answer is not JSON") from None
+    if not isinstance(answer, dict):
+        raise TransientError("the answer is not a JSON object")
+    return answer
+
+
+def _secret(delivery: Any) -> str:
+    found = getattr(delivery, "_secret", None)
+    if found is None:
+        secret = delivery.endpoint.secret
+        found = secret.reveal() if secret else ""
+    return str(found)
+
+
+def message_text(delivery: Any) -> str:
+    lines = [f"**{delivery.subject}**"]
+    if delivery.body:
+        lines.append(delivery.body)
+    if delivery.link:
+        lines.append(delivery.link)
+    return "\n\n".join(lines)
+
+
+# --- Generic webhook -----------------------------------------------------------------------------
+
+
+def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def send_webhook(delivery: Any) -> None:
+    endpoint = _endpoint(delivery, Channel.WEBHOOK)
+    payload = {
+        "id": delivery.idempotency_key,
+        "kind": delivery.kind,
+        "topic": delivery.topic,
+        "subject": delivery.subject,
+        "body": delivery.body,
+        "link": delivery.link,
+        "created_at": delivery.created_at.isoformat(),
+    }
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    timestamp = str(int(time.time()))
+    secret = _secret(delivery)
+    headers = {"X-Liuqing-Timestamp": timestamp, "Idempotency-Key": delivery.idempotency_key}
+    if secret:
+        headers["X-Liuqing-Signature"] = webhook_signature(secret, timestamp, body)
+    post_bytes(endpoint.url, body, headers)
+
+
+# --- WeCom group bot -----------------------------------------------------------------------------
+
+
+def _bot_answer(body: bytes, transient: set[int]) -> None:
+    answer = _json_answer(body)
+    code = answer.get("errcode")
+    if code == 0:
+        return
+    if not isinstance(code, int):
+        raise TransientError("the answer has no errcode")
+    message = f"errcode {code}: {str(answer.get('errmsg', ''))[:120]}"
+    if code in transient:
+        raise TransientError(message)
+    raise PermanentError(message)
+
+
+def send_wecom(delivery: Any) -> None:
+    endpoint = _endpoint(delivery, Channel.WECOM)
+    content = message_text(delivery).encode("utf-8")[:4000].decode("utf-8", "ignore")
+    _status, body = post_json(
+        endpoint.url, {"msgtype": "markdown", "markdown": {"content": content}}
+    )
+    _bot_answer(body, WECOM_TRANSIENT)
+
+
+# --- DingTalk bot --------------------------------------------------------------------------------
+
+
+def dingtalk_sign(secret: str, timestamp_ms: str) -> str:
+    mac = hmac.new(
+        secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
+    ).digest()
+    return urllib.parse.quote_plus(base64.b64encode(mac).decode("ascii"))
+
+
+def send_dingtalk(delivery: Any) -> None:
+    endpoint = _endpoint(delivery, Channel.DINGTALK)
+    url = endpoint.url
+    secret = _secret(delivery)
+    if secret:
+        ms = str(int(time.time() * 1000))
+        url += ("&" if "?" in url else "?") + f"timestamp={ms}&sign={dingtalk_sign(secret, ms)}"
+    payload = {
+        "msgtype": "markdown",
+        "markdown": {"title": delivery.subject[:64], "text": message_text(delivery)},
+    }
+    _status, body = post_json(url, payload)
+    _bot_answer(body, DINGTALK_TRANSIENT)
+
+
+# --- SMS gateway ---------------------------------------------------------------------------------
+
+
+def send_sms(delivery: Any) -> None:
+    endpoint = _endpoint(delivery, Channel.SMS)
+    contact = channels.contact_for(delivery)
+    if not contact.phone:
+        raise PermanentError("the recipient has no phone number")
+    options = endpoint.options or {}
+    params = {"title": delivery.subject[:40], "link": delivery.link[:120]}
+    payload = {
+        "PhoneNumbers": contact.phone.removeprefix("+86"),
+        "SignName": str(options.get("sign_name", "")),
+        "TemplateCode": str(options.get("template_code", "")),
+        "TemplateParam": json.dumps(params, ensure_ascii=False),
+        "OutId": delivery.idempotency_key,
+    }
+    key = _secret(delivery)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    _status, body = post_json(endpoint.url, payload, headers)
+    answer = _json_answer(body)
+    code = str(answer.get("Code", ""))
+    if code == "OK":
+        return
+    transient = tuple(options.get("transient_codes") or SMS_TRANSIENT_CODES)
+    message = f"gateway code {code or '(none)'}: {str(answer.get('Message', ''))[:120]}"
+    if not code or code in transient:
+        raise TransientError(message)
+    raise PermanentError(message)
+
+
+# --- E-mail --------------------------------------------------------------------------------------
+
+
+def send_email(delivery: Any) -> None:
+    contact = channels.contact_for(delivery)
+    try:
+        validate_email(contact.email)
+    except Exception:
+        raise PermanentError("the recipient has no valid e-mail address") from None
+    body = delivery.body + (f"\n\n{delivery.link}" if delivery.link else "")
+    message = EmailMessage(
+        subject=delivery.subject,
+        body=body,
+        to=[contact.email],
+        headers={
+            "Message-ID": f"<{delivery.idempotency_key}@liuqing>",
+            "X-Liuqing-Idempotency-Key": delivery.idempotency_key,
+        },
+    )
+    try:
+        message.send(fail_silently=False)
+    except (TimeoutError, OSError) as exc:
+        raise TransientError(f"mail server: {exc}") from None
+
+
+register(Adapter(channel=Channel.WEBHOOK, send=send_webhook))
+register(Adapter(channel=Channel.WECOM, send=send_wecom))
+register(Adapter(channel=Channel.DINGTALK, send=send_dingtalk))
+register(Adapter(channel=Channel.SMS, send=send_sms))
+register(Adapter(channel=Channel.EMAIL, send=send_email))

@@ -1,0 +1,135 @@
+"""A real local HTTP server standing in for the outside services (webhook receivers, WeCom and
+DingTalk bots, SMS gateways), for tests and benchmarks.
+
+`FakeServer` listens on 127.0.0.1 in a thread, records every request (path, query, headers,
+body) and answers from a script: a list of (status, body) per path, consumed in order, the
+last one repeated. `keys()` counts requests per Idempotency-Key, which is how a receiver
+recognises a retry of something it already has.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Received:
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+@dataclass
+class FakeServer:
+    answers: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    port: int = 0
+    delay: float = 0.0  # seconds to wait before answering (a slow receiver)
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def script(self, path: str, *answers: tuple[int, Any]) -> None:
+        """Answer requests to `path` with these (status, body) in turn (body: bytes, or
+        anything JSON-serialisable); the last answer repeats."""
+        self.answers[path] = [
+            (status, body if isinstance(body, bytes) else json.dumps(body).encode())
+            for status, body in answers
+        ]
+
+    def answer(self, path: str) -> tuple[int, bytes]:
+        with self.lock:
+            queue = self.answers.get(path)
+            if not queue:
+                return 200, b'{"errcode": 0, "Code": "OK"}'
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def keys(self) -> Counter[str]:
+        with self.lock:
+            return Counter(r.headers.get("Idempotency-Key", "") for r in self.received)
+
+    def on(self, path: str) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if r.path == path]
+
+
+def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            parts = urlsplit(self.path)
+            with server.lock:
+                server.received.append(
+                    Received(parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
+                )
+            if server.delay:
+                time.sleep(server.delay)
+            status, answer = server.answer(parts.path)
+            if status == 0:  # garbage: not HTTP at all
+                self.wfile.write(answer)
+                self.close_connection = True
+                return
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def do_GET(self) -> None:
+            # What a receiver in another process saw: requests and distinct idempotency keys.
+            keys = server.keys()
+            answer = json.dumps({"requests": sum(keys.values()), "keys": len(keys)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    return Handler
+
+
+@contextmanager
+def fake_server() -> Iterator[FakeServer]:
+    """A FakeServer listening on a free port for the duration of the block."""
+    state = FakeServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd.daemon_threads = True
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def serve_forever() -> None:
+    """Run a FakeServer in this process until killed, printing its port first (a receiver
+    in a process of its own, for benchmarks: no GIL shared with the sender)."""
+    import sys
+
+    with fake_server() as state:
+        sys.stdout.write(f"{state.port}\n")
+        sys.stdout.flush()
+        threading.Event().wait()

@@ -1,0 +1,303 @@
+"""The partners API at /api/v1/partners: the registry, groups, and alerts from draft to
+resolution (the same services as the staff pages). Bad input is a 422 with field errors and
+nothing written; an alert, group or unit outside the caller's jurisdiction is a 404."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from liuqing.core import selectors as core_selectors
+from liuqing.core.access import NotFound
+from liuqing.core.api import Pagination, api_actor
+from liuqing.core.models import Member, Place, Unit
+from liuqing.partners import selectors, services
+from liuqing.partners.models import Alert, Partner, PartnerGroup
+
+router = Router(tags=["partners"])
+
+
+class PartnerOut(Schema):
+    id: int
+    display_name: str
+    kind: str
+    status: str
+    unit: int = Field(..., alias="unit_id")
+    language: str
+    channels: str
+    created_at: dt.datetime
+
+
+class GroupOut(Schema):
+    id: int
+    name: str
+    description: str
+    unit: int = Field(..., alias="unit_id")
+    invite_code: str
+    is_active: bool
+
+
+class GroupIn(Schema):
+    unit: int
+    name: str = Field(..., max_length=200)
+    description: str = Field("", max_length=1000)
+
+
+class TextIn(Schema):
+    headline: str = Field("", max_length=500)
+    description: str = Field("", max_length=5000)
+    instruction: str = Field("", max_length=5000)
+
+
+class AlertIn(Schema):
+    unit: int
+    kind: str = Field(..., max_length=32)
+    scope: str = Field("Restricted", max_length=16)
+    expires_at: dt.datetime | None = None
+    texts: dict[str, TextIn] = Field(default_factory=dict)
+    groups: list[int] = Field(default_factory=list, max_length=200)
+    places: list[int] = Field(default_factory=list, max_length=500)
+    circle: str = Field("", max_length=100)
+    polygon: str = Field("", max_length=20000)
+    severity: str = Field("", max_length=16)
+    urgency: str = Field("", max_length=16)
+    certainty: str = Field("", max_length=16)
+    note: str = Field("", max_length=300)
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=1000)
+
+
+class TextOut(Schema):
+    language: str
+    headline: str
+    description: str
+    instruction: str
+
+
+class VersionOut(Schema):
+    number: int
+    msg_type: str
+    identifier: str
+    sent: dt.datetime
+    recipients: int
+    cap_url: str
+
+
+class CountsOut(Schema):
+    pending: int
+    sent: int
+    dead: int
+    skipped: int
+
+
+class AlertOut(Schema):
+    id: int
+    unit: int = Field(..., alias="unit_id")
+    kind: str
+    status: str
+    scope: str
+    severity: str
+    urgency: str
+    certainty: str
+    expires_at: dt.datetime
+    issued_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    resolution: str
+    polygon: str
+    circle_lat: float | None
+    circle_lon: float | None
+    radius_km: float | None
+    texts: list[TextOut]
+
+
+class AlertDetailOut(AlertOut):
+    versions: list[VersionOut]
+    deliveries: CountsOut
+    resolution_hours: float | None
+
+
+class RedriveOut(Schema):
+    requeued: int
+
+
+class PartnerQuery(Schema):
+    status: str = Field("", max_length=16)
+
+
+def _unit(actor: Member, pk: int) -> Unit:
+    try:
+        return core_selectors.access_unit(actor, pk)
+    except NotFound:
+        raise ValidationError({"unit": _("There is no such unit in your jurisdiction.")}) from None
+
+
+def _input(actor: Member, unit: Unit, payload: AlertIn) -> services.AlertInput:
+    groups = list(selectors.groups_for_unit(unit).filter(pk__in=payload.groups))
+    places = list(Place.objects.filter(pk__in=payload.places, is_active=True))
+    errors: dict[str, list[str]] = {}
+    if len(groups) != len(set(payload.groups)):
+        errors["groups"] = [_("Choose groups of the alert's unit.")]
+    if len(places) != len(set(payload.places)):
+        errors["places"] = [_("Choose places of the alert's unit.")]
+    if errors:
+        raise ValidationError(errors)
+    return services.AlertInput(
+        kind=payload.kind,
+        scope=payload.scope,
+        expires_at=payload.expires_at,
+        texts={k: (t.headline, t.description, t.instruction) for k, t in payload.texts.items()},
+        groups=groups,
+        places=places,
+        circle=payload.circle,
+        polygon=payload.polygon,
+        severity=payload.severity,
+        urgency=payload.urgency,
+        certainty=payload.certainty,
+    )
+
+
+def _detail(alert: Alert) -> dict[str, Any]:
+    counts = selectors.delivery_counts(alert)
+    took = selectors.time_to_resolution(alert)
+    return {
+        **{f: getattr(alert, f) for f in AlertOut.model_fields if f not in ("unit", "texts")},
+        "unit_id": alert.unit_id,
+        "texts": list(alert.texts.all()),
+        "versions": [
+            {
+                "number": v.number,
+                "msg_type": v.msg_type,
+                "identifier": v.identifier,
+                "sent": v.sent,
+                "recipients": v.recipients,
+                "cap_url": services.cap_url(v.identifier),
+            }
+            for v in alert.versions.order_by("number")
+        ],
+        "deliveries": {
+            "pending": counts.pending,
+            "sent": counts.sent,
+            "dead": counts.dead,
+            "skipped": counts.skipped,
+        },
+        "resolution_hours": took.total_seconds() / 3600 if took is not None else None,
+    }
+
+
+@router.get(
+    "/partners", response=list[PartnerOut], operation_id="list_partners", summary="Safety partners"
+)
+@paginate(Pagination)
+def list_partners(request: HttpRequest, filters: Query[PartnerQuery]) -> QuerySet[Partner]:
+    return selectors.partners_visible_to(api_actor(request), status=filters.status)
+
+
+@router.get(
+    "/groups", response=list[GroupOut], operation_id="list_partner_groups", summary="Partner groups"
+)
+@paginate(Pagination)
+def list_groups(request: HttpRequest) -> QuerySet[PartnerGroup]:
+    return selectors.groups_visible_to(api_actor(request))
+
+
+@router.post(
+    "/groups",
+    response={201: GroupOut},
+    operation_id="create_partner_group",
+    summary="Create a partner group",
+)
+def create_group(request: HttpRequest, payload: GroupIn) -> Any:
+    actor = api_actor(request)
+    unit = _unit(actor, payload.unit)
+    return 201, services.create_group(
+        actor=actor, unit=unit, name=payload.name, description=payload.description
+    )
+
+
+@router.get("/alerts", response=list[AlertOut], operation_id="list_alerts", summary="Alerts")
+@paginate(Pagination)
+def list_alerts(request: HttpRequest) -> QuerySet[Alert]:
+    return selectors.alerts_visible_to(api_actor(request))
+
+
+@router.post(
+    "/alerts", response={201: AlertDetailOut}, operation_id="create_alert", summary="Draft an alert"
+)
+def create_alert(request: HttpRequest, payload: AlertIn) -> Any:
+    actor = api_actor(request)
+    unit = _unit(actor, payload.unit)
+    alert = services.save_alert(actor=actor, unit=unit, data=_input(actor, unit, payload))
+    return 201, _detail(alert)
+
+
+@router.get("/alerts/{pk}", response=AlertDetailOut, operation_id="get_alert", summary="One alert")
+def get_alert(request: HttpRequest, pk: int) -> Any:
+    return _detail(selectors.access_alert(api_actor(request), pk))
+
+
+@router.post(
+    "/alerts/{pk}/issue",
+    response=AlertDetailOut,
+    operation_id="issue_alert",
+    summary="Issue an alert (or submit it for approval)",
+)
+def issue_alert(request: HttpRequest, pk: int) -> Any:
+    actor = api_actor(request)
+    alert = selectors.access_alert(actor, pk, for_write=True)
+    return _detail(services.issue_alert(actor=actor, alert=alert))
+
+
+@router.post(
+    "/alerts/{pk}/update",
+    response=AlertDetailOut,
+    operation_id="update_alert",
+    summary="Issue an update",
+)
+def update_alert(request: HttpRequest, pk: int, payload: AlertIn) -> Any:
+    actor = api_actor(request)
+    alert = selectors.access_alert(actor, pk, for_write=True)
+    data = _input(actor, alert.unit, payload)
+    return _detail(services.update_alert(actor=actor, alert=alert, data=data, note=payload.note))
+
+
+@router.post(
+    "/alerts/{pk}/cancel",
+    response=AlertDetailOut,
+    operation_id="cancel_alert",
+    summary="Cancel an alert",
+)
+def cancel_alert(request: HttpRequest, pk: int, payload: NoteIn) -> Any:
+    actor = api_actor(request)
+    alert = selectors.access_alert(actor, pk, for_write=True)
+    return _detail(services.cancel_alert(actor=actor, alert=alert, note=payload.note))
+
+
+@router.post(
+    "/alerts/{pk}/resolve",
+    response=AlertDetailOut,
+    operation_id="resolve_alert",
+    summary="Resolve an alert",
+)
+def resolve_alert(request: HttpRequest, pk: int, payload: NoteIn) -> Any:
+    actor = api_actor(request)
+    alert = selectors.access_alert(actor, pk, for_write=True)
+    return _detail(services.resolve_alert(actor=actor, alert=alert, note=payload.note))
+
+
+@router.post(
+    "/alerts/{pk}/redrive",
+    response=RedriveOut,
+    operation_id="redrive_alert",
+    summary="Queue the alert's failed deliveries again",
+)
+def redrive_alert(request: HttpRequest, pk: int) -> Any:
+    actor = api_actor(request)
+    alert = selectors.access_alert(actor, pk, for_write=True)
+    return {"requeued": services.redrive_alert(actor=actor, alert=alert)}
