@@ -348,5 +348,26 @@ INCIDENTS_AREA_BBOX = (
     or None
 )
 
+# --- Incident analytics (liuqing.incidents.refresh, maps, patrols) ------------------------------
+# Months each refresh keeps (the month slider and the emerging hot-spot cube).
+INCIDENTS_MAP_MONTHS = envint("INCIDENTS_MAP_MONTHS", 24)
+# Unit kinds that get their own maps (their cells: their boundary, else their subtree's).
+INCIDENTS_MAP_UNIT_KINDS = tuple(
+    k for k in os.environ.get("INCIDENTS_MAP_UNIT_KINDS", "detachment,brigade,station").split(",")
+)
+# Gi* permutations per map (0 = the analytic normal p, for very large maps).
+INCIDENTS_PERMUTATIONS = envint("INCIDENTS_PERMUTATIONS", 999)
+# Cell levels: the shares of non-zero cells that are red and yellow (KPIS.md: 10 % and 20 %).
+INCIDENTS_RED_SHARE = os.environ.get("INCIDENTS_RED_SHARE", "0.1")
+INCIDENTS_YELLOW_SHARE = os.environ.get("INCIDENTS_YELLOW_SHARE", "0.2")
+# Tourist season for the seasonal view of scenic areas (months 1-12).
+INCIDENTS_TOURIST_MONTHS = tuple(
+    int(m) for m in os.environ.get("INCIDENTS_TOURIST_MONTHS", "6,7,8").split(",") if m.strip()
+)
+# A tile URL template ("https://tiles.example/{z}/{x}/{y}.png") drawn under the cells; empty
+# (the default) draws no tiles at all, so the map page calls no outside server.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200
