@@ -86,6 +86,9 @@ class CellGrid(models.Model):
         ]
         indexes = [models.Index(fields=["unit", "resolution"])]
 
+    def __str__(self) -> str:
+        return f"{self.unit_id}@{self.resolution}"
+
     def cell_array(self) -> np.ndarray:
         return np.frombuffer(bytes(self.cells), dtype="<u8").astype(np.uint64)
 
@@ -113,6 +116,9 @@ class CellMap(models.Model):
     class Meta:
         indexes = [models.Index(fields=["grid", "month"])]
 
+    def __str__(self) -> str:
+        return f"{self.grid_id}:{self.category_id or 'all'}:{self.month:%Y-%m}"
+
 
 class CellTrend(models.Model):
     """Emerging hot spots of a grid for one category over the run's months."""
@@ -125,6 +131,9 @@ class CellTrend(models.Model):
     reason = models.CharField(max_length=32, blank=True)
     patterns = models.BinaryField()  # int8 per cell: codes into analytics.emerging.PATTERNS
     trend = models.BinaryField()  # int8 per cell: Mann–Kendall trend −1, 0, +1
+
+    def __str__(self) -> str:
+        return f"{self.grid_id}:{self.category_id or 'all'}"
 
 
 class PatrolMode(models.TextChoices):
@@ -173,6 +182,9 @@ class PatrolAllocation(models.Model):
                 fields=["plan", "unit", "mode"], name="patrol_allocation_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}:{self.unit_id}:{self.mode}"
 
 
 class PatrolLog(models.Model):

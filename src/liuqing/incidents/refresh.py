@@ -1,14 +1,14 @@
 """The monthly refresh: cell counts, levels, Gi* hot spots and emerging hot spots, stored.
 
 `refresh_maps(root=...)` computes, for `root` and every unit below it whose kind has maps
-(settings.INCIDENTS_MAP_UNIT_KINDS) or that has a boundary of its own, at both cell resolutions, for each of the last
-settings.INCIDENTS_MAP_MONTHS complete months and each category (and all categories
-together): the count per cell of the unit's full cell set (empty cells count), the
+(settings.INCIDENTS_MAP_UNIT_KINDS) or that has a boundary of its own, at both cell resolutions,
+for each of the last settings.INCIDENTS_MAP_MONTHS complete months and each category (and all
+categories together): the count per cell of the unit's full cell set (empty cells count), the
 red / yellow / green level (`analytics.levels`), the Gi* bin (`analytics.hotspots`, seeded
 permutations) and, per category over all the months, the emerging hot-spot pattern
 (`analytics.emerging`). Results go to `MapRun` / `CellGrid` / `CellMap` / `CellTrend` in one
-transaction with its audit event; the two previous runs of the same root are kept, older
-ones deleted.
+transaction with its audit event; the two previous runs of the same root are kept, older ones
+deleted.
 
 Cost. The incidents are read once, month by month, grouped by (unit, category, cell) in the
 database, so Python sees one row per occupied cell and not one per incident. The permutation

@@ -67,12 +67,14 @@ def test_a_refresh_stores_every_cell_with_counts_levels_and_bins(mapped: World) 
     assert view.bins[np.searchsorted(view.cells, np.uint64(CENTRE))] > 0
     # Resolution 8: too few cells, the "not enough data" reason instead of bins.
     coarse = maps.load_map(member, unit=s1, resolution=8, month=MONTH)
-    assert coarse is not None and coarse.reason == "too_few_cells"
+    assert coarse is not None
+    assert coarse.reason == "too_few_cells"
     assert "at least 30 cells" in coarse.reason_text
     # Per category: traffic in February is one incident.
     traffic = IncidentCategory.objects.get(code="traffic")
     feb = maps.load_map(member, unit=s1, resolution=9, month=dt.date(2026, 2, 1), category=traffic)
-    assert feb is not None and feb.incidents == 1
+    assert feb is not None
+    assert feb.incidents == 1
     assert AuditEvent.objects.filter(action="incident.map_refresh").count() == 1
 
 
