@@ -283,7 +283,8 @@ def _compute(run: MapRun, root: Unit, window: list[periods.Period]) -> RefreshSt
     )
     permutations = int(getattr(settings, "INCIDENTS_PERMUTATIONS", hotspots.DEFAULT_PERMUTATIONS))
     coarse, fine = resolutions()
-    maps: list[CellMap] = []
+    month_values = [connection.ops.adapt_datefield_value(p.first) for p in window]
+    maps: list[tuple[object, ...]] = []
     trends: list[CellTrend] = []
     for mu in units:
         in_sub = np.isin(rows[:, 1], mu.subtree)
@@ -309,6 +310,14 @@ def _compute(run: MapRun, root: Unit, window: list[periods.Period]) -> RefreshSt
             outside = outside.reshape(n_cats, steps).astype(np.int64)
             outside[ALL] = outside[1:].sum(axis=0)
             weights = cellsmod.cached_neighbour_weights(grid_cells, 1) if n > 1 else None
+            # One matrix of permutation draws per grid, seeded from the unit and resolution,
+            # shared by its months and categories (each map is still its own test).
+            draws = None
+            if weights is not None and permutations > 0 and n >= hotspots.MIN_CELLS:
+                max_k = int(np.diff(weights.indptr).max(initial=0))
+                draws = hotspots.permutation_draws(
+                    n, max_k, permutations, _seed(mu.unit.pk, res)
+                )
             for c in range(n_cats):
                 category_id = None if c == ALL else category_ids[c - 1]
                 counts_c = cube[c]
@@ -321,51 +330,86 @@ def _compute(run: MapRun, root: Unit, window: list[periods.Period]) -> RefreshSt
                         digest_size=16,
                     ).hexdigest()
                     nz = np.flatnonzero(counts)
-                    lv = levels.cell_levels(counts, red_share=red, yellow_share=yellow)
+                    lv = (
+                        levels.cell_levels(counts, red_share=red, yellow_share=yellow)
+                        if nz.size
+                        else counts.astype(np.int8)
+                    )
                     found = previous.get((category_id, digest))
                     if found is None:
-                        found = _gi(
-                            counts,
-                            weights,
-                            permutations,
-                            _seed(mu.unit.pk, res, category_id, period.key),
-                        )
+                        found = _gi(counts, weights, permutations, draws)
                         stats.recomputed += 1
                     maps.append(
-                        CellMap(
-                            grid=grid,
-                            category_id=category_id,
-                            month=period.first,
-                            incidents=int(counts.sum()),
-                            outside=int(outside[c, t]),
-                            digest=digest,
-                            reason=found.reason,
-                            nonzero=_blob(nz, "<i4"),
-                            counts=_blob(counts[nz], "<i4"),
-                            levels=_blob(lv[nz], "i1"),
-                            spots=found.spots,
-                            bins=found.bins,
-                            z=found.z,
+                        (
+                            grid.pk,
+                            category_id,
+                            month_values[t],
+                            int(counts.sum()),
+                            int(outside[c, t]),
+                            digest,
+                            found.reason,
+                            _blob(nz, "<i4"),
+                            _blob(counts[nz], "<i4"),
+                            _blob(lv[nz], "i1"),
+                            found.spots,
+                            found.bins,
+                            found.z,
                         )
                     )
             if len(maps) > 2000:
-                stats.maps += len(maps)
-                CellMap.objects.bulk_create(maps, batch_size=500)
+                stats.maps += _insert_maps(maps)
                 maps = []
-    stats.maps += len(maps)
-    CellMap.objects.bulk_create(maps, batch_size=500)
+    stats.maps += _insert_maps(maps)
     CellTrend.objects.bulk_create(trends, batch_size=500)
     return stats
 
 
-def _gi(counts: np.ndarray, weights: object, permutations: int, seed: int) -> _Previous:
+_MAP_COLUMNS = (
+    "grid_id",
+    "category_id",
+    "month",
+    "incidents",
+    "outside",
+    "digest",
+    "reason",
+    "nonzero",
+    "counts",
+    "levels",
+    "spots",
+    "bins",
+    "z",
+)
+
+
+def _insert_maps(rows: list[tuple[object, ...]]) -> int:
+    """Insert map rows with one prepared statement (the ORM's bulk_create spent more time
+    building thousands of model instances and their SQL than the database spent storing
+    them)."""
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(CellMap._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _MAP_COLUMNS)
+    marks = ", ".join(["%s"] * len(_MAP_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+    return len(rows)
+
+
+def _gi(
+    counts: np.ndarray, weights: object, permutations: int, draws: np.ndarray | None
+) -> _Previous:
     empty = _Previous("", b"", b"", b"")
     if weights is None:
         return _Previous(hotspots.Reason.TOO_FEW_CELLS, b"", b"", b"")
     reason = hotspots.check_data(counts)
     if reason is not None:
         return _Previous(str(reason), b"", b"", b"")
-    result = hotspots.hot_spots(counts, weights, permutations=permutations, seed=seed)  # type: ignore[arg-type]
+    result = hotspots.hot_spots(
+        counts,
+        weights,  # type: ignore[arg-type]
+        permutations=permutations if draws is not None else 0,
+        draws=draws,
+    )
     spots = np.flatnonzero(result.bins)
     if not spots.size:
         return empty
