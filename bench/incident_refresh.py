@@ -90,7 +90,7 @@ def seed(
         "cell_coarse, cell_fine, unit_id, outcome, description, fingerprint, created_at, "
         "updated_at"
     )
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 15)})"
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 15)})"  # noqa: S608
     stamp = "2026-01-01 00:00:00" + ("+00:00" if vendor == "postgresql" else "")
     chunk = 100_000
     for first in range(0, count, chunk):
@@ -148,7 +148,7 @@ def reference_read(unit_ids: list[int], window: list[object]) -> tuple[float, in
     rows = 0
     placeholders = ", ".join(["%s"] * len(unit_ids))
     sql = (
-        "SELECT unit_id, category_id, cell_coarse, cell_fine, COUNT(*) FROM incidents_incident "
+        "SELECT unit_id, category_id, cell_coarse, cell_fine, COUNT(*) FROM incidents_incident "  # noqa: S608
         f"WHERE unit_id IN ({placeholders}) AND occurred_at >= %s AND occurred_at < %s "
         "GROUP BY unit_id, category_id, cell_coarse, cell_fine"
     )

@@ -26,3 +26,30 @@ register(
         order=31,
     )
 )
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Incident heat map"),
+        url_name="incidents:map",
+        allowed=may(INCIDENT, VIEW),
+        order=12,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Hot spots"),
+        url_name="incidents:hotspots",
+        allowed=may(INCIDENT, VIEW),
+        order=13,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Emerging hot spots"),
+        url_name="incidents:emerging",
+        allowed=may(INCIDENT, VIEW),
+        order=14,
+    )
+)

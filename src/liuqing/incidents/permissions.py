@@ -10,6 +10,7 @@ the marker in the source id. The category page belongs to no unit: the
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -22,7 +23,14 @@ from liuqing.imports import services as import_services
 from liuqing.imports.policies import IMPORT_RUN
 from liuqing.incidents.defaults import ensure_default_categories
 from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
-from liuqing.incidents.testing import LAT, LNG, ledger_csv, record_incident
+from liuqing.incidents.testing import (
+    LAT,
+    LNG,
+    ledger_csv,
+    record_incident,
+    record_incidents,
+    square,
+)
 
 Kwargs = dict[str, Any]
 POST = "POST"
@@ -149,6 +157,35 @@ IMPORT_ROUTES: list[Route] = [
 ]
 
 ROUTES += IMPORT_ROUTES
+
+# --- Maps, hot spots, trends, patrols ---------------------------------------------------------
+# The pages default to the member's own unit (no map stored: they say so); "refresh now"
+# recomputes the member's own unit (or the one posted, checked against the jurisdiction).
+
+
+def _mapped_unit(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    """The unit, given a boundary, a few incidents and its maps (once per unit)."""
+    from liuqing.incidents.models import CellGrid
+    from liuqing.incidents.refresh import refresh_maps
+
+    if not CellGrid.objects.filter(unit=unit).exists():
+        lat, lng = LAT + 0.05 * (unit.depth + 1), LNG + 0.03 * (unit.pk % 7)
+        Unit.objects.filter(pk=unit.pk).update(boundary=square(lat, lng))
+        unit.refresh_from_db()
+        record_incidents(unit, [(lat, lng, "traffic", "2026-03-02 09:00")] * 3)
+        refresh_maps(root=unit, last_month=dt.date(2026, 3, 1), months=4)
+    return {"unit": unit.pk, "month": "2026-03"}
+
+
+ROUTES += [
+    Route(name="incidents:map_geojson", kind=INCIDENT, unit_param="unit", data=_mapped_unit),
+    Route(name="incidents:map_csv", kind=INCIDENT, unit_param="unit", data=_mapped_unit),
+    Route(name="incidents:map", kind=INCIDENT),
+    Route(name="incidents:map_data", kind=INCIDENT),
+    Route(name="incidents:hotspots", kind=INCIDENT),
+    Route(name="incidents:emerging", kind=INCIDENT),
+    Route(name="incidents:map_refresh", kind=INCIDENT, action=CHANGE, method=POST),
+]
 TARGETS["import_run"] = _import_run
 
 PUBLIC: set[str] = set()

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -70,9 +70,7 @@ LAYERS = {
 
 class MapForm(forms.Form):
     unit = forms.ChoiceField(label=gettext_lazy("unit"), required=False)
-    resolution = forms.TypedChoiceField(
-        label=gettext_lazy("cell size"), coerce=int, required=False
-    )
+    resolution = forms.TypedChoiceField(label=gettext_lazy("cell size"), coerce=int, required=False)
     category = forms.ChoiceField(label=gettext_lazy("category"), required=False)
     month = forms.CharField(label=gettext_lazy("month"), required=False)
 
@@ -123,11 +121,17 @@ class MapForm(forms.Form):
         return unit, int(resolution), category, month
 
 
-def _view(request: HttpRequest) -> tuple[MapForm, maps.MapView | None, dict[str, Any]]:
+def _view(
+    request: HttpRequest, *, strict: bool = False
+) -> tuple[MapForm, maps.MapView | None, dict[str, Any]]:
+    """The form and the chosen map. `strict` (exports): a unit or month that is not offered
+    is a 404 rather than the default map shown with the error."""
     actor = actor_of(request)
     maps.require_view(actor)
     form = MapForm(request.GET, actor=actor)
     unit, resolution, category, month = form.selection()
+    if strict and form.errors:
+        raise access.NotFound
     view = None
     if unit is not None:
         try:
@@ -135,6 +139,8 @@ def _view(request: HttpRequest) -> tuple[MapForm, maps.MapView | None, dict[str,
                 actor, unit=unit, resolution=resolution, month=month, category=category
             )
         except access.NotFound:
+            if strict:
+                raise
             form.add_error("month", _("There is no map of this month; choose one offered."))
             view = maps.load_map(actor, unit=unit, resolution=resolution, category=category)
     params = {
@@ -150,21 +156,33 @@ def _legend(layer: str, view: maps.MapView | None) -> list[dict[str, Any]]:
     if layer == "hotspots":
         counts = {b: n for b, _label, n in view.bin_counts()} if view else {}
         return [
-            {"key": str(b), "label": str(maps.BIN_LABELS[b]), "colour": BIN_COLOURS[b],
-             "count": counts.get(b, 0)}
+            {
+                "key": str(b),
+                "label": str(maps.BIN_LABELS[b]),
+                "colour": BIN_COLOURS[b],
+                "count": counts.get(b, 0),
+            }
             for b in range(3, -4, -1)
         ]
     if layer == "emerging":
         counts = {k: n for k, _label, n in view.pattern_counts()} if view else {}
         return [
-            {"key": p.value, "label": str(maps.PATTERN_LABELS[p]),
-             "colour": PATTERN_COLOURS[p], "count": counts.get(p.value, 0)}
+            {
+                "key": p.value,
+                "label": str(maps.PATTERN_LABELS[p]),
+                "colour": PATTERN_COLOURS[p],
+                "count": counts.get(p.value, 0),
+            }
             for p in emerging.PATTERNS
         ]
     counts = view.level_counts() if view else {}
     return [
-        {"key": key, "label": str(maps.LEVEL_LABELS[level]), "colour": LEVEL_COLOURS[key],
-         "count": counts.get(key, 0)}
+        {
+            "key": key,
+            "label": str(maps.LEVEL_LABELS[level]),
+            "colour": LEVEL_COLOURS[key],
+            "count": counts.get(key, 0),
+        }
         for level, key in sorted(maps.LEVEL_KEYS.items(), reverse=True)
     ]
 
@@ -179,7 +197,9 @@ def _page(request: HttpRequest, layer: str, template: str) -> HttpResponse:
         "view": view,
         "layer": layer,
         "layer_label": LAYERS[layer],
-        "layers": [(key, label, reverse(f"incidents:{_page_name(key)}")) for key, label in LAYERS.items()],
+        "layers": [
+            (key, label, reverse(f"incidents:{_page_name(key)}")) for key, label in LAYERS.items()
+        ],
         "legend": _legend(layer, view),
         "months": months,
         "month_index": months.index(params["month"]) if view and params["month"] in months else 0,
@@ -271,7 +291,7 @@ def _filename(view: maps.MapView, ext: str) -> str:
 @require_GET
 def export_geojson(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    _form, view, _params = _view(request)
+    _form, view, _params = _view(request, strict=True)
     if view is None:
         raise access.NotFound
     _export_audit(actor, view, "geojson")
@@ -287,7 +307,7 @@ def export_geojson(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_csv(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    _form, view, _params = _view(request)
+    _form, view, _params = _view(request, strict=True)
     if view is None:
         raise access.NotFound
     _export_audit(actor, view, "csv")
@@ -309,10 +329,25 @@ def refresh_now(request: HttpRequest) -> HttpResponse:
         raise AccessDenied
     raw = request.POST.get("unit") or str(actor.unit_id)
     unit = maps.access_map_unit(actor, raw)
-    run = refresh_maps(root=unit, trigger="manual", actor=actor)
+    try:
+        run = refresh_maps(root=unit, trigger="manual", actor=actor)
+    except Exception:  # recorded as a failed run; the page says so instead of a 500
+        messages.error(request, _("The refresh failed; it was recorded. Try again later."))
+        return redirect(f"{reverse('incidents:map')}?unit={unit.pk}")
     messages.success(
         request,
         _("The maps were refreshed: %(maps)d maps, %(incidents)d incidents.")
         % {"maps": run.maps, "incidents": run.incidents},
     )
     return redirect(f"{reverse('incidents:map')}?unit={unit.pk}")
+
+
+urlpatterns = [
+    path("incidents/map/", heat_map, name="map"),
+    path("incidents/map/data/", map_data, name="map_data"),
+    path("incidents/map/export.geojson", export_geojson, name="map_geojson"),
+    path("incidents/map/export.csv", export_csv, name="map_csv"),
+    path("incidents/map/refresh/", refresh_now, name="map_refresh"),
+    path("incidents/hotspots/", hot_spots, name="hotspots"),
+    path("incidents/emerging/", emerging_hot_spots, name="emerging"),
+]
