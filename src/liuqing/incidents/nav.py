@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liuqing.core.access import VIEW
 from liuqing.core.navigation import NavEntry, may, register
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
+from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, PATROL_LOG, PATROL_PLAN
 
 register(
     NavEntry(
@@ -51,5 +51,32 @@ register(
         url_name="incidents:emerging",
         allowed=may(INCIDENT, VIEW),
         order=14,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Incident trends"),
+        url_name="incidents:trends",
+        allowed=may(INCIDENT, VIEW),
+        order=15,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Patrol plan"),
+        url_name="incidents:patrols",
+        allowed=may(PATROL_PLAN, VIEW),
+        order=16,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Patrol logs"),
+        url_name="incidents:patrol_logs",
+        allowed=may(PATROL_LOG, VIEW),
+        order=17,
     )
 )

@@ -15,14 +15,14 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from liuqing.casework.testing import root_staff
+from liuqing.casework.testing import member_at, root_staff
 from liuqing.core.access import CHANGE
 from liuqing.core.matrix import Route, TargetFactory
-from liuqing.core.models import Unit
+from liuqing.core.models import Role, Unit
 from liuqing.imports import services as import_services
 from liuqing.imports.policies import IMPORT_RUN
 from liuqing.incidents.defaults import ensure_default_categories
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
+from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, PATROL_LOG, PATROL_PLAN
 from liuqing.incidents.testing import (
     LAT,
     LNG,
@@ -177,7 +177,42 @@ def _mapped_unit(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     return {"unit": unit.pk, "month": "2026-03"}
 
 
+def _plan_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"action": "propose", "unit": unit.pk, "week": "2026-04-06", "hours": "8"}
+
+
+def _log_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    officer = member_at(unit, Role.OFFICER, "patrol")
+    return {
+        "unit": unit.pk,
+        "officer": officer.pk,
+        "mode": "foot",
+        "started_at": "2026-04-07T09:00",
+        "ended_at": "2026-04-07T10:00",
+        "cells": "8925b020c13ffff",
+    }
+
+
 ROUTES += [
+    Route(name="incidents:trends", kind=INCIDENT),
+    Route(name="incidents:patrols", kind=PATROL_PLAN),
+    Route(
+        name="incidents:patrols",
+        kind=PATROL_PLAN,
+        action=CHANGE,
+        method=POST,
+        data=_plan_form,
+        unit_param="unit",
+    ),
+    Route(name="incidents:patrol_logs", kind=PATROL_LOG),
+    Route(
+        name="incidents:patrol_logs",
+        kind=PATROL_LOG,
+        action=CHANGE,
+        method=POST,
+        data=_log_form,
+        unit_param="unit",
+    ),
     Route(name="incidents:map_geojson", kind=INCIDENT, unit_param="unit", data=_mapped_unit),
     Route(name="incidents:map_csv", kind=INCIDENT, unit_param="unit", data=_mapped_unit),
     Route(name="incidents:map", kind=INCIDENT),

@@ -111,6 +111,7 @@ urlpatterns = [
 ]
 
 # The analytics pages live in their own modules (maps, trends, patrols).
+from liuqing.incidents.views_analysis import urlpatterns as _analysis_urls  # noqa: E402
 from liuqing.incidents.views_maps import urlpatterns as _map_urls  # noqa: E402
 
-urlpatterns += _map_urls
+urlpatterns += _map_urls + _analysis_urls
