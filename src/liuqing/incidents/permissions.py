@@ -193,7 +193,66 @@ def _log_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     }
 
 
+def _patrol_plan(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    from liuqing.incidents.patrols import propose_plan
+
+    plan = propose_plan(actor=root_staff(unit), unit=unit, week=dt.date(2026, 4, 6), hours="8")
+    return {"pk": plan.pk}, marker
+
+
+TARGETS["patrol_plan"] = _patrol_plan
+
+
+def _api_plan(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"unit": unit.pk, "week": "2026-04-06", "hours": "8"}
+
+
+def _api_log(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    form = _log_form(world, unit, kwargs)
+    return {
+        "unit": unit.pk,
+        "officer": form["officer"],
+        "mode": "foot",
+        "started_at": "2026-04-07T09:00:00+08:00",
+        "ended_at": "2026-04-07T10:00:00+08:00",
+        "cells": [form["cells"]],
+    }
+
+
 ROUTES += [
+    Route(name="get_incident_map", kind=INCIDENT, api=True, unit_param="unit", data=_mapped_unit),
+    Route(name="refresh_incident_maps", kind=INCIDENT, action=CHANGE, method=POST, api=True),
+    Route(name="get_incident_trends", kind=INCIDENT, api=True),
+    Route(name="list_patrol_plans", kind=PATROL_PLAN, api=True),
+    Route(
+        name="propose_patrol_plan",
+        kind=PATROL_PLAN,
+        action=CHANGE,
+        method=POST,
+        api=True,
+        unit_param="unit",
+        data=_api_plan,
+    ),
+    Route(
+        name="edit_patrol_plan",
+        kind=PATROL_PLAN,
+        action=CHANGE,
+        method="PUT",
+        api=True,
+        target="patrol_plan",
+        data=lambda world, unit, kwargs: {"allocations": []},
+    ),
+    Route(name="list_patrol_logs", kind=PATROL_LOG, api=True),
+    Route(
+        name="log_patrol",
+        kind=PATROL_LOG,
+        action=CHANGE,
+        method=POST,
+        api=True,
+        unit_param="unit",
+        data=_api_log,
+    ),
+    Route(name="get_patrol_coverage", kind=PATROL_LOG, api=True),
     Route(name="incidents:trends", kind=INCIDENT),
     Route(name="incidents:patrols", kind=PATROL_PLAN),
     Route(
