@@ -77,6 +77,7 @@ bench-large: $(STAMP)
 	$(BIN)/python bench/appeals_lists.py
 	$(BIN)/python bench/casework_sweep.py
 	$(BIN)/python bench/incident_import.py
+	$(BIN)/python bench/incident_refresh.py
 
 bench-large-pg: $(STAMP)
 	$(BIN)/python bench/appeals_lists.py \

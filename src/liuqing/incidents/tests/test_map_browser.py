@@ -65,5 +65,15 @@ def test_the_heat_map_draws_its_cells_in_chromium(
     shot = ARTIFACTS / "incident-map.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot: {shot}")
+    # Right to left on a small phone: the hot-spot page in Uyghur fits the screen.
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.select_option("#lang-select", "ug")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.goto(f"{live_server}/incidents/hotspots/?unit={s1.pk}&month=2026-03")
+    expect(page.locator("#incident-map.drawn")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    phone = ARTIFACTS / "incident-hotspots-ug-phone.png"
+    page.screenshot(path=str(phone), full_page=True)
+    print(f"screenshot: {phone}")
     assert errors == []
     context.close()
