@@ -142,7 +142,10 @@ def _view(
             if strict:
                 raise
             form.add_error("month", _("There is no map of this month; choose one offered."))
-            view = maps.load_map(actor, unit=unit, resolution=resolution, category=category)
+            try:
+                view = maps.load_map(actor, unit=unit, resolution=resolution, category=category)
+            except access.NotFound:  # a category added after the last refresh
+                view = None
     params = {
         "unit": unit.pk if unit else "",
         "resolution": resolution,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from liuqing.core.models import AuditEvent, Role
 from liuqing.core.testing import World, login_verified
 from liuqing.incidents import refresh
-from liuqing.incidents.models import MapRun
+from liuqing.incidents.models import IncidentCategory, MapRun
 from liuqing.incidents.testing import record_incidents
 from liuqing.incidents.tests.test_refresh import CENTRE, MONTH, _scatter
 
@@ -71,6 +71,11 @@ def test_bad_choices_are_field_errors_not_failures(refreshed: World) -> None:
         assert response.status_code == 200, params
     body = client.get(reverse("incidents:map"), {"month": "March"}).content.decode()
     assert "YYYY-MM" in body
+    # A category added after the last refresh has no map yet: said, not a failure.
+    IncidentCategory.objects.create(code="new_kind", name="新类别", order=99)
+    fresh = client.get(reverse("incidents:map"), {"category": "new_kind"})
+    assert fresh.status_code == 200
+    assert "No map yet" in fresh.content.decode()
 
 
 def test_exports_are_audited_and_hold_every_cell(refreshed: World) -> None:
