@@ -11,6 +11,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.conf.locale import LANG_INFO
@@ -368,6 +369,13 @@ INCIDENTS_TOURIST_MONTHS = tuple(
 # (the default) draws no tiles at all, so the map page calls no outside server.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+if MAP_TILE_URL:
+    # The tile server's origin may serve images to the map pages (and nothing else).
+    _tiles = urlsplit(MAP_TILE_URL.replace("{s}", "SUBDOMAIN"))
+    _origin = f"{_tiles.scheme}://{_tiles.netloc.replace('SUBDOMAIN', '*')}"
+    CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+        "img-src 'self' data:", f"img-src 'self' data: {_origin}"
+    )
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200
