@@ -80,6 +80,7 @@ bench-large: $(STAMP)
 	$(BIN)/python bench/incident_import.py
 	$(BIN)/python bench/visits.py
 	$(BIN)/python bench/mediation.py
+	$(BIN)/python bench/incident_refresh.py
 
 bench-large-pg: $(STAMP)
 	$(BIN)/python bench/appeals_lists.py \

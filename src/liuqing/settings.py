@@ -11,6 +11,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.conf.locale import LANG_INFO
@@ -375,6 +376,34 @@ INCIDENTS_AREA_BBOX = (
 # within 30 days).
 MEDIATION_DEADLINE_DAYS = envint("MEDIATION_DEADLINE_DAYS", 30)
 MEDIATION_CONFIRMATION_REMINDER_DAYS = envint("MEDIATION_CONFIRMATION_REMINDER_DAYS", 20)
+
+# --- Incident analytics (liuqing.incidents.refresh, maps, patrols) ------------------------------
+# Months each refresh keeps (the month slider and the emerging hot-spot cube).
+INCIDENTS_MAP_MONTHS = envint("INCIDENTS_MAP_MONTHS", 24)
+# Unit kinds that get their own maps (their cells: their boundary, else their subtree's).
+INCIDENTS_MAP_UNIT_KINDS = tuple(
+    k for k in os.environ.get("INCIDENTS_MAP_UNIT_KINDS", "detachment,brigade,station").split(",")
+)
+# Gi* permutations per map (0 = the analytic normal p, for very large maps).
+INCIDENTS_PERMUTATIONS = envint("INCIDENTS_PERMUTATIONS", 999)
+# Cell levels: the shares of non-zero cells that are red and yellow (KPIS.md: 10 % and 20 %).
+INCIDENTS_RED_SHARE = os.environ.get("INCIDENTS_RED_SHARE", "0.1")
+INCIDENTS_YELLOW_SHARE = os.environ.get("INCIDENTS_YELLOW_SHARE", "0.2")
+# Tourist season for the seasonal view of scenic areas (months 1-12).
+INCIDENTS_TOURIST_MONTHS = tuple(
+    int(m) for m in os.environ.get("INCIDENTS_TOURIST_MONTHS", "6,7,8").split(",") if m.strip()
+)
+# A tile URL template ("https://tiles.example/{z}/{x}/{y}.png") drawn under the cells; empty
+# (the default) draws no tiles at all, so the map page calls no outside server.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+if MAP_TILE_URL:
+    # The tile server's origin may serve images to the map pages (and nothing else).
+    _tiles = urlsplit(MAP_TILE_URL.replace("{s}", "SUBDOMAIN"))
+    _origin = f"{_tiles.scheme}://{_tiles.netloc.replace('SUBDOMAIN', '*')}"
+    CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+        "img-src 'self' data:", f"img-src 'self' data: {_origin}"
+    )
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200

@@ -104,3 +104,7 @@ def push_incidents(request: HttpRequest, payload: IncidentPushIn) -> dict[str, A
             for i in range(len(items))
         ],
     }
+
+
+# The analytics operations (maps, trends, patrols) are on this router too.
+from liuqing.incidents import api_maps  # noqa: E402, F401

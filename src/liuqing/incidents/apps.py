@@ -9,5 +9,5 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their side effects: the access policies, the incident ledger kind of
-        # the import engine, and the menu entries.
-        from liuqing.incidents import ledger, nav, policies  # noqa: F401
+        # the import engine, the menu entries and the dashboard figures.
+        from liuqing.incidents import kpis, ledger, nav, policies  # noqa: F401

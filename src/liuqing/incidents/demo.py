@@ -148,3 +148,46 @@ def _inside(seat: tuple[float, float], lat: float, lng: float, half: float) -> t
         min(max(lat, seat[0] - m), seat[0] + m),
         min(max(lng, seat[1] - m), seat[1] + m),
     )
+
+
+@demo.step("incident_maps", order=310)
+def build_incident_maps(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None:
+    """The maps of the demo's two years (the refresh the monthly job would have run), a
+    proposed patrol plan for the anchor's week at the first station with hot cells, and a
+    few patrol logs through those cells (so patrol coverage has something to show)."""
+    from liuqing.incidents import patrols, refresh
+
+    anchor = ctx.anchor
+    last = refresh.last_complete_month(anchor)
+    run = refresh.refresh_maps(root=ctx.root, trigger="schedule", last_month=last)
+    ctx.record("demo.incident_maps", run=run.pk, maps=run.maps, incidents=run.incidents)
+    week = patrols.monday(anchor.date())
+    chief = next(iter(ctx.members_with(Role.DETACHMENT_STAFF)), None)
+    officers = ctx.members_with(Role.OFFICER)
+    if chief is None:
+        return
+    logged = 0
+    for station in ctx.stations:
+        hot = patrols.hot_cells(station, week)
+        if not hot.size:
+            continue
+        patrols.propose_plan(actor=chief, unit=station, week=week, hours=80)
+        walkers = [m for m in officers if station.is_ancestor_of(m.unit)] or [chief]
+        start = dt.datetime.combine(week, dt.time(9), tzinfo=anchor.tzinfo)
+        for i, cell in enumerate(hot[: max(1, hot.size * 2 // 3)]):
+            officer = walkers[i % len(walkers)]
+            begin = start + dt.timedelta(hours=3 * (i % 3))
+            if begin > anchor:
+                break
+            patrols.log_patrol(
+                actor=chief,
+                unit=station,
+                officer=officer,
+                mode=["foot", "car", "video"][i % 3],
+                started_at=begin,
+                ended_at=begin + dt.timedelta(hours=1),
+                cells=[format(int(cell), "x")],
+            )
+            logged += 1
+        break
+    ctx.log(f"incident maps: {run.maps} maps ({run.seconds:.1f} s); {logged} patrol logs")

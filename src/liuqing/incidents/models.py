@@ -115,3 +115,19 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_system}:{self.source_id}"
+
+
+# The analytics results and patrols live in their own module (imported here so Django finds
+# them in the incidents app).
+from liuqing.incidents.models_maps import (  # noqa: E402, F401
+    CellGrid,
+    CellMap,
+    CellTrend,
+    MapRun,
+    PatrolAllocation,
+    PatrolLog,
+    PatrolMode,
+    PatrolPlan,
+    RunStatus,
+    RunTrigger,
+)

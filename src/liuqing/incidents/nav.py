@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liuqing.core.access import VIEW
 from liuqing.core.navigation import NavEntry, may, register
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
+from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, PATROL_LOG, PATROL_PLAN
 
 register(
     NavEntry(
@@ -24,5 +24,59 @@ register(
         url_name="incidents:category_mappings",
         allowed=may(INCIDENT_CATEGORY, VIEW),
         order=31,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Incident heat map"),
+        url_name="incidents:map",
+        allowed=may(INCIDENT, VIEW),
+        order=12,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Hot spots"),
+        url_name="incidents:hotspots",
+        allowed=may(INCIDENT, VIEW),
+        order=13,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Emerging hot spots"),
+        url_name="incidents:emerging",
+        allowed=may(INCIDENT, VIEW),
+        order=14,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Incident trends"),
+        url_name="incidents:trends",
+        allowed=may(INCIDENT, VIEW),
+        order=15,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Patrol plan"),
+        url_name="incidents:patrols",
+        allowed=may(PATROL_PLAN, VIEW),
+        order=16,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Patrol logs"),
+        url_name="incidents:patrol_logs",
+        allowed=may(PATROL_LOG, VIEW),
+        order=17,
     )
 )

@@ -10,19 +10,27 @@ the marker in the source id. The category page belongs to no unit: the
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from liuqing.casework.testing import root_staff
+from liuqing.casework.testing import member_at, root_staff
 from liuqing.core.access import CHANGE
 from liuqing.core.matrix import Route, TargetFactory
-from liuqing.core.models import Unit
+from liuqing.core.models import Role, Unit
 from liuqing.imports import services as import_services
 from liuqing.imports.policies import IMPORT_RUN
 from liuqing.incidents.defaults import ensure_default_categories
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
-from liuqing.incidents.testing import LAT, LNG, ledger_csv, record_incident
+from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, PATROL_LOG, PATROL_PLAN
+from liuqing.incidents.testing import (
+    LAT,
+    LNG,
+    ledger_csv,
+    record_incident,
+    record_incidents,
+    square,
+)
 
 Kwargs = dict[str, Any]
 POST = "POST"
@@ -149,6 +157,129 @@ IMPORT_ROUTES: list[Route] = [
 ]
 
 ROUTES += IMPORT_ROUTES
+
+# --- Maps, hot spots, trends, patrols ---------------------------------------------------------
+# The pages default to the member's own unit (no map stored: they say so); "refresh now"
+# recomputes the member's own unit (or the one posted, checked against the jurisdiction).
+
+
+def _mapped_unit(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    """The unit, given a boundary, a few incidents and its maps (once per unit)."""
+    from liuqing.incidents.models import CellGrid
+    from liuqing.incidents.refresh import refresh_maps
+
+    if not CellGrid.objects.filter(unit=unit).exists():
+        lat, lng = LAT + 0.05 * (unit.depth + 1), LNG + 0.03 * (unit.pk % 7)
+        Unit.objects.filter(pk=unit.pk).update(boundary=square(lat, lng))
+        unit.refresh_from_db()
+        record_incidents(unit, [(lat, lng, "traffic", "2026-03-02 09:00")] * 3)
+        refresh_maps(root=unit, last_month=dt.date(2026, 3, 1), months=4)
+    return {"unit": unit.pk, "month": "2026-03"}
+
+
+def _plan_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"action": "propose", "unit": unit.pk, "week": "2026-04-06", "hours": "8"}
+
+
+def _log_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    officer = member_at(unit, Role.OFFICER, "patrol")
+    return {
+        "unit": unit.pk,
+        "officer": officer.pk,
+        "mode": "foot",
+        "started_at": "2026-04-07T09:00",
+        "ended_at": "2026-04-07T10:00",
+        "cells": "8925b020c13ffff",
+    }
+
+
+def _patrol_plan(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    from liuqing.incidents.patrols import propose_plan
+
+    plan = propose_plan(actor=root_staff(unit), unit=unit, week=dt.date(2026, 4, 6), hours="8")
+    return {"pk": plan.pk}, marker
+
+
+TARGETS["patrol_plan"] = _patrol_plan
+
+
+def _api_plan(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"unit": unit.pk, "week": "2026-04-06", "hours": "8"}
+
+
+def _api_log(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    form = _log_form(world, unit, kwargs)
+    return {
+        "unit": unit.pk,
+        "officer": form["officer"],
+        "mode": "foot",
+        "started_at": "2026-04-07T09:00:00+08:00",
+        "ended_at": "2026-04-07T10:00:00+08:00",
+        "cells": [form["cells"]],
+    }
+
+
+ROUTES += [
+    Route(name="get_incident_map", kind=INCIDENT, api=True, unit_param="unit", data=_mapped_unit),
+    Route(name="refresh_incident_maps", kind=INCIDENT, action=CHANGE, method=POST, api=True),
+    Route(name="get_incident_trends", kind=INCIDENT, api=True),
+    Route(name="list_patrol_plans", kind=PATROL_PLAN, api=True),
+    Route(
+        name="propose_patrol_plan",
+        kind=PATROL_PLAN,
+        action=CHANGE,
+        method=POST,
+        api=True,
+        unit_param="unit",
+        data=_api_plan,
+    ),
+    Route(
+        name="edit_patrol_plan",
+        kind=PATROL_PLAN,
+        action=CHANGE,
+        method="PUT",
+        api=True,
+        target="patrol_plan",
+        data=lambda world, unit, kwargs: {"allocations": []},
+    ),
+    Route(name="list_patrol_logs", kind=PATROL_LOG, api=True),
+    Route(
+        name="log_patrol",
+        kind=PATROL_LOG,
+        action=CHANGE,
+        method=POST,
+        api=True,
+        unit_param="unit",
+        data=_api_log,
+    ),
+    Route(name="get_patrol_coverage", kind=PATROL_LOG, api=True),
+    Route(name="incidents:trends", kind=INCIDENT),
+    Route(name="incidents:patrols", kind=PATROL_PLAN),
+    Route(
+        name="incidents:patrols",
+        kind=PATROL_PLAN,
+        action=CHANGE,
+        method=POST,
+        data=_plan_form,
+        unit_param="unit",
+    ),
+    Route(name="incidents:patrol_logs", kind=PATROL_LOG),
+    Route(
+        name="incidents:patrol_logs",
+        kind=PATROL_LOG,
+        action=CHANGE,
+        method=POST,
+        data=_log_form,
+        unit_param="unit",
+    ),
+    Route(name="incidents:map_geojson", kind=INCIDENT, unit_param="unit", data=_mapped_unit),
+    Route(name="incidents:map_csv", kind=INCIDENT, unit_param="unit", data=_mapped_unit),
+    Route(name="incidents:map", kind=INCIDENT),
+    Route(name="incidents:map_data", kind=INCIDENT),
+    Route(name="incidents:hotspots", kind=INCIDENT),
+    Route(name="incidents:emerging", kind=INCIDENT),
+    Route(name="incidents:map_refresh", kind=INCIDENT, action=CHANGE, method=POST),
+]
 TARGETS["import_run"] = _import_run
 
 PUBLIC: set[str] = set()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from liuqing.core.access import Policy, register
 from liuqing.core.models import Role
-from liuqing.incidents.models import CategoryMapping, Incident
+from liuqing.incidents.models import CategoryMapping, Incident, PatrolLog, PatrolPlan
 
 INCIDENT = "incident"
 INCIDENT_CATEGORY = "incident_category"
@@ -42,3 +42,22 @@ register(
         extra={"global": True},
     )
 )
+
+# Patrols (incidents.patrols): plans are seen by the ledger's viewers and made by station
+# chiefs and brigade and detachment staff; logs are written by those who patrol (officers and
+# sergeants too) and by their chiefs. Place-based records without resident data.
+PATROL_PLAN = "patrol_plan"
+PATROL_LOG = "patrol_log"
+PLANNERS = frozenset({Role.STATION_CHIEF, Role.BRIGADE_STAFF, Role.DETACHMENT_STAFF})
+PATROLLERS = frozenset(
+    {
+        Role.OFFICER,
+        Role.SERGEANT,
+        Role.STATION_CHIEF,
+        Role.BRIGADE_STAFF,
+        Role.DETACHMENT_STAFF,
+    }
+)
+
+register(Policy(kind=PATROL_PLAN, model=PatrolPlan, view=VIEWERS, change=PLANNERS))
+register(Policy(kind=PATROL_LOG, model=PatrolLog, view=VIEWERS, change=PATROLLERS))

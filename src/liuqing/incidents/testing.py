@@ -74,3 +74,29 @@ def ledger_csv(rows: list[dict[str, Any]], *, encoding: str = "utf-8") -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode(encoding)
+
+
+def record_incidents(
+    unit: Unit, items: list[tuple[float, float, str, str]], *, source_system: str = "test"
+) -> int:
+    """Incidents (lat, lng, category code, local time) pushed in batches by a root staff
+    member; returns how many were stored."""
+    ensure_default_categories()
+    stored = 0
+    for start in range(0, len(items), services.PUSH_MAX):
+        batch = [
+            {
+                "source_id": f"B{next(_numbers)}",
+                "occurred_at": when,
+                "category": category,
+                "latitude": repr(lat),
+                "longitude": repr(lng),
+            }
+            for lat, lng, category, when in items[start : start + services.PUSH_MAX]
+        ]
+        result = services.push_incidents(
+            actor=root_staff(unit), source_system=source_system, coordinates="wgs84", items=batch
+        )
+        assert not result.errors, result.errors[:3]
+        stored += result.created
+    return stored

@@ -109,3 +109,9 @@ urlpatterns = [
     path("incidents/categories/", category_mappings, name="category_mappings"),
     path("incidents/<int:pk>/", incident_detail, name="detail"),
 ]
+
+# The analytics pages live in their own modules (maps, trends, patrols).
+from liuqing.incidents.views_analysis import urlpatterns as _analysis_urls  # noqa: E402
+from liuqing.incidents.views_maps import urlpatterns as _map_urls  # noqa: E402
+
+urlpatterns += _map_urls + _analysis_urls

@@ -170,6 +170,22 @@ def test_a_permutation_run_is_deterministic_for_a_seed() -> None:
     assert not np.array_equal(first.greater, other.greater)
 
 
+def test_draws_made_once_give_the_same_result_as_the_seed() -> None:
+    area = disk_cells(5)
+    weights = cells.neighbour_weights(area, 1)
+    x = np.random.default_rng(5).poisson(1.5, area.size)
+    max_k = int(np.diff(weights.indptr).max())
+    shared = hotspots.permutation_draws(area.size, max_k, 999, 9)
+    given = hotspots.permutation_test(x, weights, seed=9, draws=shared)
+    seeded = hotspots.permutation_test(x, weights, seed=9)
+    np.testing.assert_array_equal(given.greater, seeded.greater)
+    np.testing.assert_array_equal(given.lesser, seeded.lesser)
+    with pytest.raises(ValueError, match="draws"):
+        hotspots.permutation_test(x, weights, draws=shared[:, :2])
+    with pytest.raises(ValueError, match="draws"):
+        hotspots.permutation_test(x, weights, draws=shared + area.size)
+
+
 def test_a_strong_cluster_is_a_hot_spot_in_the_upper_tail() -> None:
     area = disk_cells(6)  # 127 cells
     weights = cells.neighbour_weights(area, 1)

@@ -39,3 +39,25 @@ def test_the_demo_adds_boundaries_and_two_years_of_incidents() -> None:
     )
     assert by_month[7] > by_month[3]  # the summer peak of the scenic areas
     assert AuditEvent.objects.filter(action="demo.incidents").exists()
+
+
+def test_the_demo_maps_show_hot_and_emerging_spots_and_a_patrolled_week() -> None:
+    from liuqing.incidents.models import CellTrend, MapRun, PatrolLog, PatrolPlan, RunStatus
+
+    demo.build_demo(seed=demo.DEFAULT_SEED, scale=1)
+    run = MapRun.objects.get()
+    assert run.status == RunStatus.DONE
+    assert run.maps > 0
+    # A few emerging hot spots: some cell has a pattern other than "no pattern".
+    import numpy as np
+
+    from liuqing.analytics import emerging
+
+    none = emerging.PATTERNS.index(emerging.Pattern.NO_PATTERN)
+    hot_patterns = 0
+    for trend in CellTrend.objects.filter(grid__run=run, category__isnull=True, reason=""):
+        codes = np.frombuffer(bytes(trend.patterns), dtype="i1")
+        hot_patterns += int(((codes != none) & (codes < 8)).sum())
+    assert hot_patterns > 0
+    assert PatrolPlan.objects.exists()
+    assert PatrolLog.objects.exists()

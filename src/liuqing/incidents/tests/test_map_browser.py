@@ -1,0 +1,79 @@
+"""The heat map in real headless Chromium: the cells are drawn on the canvas, the legend is
+painted, the slider and selectors are there, no script error (the page's CSP forbids inline
+scripts and eval); a screenshot is kept as an artefact (var/artifacts/browser/)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from liuqing.casework.testing import root_staff
+from liuqing.core import services as core_services
+from liuqing.core.models import Role
+from liuqing.core.testing import World, confirmed_device
+from liuqing.core.tests.test_browser import ARTIFACTS, browser, log_in  # noqa: F401
+from liuqing.incidents import refresh
+from liuqing.incidents.defaults import ensure_default_categories
+from liuqing.incidents.testing import LAT, LNG, record_incidents, square
+from liuqing.incidents.tests.test_refresh import MONTH, _scatter
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_heat_map_draws_its_cells_in_chromium(
+    live_server: object,
+    world: World,
+    browser: Browser,  # noqa: F811
+) -> None:
+    ensure_default_categories()
+    s1 = world.units["S1"]
+    core_services.update_unit(actor=root_staff(s1), unit=s1, boundary=square(LAT, LNG))
+    s1.refresh_from_db()
+    record_incidents(s1, _scatter(world))
+    refresh.refresh_maps(root=world.units["D"], last_month=MONTH, months=6)
+    chief = world.persona(Role.STATION_CHIEF)
+    device = confirmed_device(chief)
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    log_in(page, str(live_server), chief.username, device.bin_key)
+    page.goto(f"{live_server}/incidents/map/?unit={s1.pk}")
+    expect(page.locator("#incident-map.drawn")).to_be_visible()
+    drawn = int(page.locator("#incident-map").get_attribute("data-cells") or 0)
+    assert drawn == refresh.boundary_cells(s1.boundary, 9).size
+    # Leaflet drew them on its canvas: some pixels are not blank.
+    painted = page.evaluate(
+        """() => {
+            const c = document.querySelector('.leaflet-overlay-pane canvas');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; }
+            return n;
+        }"""
+    )
+    assert painted > 1000
+    # No tile layer by default: no request leaves the site.
+    assert page.locator(".leaflet-tile").count() == 0
+    assert page.locator("#month-slider").is_visible()
+    swatch = page.locator("#map-legend .swatch").first
+    assert swatch.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+    with page.expect_download() as download:
+        page.click("#export-png")
+    assert download.value.suggested_filename == "incident-map.png"
+    shot = ARTIFACTS / "incident-map.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+    # Right to left on a small phone: the hot-spot page in Uyghur fits the screen.
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.select_option("#lang-select", "ug")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.goto(f"{live_server}/incidents/hotspots/?unit={s1.pk}&month=2026-03")
+    expect(page.locator("#incident-map.drawn")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    phone = ARTIFACTS / "incident-hotspots-ug-phone.png"
+    page.screenshot(path=str(phone), full_page=True)
+    print(f"screenshot: {phone}")
+    assert errors == []
+    context.close()
