@@ -30,7 +30,7 @@ from liuqing.care.schemas import (
 )
 from liuqing.core import selectors as core_selectors
 from liuqing.core.access import AccessDenied, NotFound
-from liuqing.core.api import Pagination, api_actor
+from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.core.models import Member
 from liuqing.visits import selectors as visit_selectors
 from liuqing.visits.models import Visit
@@ -51,12 +51,7 @@ def list_care_recipients(
     actor = api_actor(request)
     unit = None
     if filters.unit is not None:
-        try:
-            unit = core_selectors.access_unit(actor, filters.unit)
-        except NotFound:
-            raise ValidationError(
-                {"unit": _("There is no such unit in your jurisdiction.")}
-            ) from None
+        unit = unit_in_scope(actor, filters.unit, "unit")
     return selectors.recipients_visible_to(
         actor, selectors.RecipientFilters(category=filters.category, unit=unit)
     )
@@ -70,12 +65,7 @@ def list_care_recipients(
 )
 def register_care_recipient(request: HttpRequest, payload: RecipientIn) -> Recipient:
     actor = api_actor(request)
-    try:
-        unit = core_selectors.access_unit(actor, payload.unit_id)
-    except NotFound:
-        raise ValidationError(
-            {"unit_id": _("There is no such unit in your jurisdiction.")}
-        ) from None
+    unit = unit_in_scope(actor, payload.unit_id, "unit_id")
     place = None
     if payload.place_id is not None:
         try:

@@ -8,6 +8,7 @@ the caller cannot see is a 422 on that field. Lists are paginated (`?limit=&offs
 cost the same number of queries at any page size.
 """
 
+from dataclasses import asdict
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 
-from liuqing.casework import selectors, services
+from liuqing.casework import queue_hooks, selectors, services
 from liuqing.casework.downloads import attachment_response
 from liuqing.casework.models import Case
 from liuqing.casework.schemas import (
@@ -278,7 +279,8 @@ class QueueQuery(Schema):
 @queue_router.get("/my-work", response=MyWorkOut, operation_id="my_work_queue", summary="My work")
 def my_work_queue(request: HttpRequest, params: Query[QueueQuery]) -> dict[str, Any]:
     """Everything you owe across every kind of case, each section most urgent first."""
-    queue = selectors.my_queue(api_actor(request))
+    actor = api_actor(request)
+    queue = selectors.my_queue(actor)
     size = params.limit
     sections = {
         "owned": queue.owned,
@@ -289,6 +291,15 @@ def my_work_queue(request: HttpRequest, params: Query[QueueQuery]) -> dict[str, 
     }
     result: dict[str, Any] = {name: list(qs[:size]) for name, qs in sections.items()}
     result["counts"] = {name: qs.count() for name, qs in sections.items()}
+    result["more"] = [
+        {
+            "key": section.key,
+            "title": str(section.title),
+            "count": total,
+            "items": [asdict(item) for item in items],
+        }
+        for section, items, total in queue_hooks.sections_for(actor, size)
+    ]
     return result
 
 

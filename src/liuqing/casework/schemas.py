@@ -180,6 +180,22 @@ class TransferIn(In):
     reason: Text = Field(..., min_length=1, max_length=REASON_MAX)
 
 
+class QueueItemOut(Schema):
+    url: str
+    title: str
+    detail: str
+    overdue: bool
+
+
+class QueueSectionOut(Schema):
+    """Another engine's section of the queue (e.g. visits due this week)."""
+
+    key: str
+    title: str
+    count: int
+    items: list[QueueItemOut]
+
+
 class MyWorkOut(Schema):
     owned: list[CaseOut]
     to_dispatch: list[CaseOut]
@@ -187,3 +203,5 @@ class MyWorkOut(Schema):
     followups: list[FollowUpOut]
     extensions: list[ExceptionOut]
     counts: dict[str, int]
+    # Sections other engines register (casework.queue_hooks), each with rows for you.
+    more: list[QueueSectionOut]

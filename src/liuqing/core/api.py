@@ -10,7 +10,7 @@ Lists are paginated (`?limit=&offset=`) and cost the same number of queries at a
 """
 
 import json
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -102,6 +102,12 @@ def _changes(payload: Any) -> dict[str, Any]:
     return {k: v for k, v in sent.items() if v is not None or k in payload.NULLABLE}
 
 
+@overload
+def unit_in_scope(actor: Member, pk: int, field: str = "unit") -> Unit: ...
+@overload
+def unit_in_scope(actor: Member, pk: None, field: str = "unit") -> None: ...
+@overload
+def unit_in_scope(actor: Member, pk: int | None, field: str = "unit") -> Unit | None: ...
 def unit_in_scope(actor: Member, pk: int | None, field: str = "unit") -> Unit | None:
     """The unit a body or filter names (None for none), or a 422 on `field` when it is not
     in the actor's jurisdiction. Every API module names units through this."""

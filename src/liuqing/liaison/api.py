@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from liuqing.core import access
 from liuqing.core import selectors as core_selectors
 from liuqing.core.access import CHANGE, AccessDenied, NotFound
-from liuqing.core.api import Pagination, api_actor
+from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.liaison import selectors, services
 from liuqing.liaison.models import Assignment, Lesson, Organisation, Problem
 from liuqing.liaison.schemas import (
@@ -46,12 +46,7 @@ def list_organisations(
     actor = api_actor(request)
     unit = None
     if filters.unit is not None:
-        try:
-            unit = core_selectors.access_unit(actor, filters.unit)
-        except NotFound:
-            raise ValidationError(
-                {"unit": _("There is no such unit in your jurisdiction.")}
-            ) from None
+        unit = unit_in_scope(actor, filters.unit, "unit")
     return selectors.organisations_visible_to(  # type: ignore[return-value]
         actor, selectors.OrganisationFilters(kind=filters.kind, unit=unit, flagged=filters.flagged)
     )
@@ -65,12 +60,7 @@ def list_organisations(
 )
 def register_organisation(request: HttpRequest, payload: OrganisationIn) -> Organisation:
     actor = api_actor(request)
-    try:
-        unit = core_selectors.access_unit(actor, payload.unit_id)
-    except NotFound:
-        raise ValidationError(
-            {"unit_id": _("There is no such unit in your jurisdiction.")}
-        ) from None
+    unit = unit_in_scope(actor, payload.unit_id, "unit_id")
     place = None
     if payload.place_id is not None:
         try:

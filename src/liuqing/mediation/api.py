@@ -23,8 +23,8 @@ from ninja.pagination import paginate
 from liuqing.casework.models import Case
 from liuqing.core import selectors as core_selectors
 from liuqing.core.access import AccessDenied, NotFound
-from liuqing.core.api import Pagination, api_actor
-from liuqing.core.models import Member, Unit
+from liuqing.core.api import Pagination, api_actor, unit_in_scope
+from liuqing.core.models import Member
 from liuqing.mediation import downloads, followup, kpis, selectors, services
 from liuqing.mediation.models import Committee
 from liuqing.mediation.schemas import (
@@ -54,15 +54,6 @@ from liuqing.mediation.schemas import (
 from liuqing.mediation.workflow import STATE_LABELS
 
 router = Router(tags=["disputes"])
-
-
-def _unit(actor: Member, pk: int | None, field: str = "unit") -> Unit | None:
-    if pk is None:
-        return None
-    try:
-        return core_selectors.access_unit(actor, pk)
-    except NotFound:
-        raise ValidationError({field: _("There is no such unit in your jurisdiction.")}) from None
 
 
 def _committee(actor: Member, pk: int) -> Committee:
@@ -189,7 +180,7 @@ def list_disputes(
     return selectors.disputes_visible_to(
         actor,
         selectors.DisputeFilters(
-            status=status, level=level, outcome=outcome, unit=_unit(actor, unit), q=q[:100]
+            status=status, level=level, outcome=outcome, unit=unit_in_scope(actor, unit), q=q[:100]
         ),
     )
 
@@ -200,7 +191,7 @@ def list_disputes(
 def create_dispute(request: HttpRequest, payload: DisputeCreateIn) -> dict[str, Any]:
     """Record a dispute: a party applied, the mediator started it, or it was referred."""
     actor = api_actor(request)
-    unit = _unit(actor, payload.unit)
+    unit = unit_in_scope(actor, payload.unit)
     assert unit is not None
     dispute_type = selectors.dispute_types().filter(pk=payload.dispute_type).first()
     if dispute_type is None:
@@ -226,7 +217,7 @@ def dispute_figures(request: HttpRequest, filters: Query[FiguresQuery]) -> dict[
     """The dispute figures of KPIS.md for a unit's subtree (default: yours) and the local
     dates [start, end), as of now."""
     actor = api_actor(request)
-    unit = _unit(actor, filters.unit) or actor.unit
+    unit = unit_in_scope(actor, filters.unit) or actor.unit
     if filters.end <= filters.start:
         raise ValidationError({"end": _("The end must be after the start.")})
     start, end, as_of = downloads.period_bounds(filters.start, filters.end)
@@ -260,7 +251,7 @@ def list_committees(request: HttpRequest) -> QuerySet[Committee]:
 )
 def create_committee(request: HttpRequest, payload: CommitteeIn) -> Committee:
     actor = api_actor(request)
-    unit = _unit(actor, payload.unit)
+    unit = unit_in_scope(actor, payload.unit)
     assert unit is not None
     place = None
     if payload.place is not None:

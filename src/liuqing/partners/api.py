@@ -12,9 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from liuqing.core import selectors as core_selectors
-from liuqing.core.access import NotFound
-from liuqing.core.api import Pagination, api_actor
+from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.core.models import Member, Place, Unit
 from liuqing.partners import selectors, services
 from liuqing.partners.models import Alert, Partner, PartnerGroup
@@ -131,13 +129,6 @@ class PartnerQuery(Schema):
     status: str = Field("", max_length=16)
 
 
-def _unit(actor: Member, pk: int) -> Unit:
-    try:
-        return core_selectors.access_unit(actor, pk)
-    except NotFound:
-        raise ValidationError({"unit": _("There is no such unit in your jurisdiction.")}) from None
-
-
 def _input(actor: Member, unit: Unit, payload: AlertIn) -> services.AlertInput:
     groups = list(selectors.groups_for_unit(unit).filter(pk__in=payload.groups))
     places = list(Place.objects.filter(pk__in=payload.places, is_active=True))
@@ -215,7 +206,7 @@ def list_groups(request: HttpRequest) -> QuerySet[PartnerGroup]:
 )
 def create_group(request: HttpRequest, payload: GroupIn) -> Any:
     actor = api_actor(request)
-    unit = _unit(actor, payload.unit)
+    unit = unit_in_scope(actor, payload.unit)
     return 201, services.create_group(
         actor=actor, unit=unit, name=payload.name, description=payload.description
     )
@@ -232,7 +223,7 @@ def list_alerts(request: HttpRequest) -> QuerySet[Alert]:
 )
 def create_alert(request: HttpRequest, payload: AlertIn) -> Any:
     actor = api_actor(request)
-    unit = _unit(actor, payload.unit)
+    unit = unit_in_scope(actor, payload.unit)
     alert = services.save_alert(actor=actor, unit=unit, data=_input(actor, unit, payload))
     return 201, _detail(alert)
 

@@ -19,8 +19,8 @@ from liuqing.appeals import selectors as appeal_selectors
 from liuqing.casework.schemas import Ref
 from liuqing.core import selectors as core_selectors
 from liuqing.core.access import AccessDenied, NotFound
-from liuqing.core.api import Pagination, api_actor
-from liuqing.core.models import Member, Place, Unit
+from liuqing.core.api import Pagination, api_actor, unit_in_scope
+from liuqing.core.models import Member, Place
 from liuqing.core.schemas import Id, In, Text
 from liuqing.mediation import selectors as mediation_selectors
 from liuqing.mediation.schemas import PartyIn
@@ -129,15 +129,6 @@ def _place(actor: Member, pk: int | None) -> Place | None:
         raise ValidationError({"place": _("Choose a place of your jurisdiction.")}) from None
 
 
-def _unit(actor: Member, pk: int | None, field: str) -> Unit | None:
-    if pk is None:
-        return None
-    try:
-        return core_selectors.access_unit(actor, pk)
-    except NotFound:
-        raise ValidationError({field: _("There is no such unit in your jurisdiction.")}) from None
-
-
 def _shared(actor: Member, payload: Any) -> dict[str, Any]:
     """Categories, committees and types named by id, as the pages' choices offer them."""
     return {
@@ -166,7 +157,7 @@ def list_walk_ins(request: HttpRequest) -> QuerySet[WalkIn]:
 def check_in(request: HttpRequest, payload: CheckInIn) -> WalkIn:
     """A visitor arrives at the desk of `unit` (default: yours)."""
     actor = api_actor(request)
-    unit = _unit(actor, payload.unit, "unit") or actor.unit
+    unit = unit_in_scope(actor, payload.unit, "unit") or actor.unit
     return services.check_in(actor=actor, unit=unit)
 
 
@@ -202,7 +193,10 @@ def route_walk_in(request: HttpRequest, pk: int, payload: RouteIn) -> WalkIn:
             "place": _place(actor, payload.place),
             "description": text,
         },
-        "complaint": {"about_unit": _unit(actor, payload.about_unit, "about_unit"), "text": text},
+        "complaint": {
+            "about_unit": unit_in_scope(actor, payload.about_unit, "about_unit"),
+            "text": text,
+        },
         "restricted": {"kind": payload.report_kind, "text": text},
     }[payload.route]
     services.route_walk_in(actor=actor, walk_in=item, route=payload.route, **fields)

@@ -14,9 +14,8 @@ from ninja import File, Query, Router, UploadedFile
 from ninja.pagination import paginate
 
 from liuqing.core import access
-from liuqing.core import selectors as core_selectors
-from liuqing.core.access import VIEW, AccessDenied, NotFound
-from liuqing.core.api import Pagination, api_actor
+from liuqing.core.access import VIEW, AccessDenied
+from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.core.models import Member, Team
 from liuqing.visits import selectors, services
 from liuqing.visits.forms import colleagues
@@ -45,12 +44,7 @@ def list_visit_plans(request: HttpRequest, filters: Query[PlanListQuery]) -> Que
     actor = api_actor(request)
     unit = None
     if filters.unit is not None:
-        try:
-            unit = core_selectors.access_unit(actor, filters.unit)
-        except NotFound:
-            raise ValidationError(
-                {"unit": _("There is no such unit in your jurisdiction.")}
-            ) from None
+        unit = unit_in_scope(actor, filters.unit, "unit")
     return selectors.plans_visible_to(
         actor,
         selectors.PlanFilters(

@@ -127,3 +127,20 @@ def test_a_photo_is_added_to_a_visit_by_its_content(world: World) -> None:
     bad = Client().post(url, {"file": fake}, **bearer(officer))
     assert bad.status_code == 422
     assert VisitPhoto.objects.count() == 1
+
+
+def test_my_work_in_the_api_lists_the_visits_due_this_week(world: World) -> None:
+    officer = world.persona(Role.OFFICER)
+    plan = plan_place_visits(
+        world.units["S1"], name="北坡村", responsible=officer, starts_on=dt.date(2026, 1, 5)
+    )
+    plan_place_visits(world.units["S1"], name="别人村", starts_on=dt.date(2026, 1, 5))
+    body = Client().get("/api/v1/queue/my-work", **bearer(officer)).json()
+    [section] = [s for s in body["more"] if s["key"] == "visits_due"]
+    assert section["title"] == "Visits due this week"
+    assert section["count"] == 1
+    [item] = section["items"]
+    assert "北坡村" in item["title"]
+    assert item["url"] == f"/visits/plans/{plan.pk}/"
+    assert item["overdue"] is True  # due in January 2026, long past
+    assert "别人村" not in json.dumps(body, ensure_ascii=False)
