@@ -16,7 +16,12 @@ CHOICES_MAX = 500
 
 def _resolve(member: Member, pk: int) -> Target:
     recipient = selectors.access_recipient(member, pk)
-    return Target(unit=recipient.unit, title=recipient.title, sensitive_label=CARE_LABEL)
+    return Target(
+        unit=recipient.unit,
+        title=recipient.title,
+        sensitive_label=CARE_LABEL,
+        restricted_label=recipient.restricted_label,
+    )
 
 
 def _choices(member: Member) -> list[tuple[int, str]]:

@@ -36,6 +36,9 @@ class VisitPlan(models.Model):
     target_id = models.PositiveBigIntegerField(_("target"))
     title = models.CharField(_("title"), max_length=100)
     sensitive_label = models.CharField(max_length=24, blank=True, default="")
+    # A second label the target carries on top (a care recipient under 14: "minor"); the plan
+    # is hidden from members who lack either.
+    restricted_label = models.CharField(max_length=24, blank=True, default="")
     cadence = models.CharField(_("cadence"), max_length=16, choices=Cadence.choices)
     interval_days = models.PositiveSmallIntegerField(_("every N days"), default=WEEK_DAYS)
     responsible = models.ForeignKey(

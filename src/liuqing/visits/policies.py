@@ -23,12 +23,16 @@ VISIT = "visit"
 VISITORS = frozenset({Role.OFFICER, Role.AUXILIARY, Role.GRID_WORKER}) | SUPERVISORS
 
 
-def _hidden(labels: frozenset[str], field: str = "sensitive_label") -> Q:
-    return Q(**{f"{field}__gt": ""}) & ~Q(**{f"{field}__in": sorted(labels)})
+def _hidden(labels: frozenset[str], prefix: str = "") -> Q:
+    """Plans carrying a label the member lacks (either of the two)."""
+    hidden = Q()
+    for field in (f"{prefix}sensitive_label", f"{prefix}restricted_label"):
+        hidden |= Q(**{f"{field}__gt": ""}) & ~Q(**{f"{field}__in": sorted(labels)})
+    return hidden
 
 
 def _plan_labels(plan: VisitPlan) -> Iterable[str]:
-    return [plan.sensitive_label] if plan.sensitive_label else []
+    return [label for label in (plan.sensitive_label, plan.restricted_label) if label]
 
 
 def _visit_labels(visit: Visit) -> Iterable[str]:
@@ -54,7 +58,7 @@ register(
         change=VISITORS,
         unit_field="plan__unit",
         resident_data=True,
-        sensitive_q=lambda labels: _hidden(labels, "plan__sensitive_label"),
+        sensitive_q=lambda labels: _hidden(labels, "plan__"),
         labels_of=_visit_labels,
     )
 )

@@ -157,6 +157,7 @@ def schedule_visits(
             target_id=int(target_id),
             title=target.title[:100],
             sensitive_label=target.sensitive_label,
+            restricted_label=target.restricted_label,
             cadence=cadence,
             interval_days=days if cadence == Cadence.CUSTOM else 7,
             responsible=responsible,

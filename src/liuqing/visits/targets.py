@@ -26,6 +26,7 @@ class Target:
     unit: Unit
     title: str
     sensitive_label: str = ""
+    restricted_label: str = ""
     url: str = ""
 
 

@@ -62,6 +62,32 @@ def test_a_restricted_label_needs_its_own_grant(world: World) -> None:
     assert child in selectors.recipients_visible_to(officer)
 
 
+def test_a_visit_plan_carries_the_restricted_label_of_its_recipient(world: World) -> None:
+    from liuqing.casework.testing import root_staff
+    from liuqing.visits import selectors as visit_selectors
+    from liuqing.visits import services as visit_services
+
+    child = register(world.units["S1"], category="left_behind_child", restricted_label="minor")
+    boss = grant(root_staff(world.units["S1"]), "minor")
+    plan = visit_services.schedule_visits(
+        actor=boss,
+        target_kind="care_recipient",
+        target_id=child.pk,
+        cadence="weekly",
+        responsible=boss,
+        starts_on=dt.date(2026, 1, 5),
+    )
+    assert (plan.sensitive_label, plan.restricted_label) == ("care", "minor")
+    officer = grant(world.persona(Role.OFFICER))  # the care grant, not the minor one
+    assert plan not in visit_selectors.plans_visible_to(officer)
+    with pytest.raises(NotFound):
+        visit_selectors.access_plan(officer, plan.pk)
+    grant(officer, "minor")
+    assert plan in visit_selectors.plans_visible_to(officer)
+    minor_only = grant(world.persona(Role.AUXILIARY), "minor")  # the minor grant alone
+    assert plan not in visit_selectors.plans_visible_to(minor_only)
+
+
 def test_registration_refuses_bad_input_and_writes_nothing(world: World) -> None:
     officer = grant(world.persona(Role.OFFICER))
     with pytest.raises(ValidationError) as caught:
