@@ -6,6 +6,12 @@ three times: for the period as of now, for the same span a year before and for t
 before, each as of the instant shifted by the same distance (a cohort figure of last year's
 March is read as it stood at the same point after that March). Changes follow KPIS.md:
 (now − before) ÷ before, undefined ("—") when before is zero or undefined.
+
+A change of a count (incidents, requests received) also carries the exact Poisson test's note
+(`analytics.trends.compare_counts`, exposures the days each span covers up to its as-of):
+"too few to tell" when the counts are too small for any change to be significant (3 → 1 is
+not a 67 % drop), "within chance" when the test finds no significant change. Either way the
+change is shown without its good/bad colour.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from liuqing.analytics import periods
+from django.utils.translation import gettext_lazy as _
+
+from liuqing.analytics import periods, trends
 from liuqing.analytics.rates import UNDEFINED, Average, Rate, format_decimal, format_percent
 from liuqing.core import figures
 from liuqing.core.models import Member, Unit
@@ -75,6 +83,30 @@ def as_json(value: Any) -> dict[str, Any] | None:
     return {"type": "count", "value": int(value), "display": display(value)}
 
 
+NOTE_LABELS = {
+    trends.Note.TOO_FEW: _("too few to tell"),
+    trends.Note.NOT_SIGNIFICANT: _("within chance"),
+}
+
+
+def is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def count_note(now: Any, before: Any, now_days: float, before_days: float) -> str:
+    """The exact test's note on a change of a count ("" when either is not a count)."""
+    if not (is_count(now) and is_count(before)) or now_days <= 0 or before_days <= 0:
+        return ""
+    return str(
+        trends.compare_counts(
+            now,
+            before,
+            now_exposure=Fraction(now_days).limit_denominator(10**6),
+            before_exposure=Fraction(before_days).limit_denominator(10**6),
+        ).note
+    )
+
+
 @dataclass(frozen=True)
 class Line:
     key: str
@@ -83,6 +115,9 @@ class Line:
     year_before: Any
     period_before: Any
     rise_is_good: bool | None
+    # trends.Note values for changes of counts, "" otherwise.
+    yoy_note: str = ""
+    mom_note: str = ""
 
     @property
     def display(self) -> str:
@@ -110,11 +145,19 @@ class Line:
 
     @property
     def yoy_tone(self) -> str:
-        return _tone(self.yoy, self.rise_is_good)
+        return _tone(self.yoy, self.rise_is_good, self.yoy_note)
 
     @property
     def mom_tone(self) -> str:
-        return _tone(self.mom, self.rise_is_good)
+        return _tone(self.mom, self.rise_is_good, self.mom_note)
+
+    @property
+    def yoy_note_label(self) -> Any:
+        return NOTE_LABELS.get(trends.Note(self.yoy_note), "") if self.yoy_note else ""
+
+    @property
+    def mom_note_label(self) -> Any:
+        return NOTE_LABELS.get(trends.Note(self.mom_note), "") if self.mom_note else ""
 
     @property
     def year_before_display(self) -> str:
@@ -125,8 +168,10 @@ class Line:
         return display(self.period_before)
 
 
-def _tone(delta: Fraction | None, rise_is_good: bool | None) -> str:
+def _tone(delta: Fraction | None, rise_is_good: bool | None, note: str = "") -> str:
     if delta is None or delta == 0 or rise_is_good is None:
+        return ""
+    if note and note != trends.Note.SIGNIFICANT:
         return ""
     return "good" if (delta > 0) == rise_is_good else "bad"
 
@@ -161,6 +206,7 @@ def board(member: Member, unit: Unit, period: periods.Period, *, as_of: dt.datet
         (yoy.start, yoy.end, _shifted(as_of, period, yoy)),
         (mom.start, mom.end, _shifted(as_of, period, mom)),
     ]
+    days = [max((min(end, at) - start).total_seconds() / 86400, 0) for start, end, at in spans]
     sections = []
     for section in figures.sections_for(member):
         now, year_before, before = section.evaluate(member, unit, spans)
@@ -174,6 +220,8 @@ def board(member: Member, unit: Unit, period: periods.Period, *, as_of: dt.datet
                 year_before=earlier.get(r.key),
                 period_before=previous.get(r.key),
                 rise_is_good=r.rise_is_good,
+                yoy_note=count_note(r.value, earlier.get(r.key), days[0], days[1]),
+                mom_note=count_note(r.value, previous.get(r.key), days[0], days[2]),
             )
             for r in now
         ]
@@ -202,6 +250,8 @@ def as_dict(b: Board) -> dict[str, Any]:
                         "period_before": as_json(line.period_before),
                         "yoy": float(line.yoy) if line.yoy is not None else None,
                         "mom": float(line.mom) if line.mom is not None else None,
+                        "yoy_note": line.yoy_note or None,
+                        "mom_note": line.mom_note or None,
                     }
                     for line in s.lines
                 ],
@@ -238,6 +288,8 @@ def as_csv(b: Board) -> str:
             "yoy",
             "period_before",
             "mom",
+            "yoy_note",
+            "mom_note",
         ]
     )
     for s in b.sections:
@@ -257,6 +309,8 @@ def as_csv(b: Board) -> str:
                     line.yoy_display,
                     line.period_before_display,
                     line.mom_display,
+                    line.yoy_note,
+                    line.mom_note,
                 ]
             )
     return out.getvalue()

@@ -32,6 +32,7 @@ from django.test import Client
 from django.utils import timezone
 
 from liuqing.analytics import periods
+from liuqing.analytics.rates import Rate
 from liuqing.appeals.testing import appeal_category, submit
 from liuqing.casework import services as casework
 from liuqing.casework.calendar import use_calendar
@@ -116,12 +117,34 @@ def test_the_appeals_section_against_the_hand_count(story: World) -> None:
     assert received.yoy_display == "+200.0%"
     assert received.mom_display == "+50.0%"
     assert received.yoy_tone == ""  # more requests is neither good nor bad news
+    # 3 against 1: no change of four requests in all can be significant; 3 against 2 (June
+    # against May's 31 days) could be, at the extremes, and is not.
+    assert (received.yoy_note, received.mom_note) == ("too_few", "not_significant")
+    assert str(received.yoy_note_label) == "too few to tell"
     completion = lines["completion"]
     assert (completion.value.numerator, completion.value.denominator) == (1, 3)
     assert completion.display == "33.3%"
     assert completion.hover == "1 / 3"
     assert completion.year_before.numerator == 0
     assert completion.yoy_display == "—"
+    assert (completion.yoy_note, completion.mom_note) == ("", "")  # a rate: no count test
+
+
+def test_a_change_of_counts_carries_the_exact_tests_note() -> None:
+    # Equal exposures (30 days each): 3 → 1 is too few to tell, 105 → 100 within chance,
+    # 200 → 100 significant; a rate or an undefined value gets no note.
+    assert boards.count_note(1, 3, 30, 30) == "too_few"
+    assert boards.count_note(105, 100, 30, 30) == "not_significant"
+    assert boards.count_note(200, 100, 30, 30) == "significant"
+    assert boards.count_note(200, 100, 30, 0) == ""
+    assert boards.count_note(Rate(1, 3), Rate(1, 2), 30, 30) == ""
+    assert boards.count_note(5, None, 30, 30) == ""
+    # More incidents is bad news only when the test says the rise is real.
+    noisy = boards.Line("x", "x", 105, 100, 100, False, "not_significant", "significant")
+    assert (noisy.yoy_tone, noisy.mom_tone) == ("", "bad")
+    assert noisy.yoy_display == "+5.0%"  # the change is still shown, with its note
+    assert str(noisy.yoy_note_label) == "within chance"
+    assert noisy.mom_note_label == ""
 
 
 def test_a_member_sees_only_the_sections_their_roles_allow(story: World) -> None:
@@ -149,11 +172,13 @@ def test_the_page_and_the_csv(story: World) -> None:
     assert 'data-section="appeals"' in text
     assert "+200.0%" in text
     assert 'title="1 / 3"' in text
+    assert 'data-note="too_few"' in text
     exported = client.get("/board.csv", {"kind": "month", "on": "2026-06-15"})
     assert exported.status_code == 200
     rows = {r["figure"]: r for r in csv.DictReader(io.StringIO(exported.content.decode()))}
     assert rows["received"]["display"] == "3"
     assert rows["received"]["yoy"] == "+200.0%"
+    assert rows["received"]["yoy_note"] == "too_few"
     assert (rows["completion"]["numerator"], rows["completion"]["denominator"]) == ("1", "3")
     assert rows["completion"]["period"] == "2026-06"
 
@@ -189,6 +214,11 @@ def test_the_api(story: World) -> None:
     assert got["received"]["value"] == {"type": "count", "value": 3, "display": "3"}
     assert got["received"]["yoy"] == 2.0
     assert got["received"]["mom"] == 0.5
+    assert (got["received"]["yoy_note"], got["received"]["mom_note"]) == (
+        "too_few",
+        "not_significant",
+    )
+    assert got["completion"]["yoy_note"] is None
     assert got["completion"]["value"]["numerator"] == 1
     assert got["completion"]["value"]["denominator"] == 3
     assert got["completion"]["yoy"] is None
