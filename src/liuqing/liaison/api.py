@@ -1,8 +1,13 @@
-"""The liaison API at /api/v1/liaison: organisations (with their assignment flags), officer
-assignments, problems raised as casework cases, lessons at schools.
+"""The liaison API at /api/v1/liaison: organisations (with their assignment flags), one
+organisation with its officers, problems, lessons and visit plans, officer assignments (and
+their end), problems raised as casework cases, lessons at schools.
 
 A unit, place, officer or category named in a body that the caller cannot see is a 422 on
-that field; an organisation outside the caller's jurisdiction is a 404."""
+that field; an organisation or assignment outside the caller's jurisdiction is a 404.
+
+An organisation's monthly visit plan is made through the visits API (POST
+/api/v1/visits/plans with target_kind "organisation", cadence "monthly" and, as the page does,
+the organisation's `current_officer_id` as responsible_id)."""
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -17,10 +22,12 @@ from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.liaison import selectors, services
 from liuqing.liaison.models import Assignment, Lesson, Organisation, Problem
 from liuqing.liaison.schemas import (
+    AssignmentEndIn,
     AssignmentIn,
     AssignmentOut,
     LessonIn,
     LessonOut,
+    OrganisationDetailOut,
     OrganisationIn,
     OrganisationListQuery,
     OrganisationOut,
@@ -75,11 +82,13 @@ def register_organisation(request: HttpRequest, payload: OrganisationIn) -> Orga
 
 @router.get(
     "/organisations/{pk}",
-    response=OrganisationOut,
+    response=OrganisationDetailOut,
     operation_id="get_organisation",
     summary="One organisation",
 )
 def get_organisation(request: HttpRequest, pk: int) -> Organisation:
+    """The organisation (contact masked) with its flags, every officer assignment, its 50
+    most recent problems and lessons, and the visit plans you may see."""
     return selectors.access_organisation(api_actor(request), pk)
 
 
@@ -105,6 +114,19 @@ def assign_liaison_officer(request: HttpRequest, pk: int, payload: AssignmentIn)
         starts_on=payload.starts_on,
         ends_on=payload.ends_on,
     )
+
+
+@router.post(
+    "/assignments/{pk}/end",
+    response=AssignmentOut,
+    operation_id="end_liaison_assignment",
+    summary="End an assignment",
+)
+def end_liaison_assignment(request: HttpRequest, pk: int, payload: AssignmentEndIn) -> Assignment:
+    """End the assignment on `ends_on` (today when not given; not before its start)."""
+    actor = api_actor(request)
+    assignment = selectors.access_assignment(actor, pk, for_write=True)
+    return services.end_assignment(actor=actor, assignment=assignment, ends_on=payload.ends_on)
 
 
 @router.post(

@@ -121,6 +121,15 @@ ROUTES: list[Route] = [
         api=True,
     ),
     Route(
+        name="end_liaison_assignment",
+        kind=ASSIGNMENT,
+        action=CHANGE,
+        method=POST,
+        target="liaison_assignment",
+        data=lambda w, u, k: {"ends_on": "2026-03-01"},
+        api=True,
+    ),
+    Route(
         name="raise_liaison_problem",
         kind=ORGANISATION,
         action=CHANGE,

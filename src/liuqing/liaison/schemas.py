@@ -2,12 +2,14 @@
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
 from liuqing.core.schemas import Id, In, Text
-from liuqing.liaison.models import Organisation, Problem
+from liuqing.liaison.models import Assignment, Lesson, Organisation, Problem
+from liuqing.visits.models import VisitPlan
+from liuqing.visits.schemas import PlanOut
 
 
 class OrganisationOut(Schema):
@@ -66,9 +68,30 @@ class AssignmentOut(Schema):
     id: int
     organisation_id: int
     officer_id: int
-    role: str
+    officer_name: str
+    role: str = Field(..., description='"liaison" (enterprise officer) or "school"')
+    role_label: str = Field(..., description="The role's name in the request's language")
     starts_on: dt.date
     ends_on: dt.date | None
+    active: bool = Field(..., description="Runs today: started and not yet ended")
+
+    @staticmethod
+    def resolve_officer_name(obj: Assignment) -> str:
+        return obj.officer.full_name
+
+    @staticmethod
+    def resolve_role_label(obj: Assignment) -> str:
+        return str(obj.get_role_display())
+
+    @staticmethod
+    def resolve_active(obj: Assignment) -> bool:
+        from liuqing.liaison.selectors import is_current
+
+        return is_current(obj)
+
+
+class AssignmentEndIn(In):
+    ends_on: dt.date | None = Field(None, description="The last day; today when not given")
 
 
 class ProblemIn(In):
@@ -82,13 +105,23 @@ class ProblemOut(Schema):
     case_id: int
     number: str
     organisation_id: int
+    status: str
     category: str
+    title: str
     resolve_due: dt.datetime | None
     estimated_savings: Decimal
 
     @staticmethod
     def resolve_number(obj: Problem) -> str:
         return obj.case.number
+
+    @staticmethod
+    def resolve_status(obj: Problem) -> str:
+        return obj.case.status
+
+    @staticmethod
+    def resolve_title(obj: Problem) -> str:
+        return obj.case.title
 
     @staticmethod
     def resolve_category(obj: Problem) -> str:
@@ -113,3 +146,51 @@ class LessonOut(Schema):
     topic: str
     class_name: str
     attendance: int
+
+
+class OrganisationDetailOut(OrganisationOut):
+    """One organisation as its page shows it. Each list costs one query, however long."""
+
+    current_officer_id: int | None = Field(
+        ..., description="Who answers for it today (a monthly visit plan's default)"
+    )
+    assignments: list[AssignmentOut] = Field(..., description="Every assignment, newest first")
+    problems: list[ProblemOut] = Field(..., description="The 50 most recent problems")
+    lessons: list[LessonOut] = Field(..., description="The 50 most recent lessons")
+    visit_plans: list[PlanOut] = Field(
+        ..., description="Its visit plans you may see (active first); empty without visit roles"
+    )
+
+    @staticmethod
+    def resolve_current_officer_id(obj: Organisation) -> int | None:
+        from liuqing.liaison.selectors import current_officer
+
+        officer = current_officer(obj)
+        return officer.pk if officer else None
+
+    @staticmethod
+    def resolve_assignments(obj: Organisation) -> list[Assignment]:
+        from liuqing.liaison.selectors import assignments_of
+
+        return list(assignments_of(obj))
+
+    @staticmethod
+    def resolve_problems(obj: Organisation) -> list[Problem]:
+        from liuqing.liaison.selectors import RECENT, problems_of
+
+        return list(problems_of(obj)[:RECENT])
+
+    @staticmethod
+    def resolve_lessons(obj: Organisation) -> list[Lesson]:
+        from liuqing.liaison.selectors import RECENT, lessons_of
+
+        return list(lessons_of(obj)[:RECENT])
+
+    @staticmethod
+    def resolve_visit_plans(obj: Organisation, context: dict[str, Any]) -> list[VisitPlan]:
+        from liuqing.core.api import api_actor
+        from liuqing.liaison.targets import ORGANISATION_TARGET
+        from liuqing.visits.selectors import plans_of_target
+
+        actor = api_actor(context["request"])
+        return list(plans_of_target(actor, ORGANISATION_TARGET, obj.pk))

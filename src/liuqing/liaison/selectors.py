@@ -14,10 +14,11 @@ from liuqing.core import access
 from liuqing.core.access import VIEW, AccessDenied
 from liuqing.core.models import Member, Unit
 from liuqing.liaison.models import Assignment, AssignmentRole, Lesson, Organisation, Problem
-from liuqing.liaison.workflow import ORGANISATION
+from liuqing.liaison.workflow import ASSIGNMENT, ORGANISATION
 
 OVERLAP = "overlap"
 ORPHAN = "orphan"
+RECENT = 50  # problems and lessons an organisation's page and API detail show, newest first
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,10 @@ def access_organisation(member: Member, pk: Any, *, for_write: bool = False) -> 
     )
 
 
-def _current(a: Assignment, day: dt.date) -> bool:
+def is_current(a: Assignment, day: dt.date | None = None) -> bool:
+    """Whether the assignment runs on `day` (today by default): started, and not ended
+    before it. The officer's own state (inactive, moved away) is the orphan flag's business."""
+    day = day or timezone.localdate()
     return a.starts_on <= day and (a.ends_on is None or a.ends_on >= day)
 
 
@@ -99,7 +103,7 @@ def flags_of(organisations: list[Organisation], day: dt.date | None = None) -> d
                 two_liaisons = a.role == b.role == AssignmentRole.LIAISON
                 if same_officer or two_liaisons:
                     flags.overlaps.append((a, b))
-        current = [a for a in rows if _current(a, day)]
+        current = [a for a in rows if is_current(a, day)]
         if not current:
             flags.orphan = "none"
         elif all(
@@ -120,10 +124,22 @@ def assignments_of(organisation: Organisation) -> QuerySet[Assignment]:
     )
 
 
+def access_assignment(member: Member, pk: Any, *, for_write: bool = False) -> Assignment:
+    """One assignment: 404 outside the jurisdiction of its organisation's unit, 403 for roles
+    that may only look (when `for_write`)."""
+    return access.access(
+        member,
+        Assignment.objects.select_related("organisation__unit", "officer"),
+        ASSIGNMENT,
+        pk,
+        for_write=for_write,
+    )
+
+
 def current_officer(organisation: Organisation, day: dt.date | None = None) -> Member | None:
     day = day or timezone.localdate()
     for a in assignments_of(organisation):
-        if _current(a, day) and a.officer.is_active:
+        if is_current(a, day) and a.officer.is_active:
             return a.officer
     return None
 

@@ -28,7 +28,7 @@ from liuqing.liaison.forms import (
     OrganisationForm,
     ProblemForm,
 )
-from liuqing.liaison.models import Assignment, Organisation, OrganisationKind
+from liuqing.liaison.models import Organisation, OrganisationKind
 from liuqing.liaison.targets import ORGANISATION_TARGET
 from liuqing.liaison.workflow import ASSIGNMENT, ORGANISATION
 from liuqing.visits import selectors as visit_selectors
@@ -81,8 +81,8 @@ def _detail(request: HttpRequest, actor: Member, org: Organisation, **extra: Any
         "flags": selectors.flags_of([org])[org.pk],
         "assignments": selectors.assignments_of(org),
         "plans": visit_selectors.plans_of_target(actor, ORGANISATION_TARGET, org.pk),
-        "problems": selectors.problems_of(org)[:50],
-        "lessons": selectors.lessons_of(org)[:50],
+        "problems": selectors.problems_of(org)[: selectors.RECENT],
+        "lessons": selectors.lessons_of(org)[: selectors.RECENT],
         "is_school": org.kind == OrganisationKind.SCHOOL,
         "can_change": can_change,
         "can_assign": access.can(actor, ASSIGNMENT, CHANGE),
@@ -124,13 +124,7 @@ def organisation_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
-    assignment = access.access(
-        actor,
-        Assignment.objects.select_related("organisation__unit"),
-        ASSIGNMENT,
-        pk,
-        for_write=True,
-    )
+    assignment = selectors.access_assignment(actor, pk, for_write=True)
     try:
         services.end_assignment(
             actor=actor, assignment=assignment, ends_on=request.POST.get("ends_on")
