@@ -69,12 +69,11 @@ class ComplaintOut(Schema):
     unit: Ref
     about_unit: Ref
     received_at: dt.datetime
-    text: str
+    text: str = Field(description="Masked; POST .../reveal with a reason for the full text.")
 
     @staticmethod
     def resolve_text(obj: ConductComplaint) -> str:
-        # The supervisors handling the queue read the complaint itself, as the page shows it.
-        return obj.text.reveal()
+        return str(obj.text)
 
 
 class ReportOut(Schema):
@@ -82,6 +81,20 @@ class ReportOut(Schema):
     unit: Ref
     kind: str
     received_at: dt.datetime
+    text: str = Field(description="Masked; POST .../reveal with a reason for the full text.")
+
+    @staticmethod
+    def resolve_text(obj: RestrictedReport) -> str:
+        return str(obj.text)
+
+
+class RevealIn(In):
+    reason: Text = Field(..., max_length=200)
+
+
+class RevealOut(Schema):
+    id: int
+    text: str
 
 
 class TalkSessionOut(Schema):
@@ -210,11 +223,34 @@ def list_complaints(request: HttpRequest) -> QuerySet[ConductComplaint]:
     return selectors.complaints_visible_to(api_actor(request))
 
 
+@router.post("/complaints/{pk}/reveal", response=RevealOut, operation_id="reveal_conduct_complaint")
+def reveal_complaint(request: HttpRequest, pk: int, payload: RevealIn) -> dict[str, Any]:
+    """The complaint's text in full, with your reason; the reveal is audited."""
+    actor = api_actor(request)
+    item = selectors.access_complaint(actor, pk)
+    return {
+        "id": item.pk,
+        "text": services.reveal_text(actor=actor, item=item, reason=payload.reason),
+    }
+
+
 @router.get("/reports", response=list[ReportOut], operation_id="list_restricted_reports")
 @paginate(Pagination)
 def list_reports(request: HttpRequest) -> QuerySet[RestrictedReport]:
     """Domestic violence and school bullying reports whose label you hold a grant for."""
     return selectors.reports_visible_to(api_actor(request))
+
+
+@router.post("/reports/{pk}/reveal", response=RevealOut, operation_id="reveal_restricted_report")
+def reveal_report(request: HttpRequest, pk: int, payload: RevealIn) -> dict[str, Any]:
+    """The report's text in full, with your reason; the reveal is audited. 404 without the
+    grant of the report's label."""
+    actor = api_actor(request)
+    item = selectors.access_report(actor, pk)
+    return {
+        "id": item.pk,
+        "text": services.reveal_text(actor=actor, item=item, reason=payload.reason),
+    }
 
 
 @router.get("/talk-sessions", response=list[TalkSessionOut], operation_id="list_talk_sessions")

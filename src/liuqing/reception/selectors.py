@@ -34,8 +34,18 @@ def complaints_visible_to(member: Member) -> QuerySet[ConductComplaint]:
     return _listed(ConductComplaint.objects.select_related("unit", "about_unit"), member, COMPLAINT)
 
 
+def access_complaint(member: Member, pk: Any) -> ConductComplaint:
+    qs = ConductComplaint.objects.select_related("unit", "about_unit")
+    return access.access(member, qs, COMPLAINT, pk)
+
+
 def reports_visible_to(member: Member) -> QuerySet[RestrictedReport]:
     return _listed(RestrictedReport.objects.select_related("unit"), member, RESTRICTED)
+
+
+def access_report(member: Member, pk: Any) -> RestrictedReport:
+    """One report: 404 outside the jurisdiction and without the grant of its label."""
+    return access.access(member, RestrictedReport.objects.select_related("unit"), RESTRICTED, pk)
 
 
 def talk_sessions_visible_to(member: Member) -> QuerySet[TalkSession]:
