@@ -38,9 +38,24 @@ class WalkInOut(Schema):
     finished_at: dt.datetime | None
     waiting_seconds: int | None
     handling_seconds: int | None
-    route: str
+    route: str = Field(
+        description='Where the matter went; "referred" for a restricted report you hold no '
+        "grant for (its route and reference are not shown)."
+    )
     reference: str
     case_id: int | None
+
+    @staticmethod
+    def resolve_route(obj: WalkIn) -> str:
+        return obj.shown_route
+
+    @staticmethod
+    def resolve_reference(obj: WalkIn) -> str:
+        return obj.shown_reference
+
+    @staticmethod
+    def resolve_case_id(obj: WalkIn) -> int | None:
+        return None if obj.is_concealed else obj.case_id
 
 
 class CheckInIn(In):
@@ -110,6 +125,27 @@ class TalkSessionOut(Schema):
         return [m.pk for m in obj.officers.all()]
 
 
+class MatterCaseOut(Schema):
+    id: int
+    number: str
+    kind: str
+    title: str
+    status: str
+
+
+class TalkMatterOut(Schema):
+    id: int
+    case: MatterCaseOut
+
+
+class TalkSessionDetailOut(TalkSessionOut):
+    matters: list[TalkMatterOut]
+
+    @staticmethod
+    def resolve_matters(obj: TalkSession) -> list[Any]:
+        return list(obj.matters.select_related("case").order_by("pk"))
+
+
 class TalkSessionIn(In):
     place: Id
     held_on: dt.date
@@ -172,6 +208,21 @@ def check_in(request: HttpRequest, payload: CheckInIn) -> WalkIn:
     actor = api_actor(request)
     unit = unit_in_scope(actor, payload.unit, "unit") or actor.unit
     return services.check_in(actor=actor, unit=unit)
+
+
+@router.get("/walk-ins/{pk}", response=WalkInOut, operation_id="get_walk_in")
+def get_walk_in(request: HttpRequest, pk: int) -> WalkIn:
+    """One visitor of your jurisdiction, with the waiting and handling times."""
+    return selectors.access_walk_in(api_actor(request), pk)
+
+
+@router.post("/walk-ins/{pk}/serve", response=WalkInOut, operation_id="serve_walk_in")
+def serve_walk_in(request: HttpRequest, pk: int) -> WalkIn:
+    """Handling starts: the waiting time ends (422 if the visitor is already being served)."""
+    actor = api_actor(request)
+    item = selectors.access_walk_in(actor, pk, for_write=True)
+    services.serve(actor=actor, walk_in=item)
+    return selectors.access_walk_in(actor, pk)
 
 
 @router.post("/walk-ins/{pk}/route", response=WalkInOut, operation_id="route_walk_in")
@@ -279,6 +330,12 @@ def create_talk_session(request: HttpRequest, payload: TalkSessionIn) -> TalkSes
         attendees=payload.attendees,
         officers=officers,
     )
+
+
+@router.get("/talk-sessions/{pk}", response=TalkSessionDetailOut, operation_id="get_talk_session")
+def get_talk_session(request: HttpRequest, pk: int) -> TalkSession:
+    """One session with the matters raised there (each the request or dispute it became)."""
+    return selectors.access_talk_session(api_actor(request), pk)
 
 
 @router.post(

@@ -151,6 +151,15 @@ ROUTES: list[Route] = [
         unit_param="unit",
         api=True,
     ),
+    Route(name="get_walk_in", kind=WALK_IN, target="walk_in", api=True),
+    Route(
+        name="serve_walk_in",
+        kind=WALK_IN,
+        action=CHANGE,
+        method=POST,
+        target="walk_in",
+        api=True,
+    ),
     Route(
         name="route_walk_in",
         kind=WALK_IN,
@@ -179,6 +188,7 @@ ROUTES: list[Route] = [
         api=True,
     ),
     Route(name="list_talk_sessions", kind=TALK_SESSION, lists="talk_session", api=True),
+    Route(name="get_talk_session", kind=TALK_SESSION, target="talk_session", api=True),
     Route(
         name="create_talk_session",
         kind=TALK_SESSION,
