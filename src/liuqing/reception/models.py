@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liuqing.casework.models import Case
 from liuqing.core.models import Place, SensitiveLabel, Unit
@@ -69,7 +70,9 @@ class WalkIn(models.Model):
 
     @property
     def shown_route_label(self) -> str:
-        return str(_("Referred")) if self.is_concealed else str(self.get_route_display())
+        if self.is_concealed:
+            return str(pgettext_lazy("reception route", "Referred"))
+        return str(self.get_route_display())
 
     @property
     def shown_reference(self) -> str:
