@@ -37,7 +37,7 @@ def _with_concealment(qs: QuerySet[WalkIn], member: Member) -> QuerySet[WalkIn]:
     labels = sorted(access.active_labels(member))
     if labels:
         seen = Exists(RestrictedReport.objects.filter(walk_in=OuterRef("pk"), label__in=labels))
-        restricted &= ~seen
+        restricted &= ~Q(seen)
     return qs.annotate(hides_report=ExpressionWrapper(restricted, output_field=BooleanField()))
 
 

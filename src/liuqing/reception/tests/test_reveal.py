@@ -23,7 +23,7 @@ REPORT = "邻居家每晚传出打骂声，孩子身上有伤。"
 def _api(member: Member, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     _token, secret = core_services.create_api_token(actor=member, name="t")
     client = Client()
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     url = f"/api/v1/reception{path}"
     if method == "get":
         return client.get(url, **headers)

@@ -31,7 +31,7 @@ def _labels() -> set[str]:
 class Api:
     def __init__(self, member: Member) -> None:
         _token, secret = core_services.create_api_token(actor=member, name="t")
-        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+        self.headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
         self.client = Client()
 
     def get(self, path: str) -> Any:
