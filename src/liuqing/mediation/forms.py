@@ -14,6 +14,7 @@ from liuqing.core.models import Member
 from liuqing.core.selectors import unit_choices
 from liuqing.mediation import selectors
 from liuqing.mediation.models import (
+    Channel,
     ConfirmationResult,
     Level,
     MediatorKind,
@@ -262,11 +263,7 @@ class AgreementForm(forms.Form):
 class TerminateForm(forms.Form):
     reason = forms.CharField(widget=TEXT, max_length=2000, label=_("reason"))
     channels = forms.MultipleChoiceField(
-        choices=[
-            ("arbitration", _("Arbitration")),
-            ("court", _("A court")),
-            ("administrative", _("An administrative body")),
-        ],
+        choices=Channel.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label=_("channels advised"),

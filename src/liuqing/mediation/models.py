@@ -54,6 +54,14 @@ class Referrer(models.TextChoices):
     GRID = "grid", _("A grid worker")
 
 
+class Channel(models.TextChoices):
+    """Where the parties are advised to turn when mediation ends without agreement."""
+
+    ARBITRATION = "arbitration", _("Arbitration")
+    COURT = "court", _("A court")
+    ADMINISTRATIVE = "administrative", _("An administrative body")
+
+
 class Outcome(models.TextChoices):
     WRITTEN = "written", _("Written agreement")
     ORAL = "oral", _("Oral agreement")
@@ -141,6 +149,17 @@ class Dispute(models.Model):
 
     def __str__(self) -> str:
         return f"dispute {self.case_id}"
+
+    @property
+    def referrer_label(self) -> str:
+        """Who referred the dispute, in the reader's language (the stored code if unknown)."""
+        return str(dict(Referrer.choices).get(self.referrer, self.referrer))
+
+    @property
+    def channel_labels(self) -> list[str]:
+        """The channels advised, in the reader's language (stored as "arbitration,court")."""
+        labels = dict(Channel.choices)
+        return [str(labels.get(c, c)) for c in self.channels.split(",") if c]
 
 
 class PartyRole(models.TextChoices):

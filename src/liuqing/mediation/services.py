@@ -33,6 +33,7 @@ from liuqing.core.models import Member, Role, Unit, UnitKind
 from liuqing.mediation.defaults import KIND
 from liuqing.mediation.models import (
     Agreement,
+    Channel,
     Committee,
     Dispute,
     Escalation,
@@ -58,7 +59,7 @@ NAME_MAX = 64
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_EXTENSION_DAYS = 30
 CONFIRMATION_DAYS = 30
-CHANNELS = ("arbitration", "court", "administrative")
+CHANNELS = tuple(Channel.values)
 CONTROL = casework.CONTROL
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 

@@ -38,9 +38,24 @@ class WalkInOut(Schema):
     finished_at: dt.datetime | None
     waiting_seconds: int | None
     handling_seconds: int | None
-    route: str
+    route: str = Field(
+        description='Where the matter went; "referred" for a restricted report you hold no '
+        "grant for (its route and reference are not shown)."
+    )
     reference: str
     case_id: int | None
+
+    @staticmethod
+    def resolve_route(obj: WalkIn) -> str:
+        return obj.shown_route
+
+    @staticmethod
+    def resolve_reference(obj: WalkIn) -> str:
+        return obj.shown_reference
+
+    @staticmethod
+    def resolve_case_id(obj: WalkIn) -> int | None:
+        return None if obj.is_concealed else obj.case_id
 
 
 class CheckInIn(In):
@@ -69,12 +84,11 @@ class ComplaintOut(Schema):
     unit: Ref
     about_unit: Ref
     received_at: dt.datetime
-    text: str
+    text: str = Field(description="Masked; POST .../reveal with a reason for the full text.")
 
     @staticmethod
     def resolve_text(obj: ConductComplaint) -> str:
-        # The supervisors handling the queue read the complaint itself, as the page shows it.
-        return obj.text.reveal()
+        return str(obj.text)
 
 
 class ReportOut(Schema):
@@ -82,6 +96,20 @@ class ReportOut(Schema):
     unit: Ref
     kind: str
     received_at: dt.datetime
+    text: str = Field(description="Masked; POST .../reveal with a reason for the full text.")
+
+    @staticmethod
+    def resolve_text(obj: RestrictedReport) -> str:
+        return str(obj.text)
+
+
+class RevealIn(In):
+    reason: Text = Field(..., max_length=200)
+
+
+class RevealOut(Schema):
+    id: int
+    text: str
 
 
 class TalkSessionOut(Schema):
@@ -95,6 +123,27 @@ class TalkSessionOut(Schema):
     @staticmethod
     def resolve_officer_ids(obj: TalkSession) -> list[int]:
         return [m.pk for m in obj.officers.all()]
+
+
+class MatterCaseOut(Schema):
+    id: int
+    number: str
+    kind: str
+    title: str
+    status: str
+
+
+class TalkMatterOut(Schema):
+    id: int
+    case: MatterCaseOut
+
+
+class TalkSessionDetailOut(TalkSessionOut):
+    matters: list[TalkMatterOut]
+
+    @staticmethod
+    def resolve_matters(obj: TalkSession) -> list[Any]:
+        return list(obj.matters.select_related("case").order_by("pk"))
 
 
 class TalkSessionIn(In):
@@ -161,6 +210,21 @@ def check_in(request: HttpRequest, payload: CheckInIn) -> WalkIn:
     return services.check_in(actor=actor, unit=unit)
 
 
+@router.get("/walk-ins/{pk}", response=WalkInOut, operation_id="get_walk_in")
+def get_walk_in(request: HttpRequest, pk: int) -> WalkIn:
+    """One visitor of your jurisdiction, with the waiting and handling times."""
+    return selectors.access_walk_in(api_actor(request), pk)
+
+
+@router.post("/walk-ins/{pk}/serve", response=WalkInOut, operation_id="serve_walk_in")
+def serve_walk_in(request: HttpRequest, pk: int) -> WalkIn:
+    """Handling starts: the waiting time ends (422 if the visitor is already being served)."""
+    actor = api_actor(request)
+    item = selectors.access_walk_in(actor, pk, for_write=True)
+    services.serve(actor=actor, walk_in=item)
+    return selectors.access_walk_in(actor, pk)
+
+
 @router.post("/walk-ins/{pk}/route", response=WalkInOut, operation_id="route_walk_in")
 def route_walk_in(request: HttpRequest, pk: int, payload: RouteIn) -> WalkIn:
     """Send the visitor's matter on: to appeals, mediation or incidents through their
@@ -210,11 +274,34 @@ def list_complaints(request: HttpRequest) -> QuerySet[ConductComplaint]:
     return selectors.complaints_visible_to(api_actor(request))
 
 
+@router.post("/complaints/{pk}/reveal", response=RevealOut, operation_id="reveal_conduct_complaint")
+def reveal_complaint(request: HttpRequest, pk: int, payload: RevealIn) -> dict[str, Any]:
+    """The complaint's text in full, with your reason; the reveal is audited."""
+    actor = api_actor(request)
+    item = selectors.access_complaint(actor, pk)
+    return {
+        "id": item.pk,
+        "text": services.reveal_text(actor=actor, item=item, reason=payload.reason),
+    }
+
+
 @router.get("/reports", response=list[ReportOut], operation_id="list_restricted_reports")
 @paginate(Pagination)
 def list_reports(request: HttpRequest) -> QuerySet[RestrictedReport]:
     """Domestic violence and school bullying reports whose label you hold a grant for."""
     return selectors.reports_visible_to(api_actor(request))
+
+
+@router.post("/reports/{pk}/reveal", response=RevealOut, operation_id="reveal_restricted_report")
+def reveal_report(request: HttpRequest, pk: int, payload: RevealIn) -> dict[str, Any]:
+    """The report's text in full, with your reason; the reveal is audited. 404 without the
+    grant of the report's label."""
+    actor = api_actor(request)
+    item = selectors.access_report(actor, pk)
+    return {
+        "id": item.pk,
+        "text": services.reveal_text(actor=actor, item=item, reason=payload.reason),
+    }
 
 
 @router.get("/talk-sessions", response=list[TalkSessionOut], operation_id="list_talk_sessions")
@@ -243,6 +330,12 @@ def create_talk_session(request: HttpRequest, payload: TalkSessionIn) -> TalkSes
         attendees=payload.attendees,
         officers=officers,
     )
+
+
+@router.get("/talk-sessions/{pk}", response=TalkSessionDetailOut, operation_id="get_talk_session")
+def get_talk_session(request: HttpRequest, pk: int) -> TalkSession:
+    """One session with the matters raised there (each the request or dispute it became)."""
+    return selectors.access_talk_session(api_actor(request), pk)
 
 
 @router.post(

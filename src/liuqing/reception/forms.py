@@ -162,3 +162,9 @@ class MatterForm(forms.Form):
                 {"role": "respondent", "name": d.get("respondent_name") or ""},
             ],
         }
+
+
+class RevealForm(forms.Form):
+    """The reason for showing one complaint's or report's text in full (audited)."""
+
+    reason = forms.CharField(max_length=200, label=_("reason"))

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liuqing.casework.models import Case
 from liuqing.core.models import Place, SensitiveLabel, Unit
@@ -28,6 +29,10 @@ class Route(models.TextChoices):
     INCIDENT = "incident", _("An incident report")
     COMPLAINT = "complaint", _("A complaint about police conduct")
     RESTRICTED = "restricted", _("Domestic violence or school bullying")
+
+
+# What the desk log shows, in place of the route, to a member who may not see the report.
+REFERRED = "referred"
 
 
 class WalkIn(models.Model):
@@ -50,6 +55,28 @@ class WalkIn(models.Model):
 
     def __str__(self) -> str:
         return f"walk-in {self.pk}"
+
+    @property
+    def is_concealed(self) -> bool:
+        """True when this walk-in became a restricted report that the member looking may not
+        see: the selectors annotate `hides_report` for that member; without it (a walk-in
+        fetched some other way) a restricted route is concealed, to be safe."""
+        return self.route == Route.RESTRICTED and bool(getattr(self, "hides_report", True))
+
+    @property
+    def shown_route(self) -> str:
+        """The route as the member may see it: "referred" in place of a concealed one."""
+        return REFERRED if self.is_concealed else self.route
+
+    @property
+    def shown_route_label(self) -> str:
+        if self.is_concealed:
+            return str(pgettext_lazy("reception route", "Referred"))
+        return str(self.get_route_display())
+
+    @property
+    def shown_reference(self) -> str:
+        return "" if self.is_concealed else self.reference
 
     @property
     def waiting_seconds(self) -> int | None:

@@ -1,8 +1,12 @@
 """Permission-matrix declarations of the reception desk and talk points (see
 liuqing.core.matrix). Walk-ins and talk sessions are made through the real services by a
 detachment-staff member at the root; a complaint is put straight into the target unit's
-queue. Restricted reports are listed only to members with a grant, which no matrix persona
-holds: their list routes name no markers (the label filter is tested in the app's tests)."""
+queue, about a grid named after the marker (the list shows complaints masked, so the marker
+stands in the unit's name). Restricted reports are listed only to members with a grant, which
+no matrix persona holds: their list routes name no markers. To aim at one report, the target
+factory first gives every persona of the world the domestic-violence grant (through the real
+service), so the matrix checks roles and jurisdiction; the label filter itself is tested in
+the app's tests."""
 
 from __future__ import annotations
 
@@ -12,7 +16,16 @@ from liuqing.core.access import CHANGE
 from liuqing.core.matrix import Route, TargetFactory
 from liuqing.core.models import Role, Unit
 from liuqing.reception.policies import COMPLAINT, RESTRICTED, TALK_SESSION, WALK_IN
-from liuqing.reception.testing import complaint_at, officer, talk_session, village, walk_in
+from liuqing.reception.testing import (
+    complaint_at,
+    grant,
+    grid_named,
+    officer,
+    report_at,
+    talk_session,
+    village,
+    walk_in,
+)
 
 Kwargs = dict[str, Any]
 POST = "POST"
@@ -23,8 +36,14 @@ def _walk_in(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
 
 
 def _complaint(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
-    complaint_at(unit, f"{marker} complaint")
-    return {}, marker
+    complaint = complaint_at(unit, f"{marker} complaint", about=grid_named(unit, marker))
+    return {"pk": complaint.pk}, marker
+
+
+def _report(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    for member in world.personas.values():
+        grant(member, "domestic_violence")
+    return {"pk": report_at(unit, f"{marker} report").pk}, marker
 
 
 def _session(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
@@ -35,6 +54,7 @@ TARGETS: dict[str, TargetFactory] = {
     "walk_in": _walk_in,
     "conduct_complaint": _complaint,
     "talk_session": _session,
+    "restricted_report": _report,
 }
 
 
@@ -44,6 +64,10 @@ def _restricted(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
         "report_kind": "domestic_violence",
         "description": "矩阵：家暴报告。",
     }
+
+
+def _reason(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"reason": "矩阵：核实投诉内容"}
 
 
 def _session_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
@@ -85,7 +109,21 @@ ROUTES: list[Route] = [
         data=_restricted,
     ),
     Route(name="reception:complaints", kind=COMPLAINT, lists="conduct_complaint"),
+    Route(
+        name="reception:complaint_reveal",
+        kind=COMPLAINT,
+        method=POST,
+        target="conduct_complaint",
+        data=_reason,
+    ),
     Route(name="reception:reports", kind=RESTRICTED),
+    Route(
+        name="reception:report_reveal",
+        kind=RESTRICTED,
+        method=POST,
+        target="restricted_report",
+        data=_reason,
+    ),
     Route(name="reception:talk_sessions", kind=TALK_SESSION, lists="talk_session"),
     Route(
         name="reception:talk_sessions",
@@ -113,6 +151,15 @@ ROUTES: list[Route] = [
         unit_param="unit",
         api=True,
     ),
+    Route(name="get_walk_in", kind=WALK_IN, target="walk_in", api=True),
+    Route(
+        name="serve_walk_in",
+        kind=WALK_IN,
+        action=CHANGE,
+        method=POST,
+        target="walk_in",
+        api=True,
+    ),
     Route(
         name="route_walk_in",
         kind=WALK_IN,
@@ -123,8 +170,25 @@ ROUTES: list[Route] = [
         api=True,
     ),
     Route(name="list_conduct_complaints", kind=COMPLAINT, lists="conduct_complaint", api=True),
+    Route(
+        name="reveal_conduct_complaint",
+        kind=COMPLAINT,
+        method=POST,
+        target="conduct_complaint",
+        data=_reason,
+        api=True,
+    ),
     Route(name="list_restricted_reports", kind=RESTRICTED, api=True),
+    Route(
+        name="reveal_restricted_report",
+        kind=RESTRICTED,
+        method=POST,
+        target="restricted_report",
+        data=_reason,
+        api=True,
+    ),
     Route(name="list_talk_sessions", kind=TALK_SESSION, lists="talk_session", api=True),
+    Route(name="get_talk_session", kind=TALK_SESSION, target="talk_session", api=True),
     Route(
         name="create_talk_session",
         kind=TALK_SESSION,

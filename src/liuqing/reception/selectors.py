@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from liuqing.core import access
 from liuqing.core.access import VIEW, AccessDenied
 from liuqing.core.models import Member
-from liuqing.reception.models import ConductComplaint, RestrictedReport, TalkSession, WalkIn
+from liuqing.reception.models import (
+    ConductComplaint,
+    RestrictedReport,
+    Route,
+    TalkSession,
+    WalkIn,
+)
 from liuqing.reception.policies import COMPLAINT, RESTRICTED, TALK_SESSION, WALK_IN
 
 
@@ -21,12 +27,28 @@ def _listed(qs: QuerySet[Any], member: Member, kind: str) -> QuerySet[Any]:
     return access.scope(qs, member, kind)
 
 
+def _with_concealment(qs: QuerySet[WalkIn], member: Member) -> QuerySet[WalkIn]:
+    """Annotate `hides_report`: the walk-in became a restricted report whose label `member`
+    holds no grant for. The desk log is open to every staff member, so such a visitor is shown
+    only as "referred", without the route or the report's reference (WalkIn.shown_route):
+    who lacks the grant must not learn that a report of domestic violence or bullying was
+    made."""
+    restricted = Q(route=Route.RESTRICTED)
+    labels = sorted(access.active_labels(member))
+    if labels:
+        seen = Exists(RestrictedReport.objects.filter(walk_in=OuterRef("pk"), label__in=labels))
+        restricted &= ~Q(seen)
+    return qs.annotate(hides_report=ExpressionWrapper(restricted, output_field=BooleanField()))
+
+
 def walk_ins_visible_to(member: Member) -> QuerySet[WalkIn]:
-    return _listed(WalkIn.objects.select_related("unit", "served_by", "case"), member, WALK_IN)
+    """The desk log; each walk-in says whether it hides a report from `member`."""
+    qs = WalkIn.objects.select_related("unit", "served_by", "case")
+    return _with_concealment(_listed(qs, member, WALK_IN), member)
 
 
 def access_walk_in(member: Member, pk: Any, *, for_write: bool = False) -> WalkIn:
-    qs = WalkIn.objects.select_related("unit", "case")
+    qs = _with_concealment(WalkIn.objects.select_related("unit", "case"), member)
     return access.access(member, qs, WALK_IN, pk, for_write=for_write)
 
 
@@ -34,8 +56,18 @@ def complaints_visible_to(member: Member) -> QuerySet[ConductComplaint]:
     return _listed(ConductComplaint.objects.select_related("unit", "about_unit"), member, COMPLAINT)
 
 
+def access_complaint(member: Member, pk: Any) -> ConductComplaint:
+    qs = ConductComplaint.objects.select_related("unit", "about_unit")
+    return access.access(member, qs, COMPLAINT, pk)
+
+
 def reports_visible_to(member: Member) -> QuerySet[RestrictedReport]:
     return _listed(RestrictedReport.objects.select_related("unit"), member, RESTRICTED)
+
+
+def access_report(member: Member, pk: Any) -> RestrictedReport:
+    """One report: 404 outside the jurisdiction and without the grant of its label."""
+    return access.access(member, RestrictedReport.objects.select_related("unit"), RESTRICTED, pk)
 
 
 def talk_sessions_visible_to(member: Member) -> QuerySet[TalkSession]:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from liuqing.appeals import services as appeals
 from liuqing.casework.models import Case
 from liuqing.core import access, audit
+from liuqing.core import services as core_services
 from liuqing.core.access import CHANGE, VIEW, AccessDenied
 from liuqing.core.models import Member, Place, Unit, UnitKind
 from liuqing.incidents import services as incidents
@@ -36,7 +37,7 @@ from liuqing.reception.models import (
     TalkSession,
     WalkIn,
 )
-from liuqing.reception.policies import TALK_SESSION, WALK_IN
+from liuqing.reception.policies import COMPLAINT, RESTRICTED, TALK_SESSION, WALK_IN
 
 TEXT_MAX = 4000
 MAX_ATTENDEES = 10_000
@@ -210,6 +211,17 @@ def _restricted(walk_in: WalkIn, fields: dict[str, Any]) -> str:
         walk_in=walk_in,
     )
     return f"report:{report.pk}"
+
+
+def reveal_text(*, actor: Member, item: ConductComplaint | RestrictedReport, reason: str) -> str:
+    """The clear text of a complaint or a restricted report, for a member who may see the item
+    (a report's label grant included), with a reason; the reveal is audited (``pii.reveal``)
+    in the same transaction. No reason, no reveal and no audit record; outside the scope or
+    without the grant, NotFound before anything is written."""
+    kind = COMPLAINT if isinstance(item, ConductComplaint) else RESTRICTED
+    return core_services.reveal_personal_data(
+        actor=actor, obj=item, kind=kind, field="text", reason=reason
+    )
 
 
 # --- Talk points --------------------------------------------------------------------------------

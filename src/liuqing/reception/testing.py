@@ -8,9 +8,17 @@ from decimal import Decimal
 from django.utils import timezone
 
 from liuqing.casework.testing import member_at, root_staff
-from liuqing.core.models import Member, Place, PlaceKind, Role, Unit
+from liuqing.core import services as core_services
+from liuqing.core.models import Member, Place, PlaceKind, Role, SensitiveGrant, Unit, UnitKind
 from liuqing.reception import services
-from liuqing.reception.models import ConductComplaint, TalkSession, WalkIn
+from liuqing.reception.models import (
+    LABEL_OF,
+    ConductComplaint,
+    ReportKind,
+    RestrictedReport,
+    TalkSession,
+    WalkIn,
+)
 
 
 def walk_in(unit: Unit, reference: str = "") -> WalkIn:
@@ -48,6 +56,34 @@ def talk_session(unit: Unit, name: str = "") -> TalkSession:
     )
 
 
-def complaint_at(unit: Unit, text: str) -> ConductComplaint:
+def complaint_at(unit: Unit, text: str, about: Unit | None = None) -> ConductComplaint:
     """A complaint in `unit`'s queue, as the desk of a station below it would send it."""
-    return ConductComplaint.objects.create(unit=unit, about_unit=unit, text=text)
+    return ConductComplaint.objects.create(unit=unit, about_unit=about or unit, text=text)
+
+
+def grid_named(unit: Unit, name: str) -> Unit:
+    """A grid below `unit` called `name` (a complaint's list shows the unit it is about,
+    never its text, so the matrix puts its marker there)."""
+    return core_services.create_unit(
+        actor=None, code=f"{unit.code}-{name}"[:32], name=name, kind=UnitKind.GRID, parent=unit
+    )
+
+
+def grant(member: Member, *labels: str) -> Member:
+    """Give `member` the grants for `labels`, through the real service (a detachment-staff
+    member at the root grants them)."""
+    granter = member_at(root_staff(member.unit).unit, Role.DETACHMENT_STAFF, "granter")
+    for label in labels:
+        if not SensitiveGrant.objects.filter(
+            member=member, label=label, revoked_at__isnull=True
+        ).exists():
+            core_services.grant_sensitive(actor=granter, member=member, label=label)
+    member.__dict__.pop("_label_cache", None)
+    return member
+
+
+def report_at(unit: Unit, text: str, kind: str = ReportKind.DOMESTIC_VIOLENCE) -> RestrictedReport:
+    """A restricted report of `kind` at `unit`, as the desk would record it."""
+    return RestrictedReport.objects.create(
+        unit=unit, kind=kind, label=LABEL_OF[ReportKind(kind)], text=text
+    )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -14,9 +17,11 @@ from liuqing.core import access
 from liuqing.core.access import CHANGE, AccessDenied
 from liuqing.core.auth import staff_required
 from liuqing.core.forms import apply_errors
+from liuqing.core.models import Member
 from liuqing.core.views.common import actor_of, paginate, posted
 from liuqing.reception import selectors, services
-from liuqing.reception.forms import MatterForm, RouteForm, TalkSessionForm
+from liuqing.reception.forms import MatterForm, RevealForm, RouteForm, TalkSessionForm
+from liuqing.reception.models import ConductComplaint, RestrictedReport
 from liuqing.reception.policies import TALK_SESSION, WALK_IN
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -91,14 +96,69 @@ def _route_errors(exc: ValidationError) -> ValidationError:
     return ValidationError(errors)
 
 
+def _text_list(
+    request: HttpRequest,
+    template: str,
+    queryset: QuerySet[Any],
+    *,
+    form: RevealForm | None = None,
+    item: ConductComplaint | RestrictedReport | None = None,
+    revealed: str | None = None,
+) -> HttpResponse:
+    """A list of complaints or reports, their text masked, each with its own reveal form
+    (ids prefixed by the item, so several forms share a page); `item` is the one just
+    revealed (`revealed`) or refused (`form` with its errors)."""
+    page = paginate(request, queryset)
+    rows = [
+        {
+            "item": row,
+            "form": form
+            if item is not None and row.pk == item.pk and form is not None
+            else RevealForm(auto_id=f"reveal-{row.pk}-%s"),
+            "revealed": revealed if item is not None and row.pk == item.pk else None,
+        }
+        for row in page.object_list
+    ]
+    if item is not None and not any(r["item"].pk == item.pk for r in rows):
+        # The item may sit on another page of the list: show it first, with its result.
+        rows.insert(0, {"item": item, "form": form, "revealed": revealed})
+    return render(request, template, {"page": page, "rows": rows})
+
+
+def _reveal(
+    request: HttpRequest,
+    actor: Member,
+    item: ConductComplaint | RestrictedReport,
+    queryset: QuerySet[Any],
+    template: str,
+) -> HttpResponse:
+    form = RevealForm(request.POST, auto_id=f"reveal-{item.pk}-%s")
+    revealed = None
+    if form.is_valid():
+        try:
+            revealed = services.reveal_text(
+                actor=actor, item=item, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    return _text_list(request, template, queryset, form=form, item=item, revealed=revealed)
+
+
 @staff_required
 @require_GET
 def complaints(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    return render(
-        request,
-        "reception/complaints.html",
-        {"page": paginate(request, selectors.complaints_visible_to(actor))},
+    return _text_list(request, "reception/complaints.html", selectors.complaints_visible_to(actor))
+
+
+@staff_required
+@require_POST
+def complaint_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """One complaint's text in full, with a reason (audited)."""
+    actor = actor_of(request)
+    item = selectors.access_complaint(actor, pk)
+    return _reveal(
+        request, actor, item, selectors.complaints_visible_to(actor), "reception/complaints.html"
     )
 
 
@@ -106,10 +166,17 @@ def complaints(request: HttpRequest) -> HttpResponse:
 @require_GET
 def reports(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    return render(
-        request,
-        "reception/reports.html",
-        {"page": paginate(request, selectors.reports_visible_to(actor))},
+    return _text_list(request, "reception/reports.html", selectors.reports_visible_to(actor))
+
+
+@staff_required
+@require_POST
+def report_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """One restricted report's text in full, with a reason (audited); 404 without its grant."""
+    actor = actor_of(request)
+    item = selectors.access_report(actor, pk)
+    return _reveal(
+        request, actor, item, selectors.reports_visible_to(actor), "reception/reports.html"
     )
 
 
@@ -172,7 +239,9 @@ urlpatterns = [
     path("reception/check-in/", check_in, name="check_in"),
     path("reception/<int:pk>/", walk_in, name="walk_in"),
     path("reception/complaints/", complaints, name="complaints"),
+    path("reception/complaints/<int:pk>/reveal/", complaint_reveal, name="complaint_reveal"),
     path("reception/reports/", reports, name="reports"),
+    path("reception/reports/<int:pk>/reveal/", report_reveal, name="report_reveal"),
     path("reception/talk/", talk_sessions, name="talk_sessions"),
     path("reception/talk/<int:pk>/", talk_session, name="talk_session"),
 ]

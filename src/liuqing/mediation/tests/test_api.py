@@ -16,7 +16,14 @@ from liuqing.casework.testing import member_at
 from liuqing.core import services as core_services
 from liuqing.core.models import Member, Role
 from liuqing.core.testing import World
-from liuqing.mediation.models import Agreement, Dispute, Extension, Party, PartyRole
+from liuqing.mediation.models import (
+    Agreement,
+    Confirmation,
+    Dispute,
+    Extension,
+    Party,
+    PartyRole,
+)
 from liuqing.mediation.testing import (
     APPLICANT,
     RESPONDENT,
@@ -215,13 +222,15 @@ def test_a_late_confirmation_application_is_422(world: World, officer_api: Api) 
     Agreement.objects.filter(pk=agreement.pk).update(
         effective_at=timezone.now() - dt.timedelta(days=40)
     )
+    before = Confirmation.objects.count()
     r = officer_api.post(
         f"/{case.pk}/agreements/{agreement.pk}/confirmation",
         {"applied_on": timezone.localdate().isoformat(), "court": "伊宁市人民法院"},
     )
     assert r.status_code == 422
     assert "applied_on" in r.json()["error"]["fields"]
-    assert not hasattr(Agreement.objects.get(pk=agreement.pk), "confirmation_row")
+    assert Confirmation.objects.count() == before
+    assert not Confirmation.objects.filter(agreement=agreement).exists()
 
 
 def test_an_extension_without_consent_is_422(world: World, officer_api: Api) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from liuqing.casework.models import Case
 from liuqing.core.models import Role
@@ -135,3 +135,41 @@ def test_the_figures_page(world: World, officer: Client) -> None:
     bad = officer.get("/mediation/figures/", {"start": "2026-02-01", "end": "2026-01-01"})
     assert bad.status_code == 200
     assert "end" in bad.context["form"].errors
+
+
+def test_the_detail_page_names_the_referrer_and_the_channels_in_words(
+    world: World, officer: Client
+) -> None:
+    from liuqing.casework.testing import root_staff
+    from liuqing.mediation import services
+    from liuqing.mediation.models import Dispute, Referrer
+    from liuqing.mediation.testing import APPLICANT, RESPONDENT, handler, in_mediation
+
+    unit = world.units["S1"]
+    referred = services.start_dispute(
+        actor=root_staff(unit),
+        unit=unit,
+        committee=committee(unit),
+        dispute_type=dispute_type(),
+        source="referral",
+        referrer="police_110",
+        title="110 转来的邻里纠纷",
+        facts="两户因院墙排水发生争执。",
+        parties=[APPLICANT, RESPONDENT],
+    )
+    body = officer.get(f"/mediation/{referred.pk}/").content.decode()
+    assert "110 dispatch" in body
+    assert "police_110" not in body
+
+    ended = in_mediation(unit)
+    services.terminate_dispute(
+        actor=handler(unit), case=ended, reason="双方分歧过大。", channels=["court", "arbitration"]
+    )
+    body = officer.get(f"/mediation/{ended.pk}/").content.decode()
+    assert '<dd id="channels">Arbitration, A court</dd>' in body
+    assert "arbitration,court" not in body
+
+    dispute = Dispute.objects.get(pk=referred.pk)
+    with translation.override("zh-hans"):
+        assert dispute.referrer_label == str(Referrer.POLICE_110.label) != "110 dispatch"
+        assert Dispute.objects.get(pk=ended.pk).channel_labels[0] != "Arbitration"

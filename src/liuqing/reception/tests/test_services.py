@@ -20,7 +20,13 @@ from liuqing.core.models import Role, SensitiveGrant
 from liuqing.core.testing import World, login_verified
 from liuqing.mediation.testing import APPLICANT, RESPONDENT, committee, dispute_type
 from liuqing.reception import selectors, services
-from liuqing.reception.models import ConductComplaint, RestrictedReport, TalkMatter, WalkIn
+from liuqing.reception.models import (
+    ConductComplaint,
+    RestrictedReport,
+    TalkMatter,
+    TalkSession,
+    WalkIn,
+)
 from liuqing.reception.testing import talk_session, village
 
 
@@ -139,7 +145,9 @@ def test_restricted_reports_need_the_label_grant(world: World) -> None:
     SensitiveGrant.objects.create(member=chief, label="minor")
     chief.__dict__.pop("_label_cache", None)
     assert list(selectors.reports_visible_to(chief)) == [report]
-    assert "学生被欺凌" in client.get("/reception/reports/").content.decode()
+    listed = client.get("/reception/reports/").content.decode()
+    assert f'id="report-{report.pk}"' in listed
+    assert "学生被欺凌" not in listed  # masked: the full text takes a reason (test_reveal.py)
     from liuqing.core import access
 
     with pytest.raises(NotFound):
@@ -231,3 +239,13 @@ def test_the_desk_pages(world: World) -> None:
     assert response.status_code == 302
     assert ConductComplaint.objects.count() == 1
     assert client.get("/reception/").status_code == 200
+
+
+def test_the_session_page_counts_attendees_in_the_plural_form(world: World) -> None:
+    session = talk_session(world.units["S1"])
+    client = login_verified(Client(), world.persona(Role.OFFICER))
+    assert "23 attendees" in client.get(f"/reception/talk/{session.pk}/").content.decode()
+    TalkSession.objects.filter(pk=session.pk).update(attendees=1)
+    body = client.get(f"/reception/talk/{session.pk}/").content.decode()
+    assert "1 attendee " in body
+    assert "1 attendees" not in body
