@@ -1,5 +1,5 @@
-"""The visits API at /api/v1/visits: plans (list, create, one with its visits, end), a visit
-recorded under a plan, and the caller's visits due this week.
+"""The visits API at /api/v1/visits: plans (list, create, one with its visits, change, end), a
+visit recorded under a plan, and the caller's visits due this week.
 
 A unit, member or team named in a body or filter that the caller cannot see is a 422 on that
 field; a plan outside the caller's jurisdiction (or hidden by a sensitive label) is a 404."""
@@ -18,7 +18,7 @@ from liuqing.core.access import VIEW, AccessDenied
 from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.core.models import Member, Team
 from liuqing.visits import selectors, services
-from liuqing.visits.forms import colleagues
+from liuqing.visits.forms import colleagues, teams_for
 from liuqing.visits.models import Visit, VisitPhoto, VisitPlan
 from liuqing.visits.policies import VISIT_PLAN
 from liuqing.visits.schemas import (
@@ -28,6 +28,7 @@ from liuqing.visits.schemas import (
     PlanIn,
     PlanListQuery,
     PlanOut,
+    PlanPatchIn,
     VisitIn,
     VisitOut,
 )
@@ -62,12 +63,23 @@ def visits_due(request: HttpRequest) -> list[VisitPlan]:
     return list(selectors.due_for(actor)[:200])
 
 
-def _member(actor: Member, pk: int | None, field: str) -> Member | None:
+def _member(actor: Member, pk: int | None, field: str, keep: int | None = None) -> Member | None:
+    """The member a body names (`keep`: a plan's present one, who may serve above the
+    caller's unit), or a 422 on `field`."""
     if pk is None:
         return None
-    found = colleagues(actor).filter(pk=pk).first()
+    found = colleagues(actor, keep).filter(pk=pk).first()
     if found is None:
         raise ValidationError({field: _("There is no such member in your jurisdiction.")})
+    return found
+
+
+def _team(actor: Member, pk: int | None, field: str, keep: int | None = None) -> Team | None:
+    if pk is None:
+        return None
+    found = teams_for(actor, keep).filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: _("There is no such team in your jurisdiction.")})
     return found
 
 
@@ -76,11 +88,7 @@ def _member(actor: Member, pk: int | None, field: str) -> Member | None:
 )
 def create_visit_plan(request: HttpRequest, payload: PlanIn) -> VisitPlan:
     actor = api_actor(request)
-    team = None
-    if payload.team_id is not None:
-        team = access.scope(Team.objects.all(), actor, "team").filter(pk=payload.team_id).first()
-        if team is None:
-            raise ValidationError({"team_id": _("There is no such team in your jurisdiction.")})
+    team = _team(actor, payload.team_id, "team_id")
     return services.schedule_visits(
         actor=actor,
         target_kind=payload.target_kind,
@@ -99,6 +107,39 @@ def create_visit_plan(request: HttpRequest, payload: PlanIn) -> VisitPlan:
 )
 def get_visit_plan(request: HttpRequest, pk: int) -> VisitPlan:
     return selectors.access_plan(api_actor(request), pk)
+
+
+@router.patch(
+    "/plans/{pk}", response=PlanOut, operation_id="change_visit_plan", summary="Change a plan"
+)
+def change_visit_plan(request: HttpRequest, pk: int, payload: PlanPatchIn) -> VisitPlan:
+    """Change an active plan's terms; only the fields sent change (sergeants and chiefs).
+    The next due day is worked out again from the latest visit. Refused with 422 and the
+    reasons: an unknown cadence, a custom interval outside 1–366 days, no one responsible, a
+    member or team outside the plan's unit line, an end before the start or the latest visit,
+    an ended plan. Terms equal to the present ones change nothing."""
+    actor = api_actor(request)
+    plan = selectors.access_plan_to_change(actor, pk)
+    sent = {
+        k: v
+        for k, v in payload.model_dump(exclude_unset=True).items()
+        if v is not None or k in payload.NULLABLE
+    }
+    responsible = plan.responsible
+    if "responsible_id" in sent:
+        responsible = _member(actor, sent["responsible_id"], "responsible_id", plan.responsible_id)
+    team = plan.team
+    if "team_id" in sent:
+        team = _team(actor, sent["team_id"], "team_id", plan.team_id)
+    return services.change_plan(
+        actor=actor,
+        plan=plan,
+        cadence=sent.get("cadence", plan.cadence),
+        interval_days=sent.get("interval_days", plan.interval_days),
+        responsible=responsible,
+        team=team,
+        ends_on=sent.get("ends_on", plan.ends_on),
+    )
 
 
 @router.post(

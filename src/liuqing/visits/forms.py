@@ -1,4 +1,5 @@
-"""Forms of the visit pages: the list's filters, a new plan, a visit."""
+"""Forms of the visit pages: the list's filters, a new plan, a plan's changed terms, a
+visit."""
 
 from __future__ import annotations
 
@@ -12,21 +13,31 @@ from liuqing.core import access
 from liuqing.core.forms import UnitFilterField
 from liuqing.core.models import Member, Team
 from liuqing.visits import selectors
-from liuqing.visits.models import Cadence
+from liuqing.visits.models import Cadence, VisitPlan
 from liuqing.visits.targets import KINDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-def colleagues(actor: Member) -> QuerySet[Member]:
+def colleagues(actor: Member, keep: int | None = None) -> QuerySet[Member]:
     """Active members the actor may name on a plan or a visit: their jurisdiction and
-    themselves."""
+    themselves, and `keep` (a plan's present responsible member, who may serve above the
+    actor's unit) so that a changed plan can keep them."""
     scoped = access.scope(Member.objects.filter(is_active=True), actor, "member")
-    return (
-        Member.objects.filter(Q(pk__in=scoped.values("pk")) | Q(pk=actor.pk))
-        .select_related("unit")
-        .order_by("unit__path", "full_name")
-    )
+    named = Q(pk__in=scoped.values("pk")) | Q(pk=actor.pk)
+    if keep is not None:
+        named |= Q(pk=keep)
+    return Member.objects.filter(named).select_related("unit").order_by("unit__path", "full_name")
+
+
+def teams_for(actor: Member, keep: int | None = None) -> QuerySet[Team]:
+    """Teams the actor may name on a plan: their jurisdiction's, and `keep` (a plan's
+    present team)."""
+    scoped = access.scope(Team.objects.all(), actor, "team")
+    named = Q(pk__in=scoped.values("pk"))
+    if keep is not None:
+        named |= Q(pk=keep)
+    return Team.objects.filter(named).select_related("unit").order_by("unit__path", "name")
 
 
 class MemberField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -73,8 +84,9 @@ class FilterForm(forms.Form):
         )
 
 
-class PlanForm(forms.Form):
-    target_id = forms.TypedChoiceField(label=_("target"), coerce=int)
+class PlanTermsForm(forms.Form):
+    """A plan's terms: how often, who answers for it, until when."""
+
     cadence = forms.ChoiceField(label=_("cadence"), choices=Cadence.choices)
     interval_days = forms.IntegerField(
         label=_("every N days"), required=False, min_value=1, max_value=366
@@ -85,17 +97,56 @@ class PlanForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(), label=_("responsible team"), required=False
     )
-    starts_on = forms.DateField(label=_("starts on"), required=False, widget=DATE)
     ends_on = forms.DateField(label=_("ends on"), required=False, widget=DATE)
 
-    def __init__(self, *args: Any, actor: Member, target_kind: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, actor: Member, plan: VisitPlan | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        members = colleagues(actor, plan.responsible_id if plan is not None else None)
+        teams = teams_for(actor, plan.team_id if plan is not None else None)
+        self.fields["responsible"].queryset = members  # type: ignore[attr-defined]
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+
+
+class PlanForm(PlanTermsForm):
+    target_id = forms.TypedChoiceField(label=_("target"), coerce=int)
+    starts_on = forms.DateField(label=_("starts on"), required=False, widget=DATE)
+
+    field_order = [
+        "target_id",
+        "cadence",
+        "interval_days",
+        "responsible",
+        "team",
+        "starts_on",
+        "ends_on",
+    ]
+
+    def __init__(self, *args: Any, actor: Member, target_kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
         target = self.fields["target_id"]
         assert isinstance(target, forms.TypedChoiceField)
         target.choices = KINDS[target_kind].choices(actor)
-        self.fields["responsible"].queryset = colleagues(actor)  # type: ignore[attr-defined]
-        teams = access.scope(Team.objects.select_related("unit"), actor, "team")
-        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+
+
+class ChangePlanForm(PlanTermsForm):
+    """A plan's terms as they should be after the change, prefilled with the present ones."""
+
+    def __init__(self, *args: Any, actor: Member, plan: VisitPlan, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "cadence": plan.cadence,
+                "interval_days": plan.interval_days if plan.cadence == Cadence.CUSTOM else None,
+                "responsible": plan.responsible_id,
+                "team": plan.team_id,
+                "ends_on": plan.ends_on,
+            },
+        )
+        # Distinct ids: the plan page also holds the visit form.
+        kwargs.setdefault("auto_id", "id_change_%s")
+        super().__init__(*args, actor=actor, plan=plan, **kwargs)
 
 
 class MultipleFileInput(forms.ClearableFileInput):

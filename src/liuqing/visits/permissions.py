@@ -11,11 +11,12 @@ from liuqing.casework.testing import png_upload
 from liuqing.core.access import CHANGE
 from liuqing.core.matrix import Route, TargetFactory
 from liuqing.core.models import Unit
-from liuqing.visits.policies import VISIT, VISIT_PLAN
+from liuqing.visits.policies import VISIT, VISIT_PLAN, VISIT_PLAN_CHANGE
 from liuqing.visits.testing import make_place, plan_place_visits, visit
 
 Kwargs = dict[str, Any]
 POST = "POST"
+PATCH = "PATCH"
 
 
 def _plan(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
@@ -64,6 +65,19 @@ def _new_plan_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     }
 
 
+def _change_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {
+        "cadence": "custom",
+        "interval_days": 10,
+        "responsible": world.persona("station_chief").pk,
+        "ends_on": "2027-12-31",
+    }
+
+
+def _change_api(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"cadence": "monthly", "responsible_id": world.persona("sergeant").pk}
+
+
 def _visit(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
     plan = plan_place_visits(unit, name=f"{marker}村")
     return {"pk": visit(plan, dt.date(2026, 1, 6)).pk}, marker
@@ -89,6 +103,15 @@ ROUTES: list[Route] = [
         target="visit_plan",
         data=_visit_form,
     ),
+    Route(name="visits:plan_change", kind=VISIT_PLAN_CHANGE, action=CHANGE, target="visit_plan"),
+    Route(
+        name="visits:plan_change",
+        kind=VISIT_PLAN_CHANGE,
+        action=CHANGE,
+        method=POST,
+        target="visit_plan",
+        data=_change_form,
+    ),
     Route(name="visits:plan_end", kind=VISIT_PLAN, action=CHANGE, method=POST, target="visit_plan"),
     Route(name="visits:photo", kind=VISIT, target="visit_photo"),
     Route(name="list_visit_plans", kind=VISIT_PLAN, lists="visit_plan", api=True),
@@ -102,6 +125,15 @@ ROUTES: list[Route] = [
         api=True,
     ),
     Route(name="get_visit_plan", kind=VISIT_PLAN, target="visit_plan", api=True),
+    Route(
+        name="change_visit_plan",
+        kind=VISIT_PLAN_CHANGE,
+        action=CHANGE,
+        method=PATCH,
+        target="visit_plan",
+        data=_change_api,
+        api=True,
+    ),
     Route(
         name="add_visit_photo",
         kind=VISIT,

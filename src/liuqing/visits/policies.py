@@ -5,6 +5,9 @@
   visits; the auditor reads; the system administrator sees none (they are about residents).
   A plan whose target carries a sensitive label (a care recipient) is visible only to
   members holding the grant for it, like the target itself.
+* ``visit_plan_change``: the same plans, seen by the same people; only a sergeant or a
+  station chief (or brigade and detachment staff above) changes a plan's terms (cadence,
+  who answers for it, its end), since that sets the work of the people who visit.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from liuqing.visits.models import Visit, VisitPlan
 
 VISIT_PLAN = "visit_plan"
 VISIT = "visit"
+VISIT_PLAN_CHANGE = "visit_plan_change"
 
 VISITORS = frozenset({Role.OFFICER, Role.AUXILIARY, Role.GRID_WORKER}) | SUPERVISORS
 
@@ -45,6 +49,17 @@ register(
         model=VisitPlan,
         view=VISITORS,
         change=VISITORS,
+        resident_data=True,
+        sensitive_q=_hidden,
+        labels_of=_plan_labels,
+    )
+)
+register(
+    Policy(
+        kind=VISIT_PLAN_CHANGE,
+        model=VisitPlan,
+        view=VISITORS,
+        change=SUPERVISORS,
         resident_data=True,
         sensitive_q=_hidden,
         labels_of=_plan_labels,

@@ -1,7 +1,7 @@
 """JSON shapes of the visits API (/api/v1/visits)."""
 
 import datetime as dt
-from typing import Literal
+from typing import ClassVar, Literal
 
 from ninja import Field, Schema
 
@@ -77,6 +77,19 @@ class PlanIn(In):
     team_id: Id | None = None
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
+
+
+class PlanPatchIn(In):
+    """Only the fields sent change. null clears the responsible member, the team or the end;
+    on the cadence and the interval it means "leave as it is"."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"responsible_id", "team_id", "ends_on"})
+
+    cadence: Literal["weekly", "monthly", "custom"] | None = None
+    interval_days: int | None = Field(None, description="For custom plans: every N days")
+    responsible_id: Id | None = None
+    team_id: Id | None = None
+    ends_on: dt.date | None = Field(None, description="null: no end")
 
 
 class VisitIn(In):

@@ -16,7 +16,7 @@ from liuqing.core import access
 from liuqing.core.access import VIEW, AccessDenied
 from liuqing.core.models import Member, Unit
 from liuqing.visits.models import Cadence, Visit, VisitPhoto, VisitPlan
-from liuqing.visits.policies import VISIT, VISIT_PLAN
+from liuqing.visits.policies import VISIT, VISIT_PLAN, VISIT_PLAN_CHANGE
 
 DUE = "due"
 OVERDUE = "overdue"
@@ -88,6 +88,18 @@ def access_plan(member: Member, pk: Any, *, for_write: bool = False) -> VisitPla
         VISIT_PLAN,
         pk,
         for_write=for_write,
+    )
+
+
+def access_plan_to_change(member: Member, pk: Any) -> VisitPlan:
+    """One plan whose terms the member may change: 404 outside the jurisdiction or without
+    its label's grant, 403 for roles other than sergeants and chiefs."""
+    return access.access(
+        member,
+        VisitPlan.objects.select_related("unit", "responsible", "team"),
+        VISIT_PLAN_CHANGE,
+        pk,
+        for_write=True,
     )
 
 

@@ -1,6 +1,7 @@
-"""Writes of the visits engine: plan visits to a target, record a visit (with photos), end a
-plan, and refresh every plan's next due day (the worker's job). Each is one transaction with
-its audit event; bad input is refused with field errors and changes nothing."""
+"""Writes of the visits engine: plan visits to a target, change or end a plan, record a visit
+(with photos), and refresh every plan's next due day (the worker's job). Each is one
+transaction with its audit event; bad input is refused with field errors and changes
+nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -21,8 +22,8 @@ from liuqing.casework import uploads
 from liuqing.core import access, audit
 from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.models import Member, Team, Unit
-from liuqing.visits.models import Cadence, Visit, VisitPhoto, VisitPlan
-from liuqing.visits.policies import VISIT_PLAN
+from liuqing.visits.models import WEEK_DAYS, Cadence, Visit, VisitPhoto, VisitPlan
+from liuqing.visits.policies import VISIT_PLAN, VISIT_PLAN_CHANGE
 from liuqing.visits.targets import kind_for
 
 SUMMARY_MAX = 2000
@@ -90,6 +91,48 @@ def due_of(plan: VisitPlan, last_visit: dt.date | None) -> dt.date:
 # --- Plans -----------------------------------------------------------------------------------
 
 
+def _check_terms(
+    errors: Errors,
+    *,
+    cadence: Any,
+    interval_days: Any,
+    responsible: Member | None,
+    team: Team | None,
+    ends_on: Any,
+    start: dt.date,
+    unit: Unit | None,
+) -> tuple[int, dt.date | None]:
+    """Check a plan's terms, adding field errors; return its interval in days (7 unless
+    custom) and its end. The cadence must be known, a custom interval 1–366 days, the end a
+    possible date not before `start`; someone must answer for the plan, and when `unit` is
+    known, an active member and a team of that unit's line."""
+    if cadence not in Cadence.values:
+        _add(errors, "cadence", _("Choose weekly, monthly or every N days."))
+    days = WEEK_DAYS
+    if cadence == Cadence.CUSTOM:
+        try:
+            days = int(interval_days)
+        except (TypeError, ValueError):
+            days = 0
+        if not 1 <= days <= INTERVAL_MAX:
+            _add(errors, "interval_days", _("Give a number of days from 1 to 366."))
+    end = _date(errors, "ends_on", ends_on, required=False)
+    if end is not None and end.year > LATEST_YEAR:
+        _add(errors, "ends_on", _("This date is impossible."))
+    if end is not None and end < start:
+        _add(errors, "ends_on", _("The end cannot be before the start."))
+    if responsible is None and team is None:
+        _add(errors, "responsible", _("Name a responsible member or team."))
+    if unit is not None:
+        if responsible is not None and (
+            not responsible.is_active or not related_units(responsible.unit, unit)
+        ):
+            _add(errors, "responsible", _("Choose an active member of this unit's line."))
+        if team is not None and not related_units(team.unit, unit):
+            _add(errors, "team", _("Choose a team of this unit's line."))
+    return days, end
+
+
 def schedule_visits(
     *,
     actor: Member,
@@ -116,37 +159,25 @@ def schedule_visits(
         target = kind.resolve(actor, int(target_id))
     except (NotFound, AccessDenied, TypeError, ValueError):
         _add(errors, "target_id", _("There is no such target in your jurisdiction."))
-    if cadence not in Cadence.values:
-        _add(errors, "cadence", _("Choose weekly, monthly or every N days."))
-    days = 7
-    if cadence == Cadence.CUSTOM:
-        try:
-            days = int(interval_days)
-        except (TypeError, ValueError):
-            days = 0
-        if not 1 <= days <= INTERVAL_MAX:
-            _add(errors, "interval_days", _("Give a number of days from 1 to 366."))
     start = _date(errors, "starts_on", starts_on, required=False) or timezone.localdate()
-    end = _date(errors, "ends_on", ends_on, required=False)
     if start < EARLIEST or start > timezone.localdate() + dt.timedelta(days=INTERVAL_MAX):
         _add(errors, "starts_on", _("This date is impossible."))
-    if end is not None and end.year > LATEST_YEAR:
-        _add(errors, "ends_on", _("This date is impossible."))
-    if end is not None and end < start:
-        _add(errors, "ends_on", _("The end cannot be before the start."))
-    if responsible is None and team is None:
-        _add(errors, "responsible", _("Name a responsible member or team."))
-    if target is not None:
-        if responsible is not None and (
-            not responsible.is_active or not related_units(responsible.unit, target.unit)
-        ):
-            _add(errors, "responsible", _("Choose an active member of this unit's line."))
-        if team is not None and not related_units(team.unit, target.unit):
-            _add(errors, "team", _("Choose a team of this unit's line."))
-        if VisitPlan.objects.filter(
+    days, end = _check_terms(
+        errors,
+        cadence=cadence,
+        interval_days=interval_days,
+        responsible=responsible,
+        team=team,
+        ends_on=ends_on,
+        start=start,
+        unit=target.unit if target is not None else None,
+    )
+    if target is not None and (
+        VisitPlan.objects.filter(
             target_kind=kind.key, target_id=int(target_id), is_active=True
-        ).exists():
-            _add(errors, "target_id", _("This target already has an active visit plan."))
+        ).exists()
+    ):
+        _add(errors, "target_id", _("This target already has an active visit plan."))
     if errors:
         raise ValidationError(errors)
     assert target is not None
@@ -159,7 +190,7 @@ def schedule_visits(
             sensitive_label=target.sensitive_label,
             restricted_label=target.restricted_label,
             cadence=cadence,
-            interval_days=days if cadence == Cadence.CUSTOM else 7,
+            interval_days=days,
             responsible=responsible,
             team=team,
             starts_on=start,
@@ -181,6 +212,83 @@ def schedule_visits(
                 "team": team.pk if team else None,
                 "starts_on": start.isoformat(),
             },
+        )
+    return plan
+
+
+# The terms `change_plan` may change. The audit record names those that changed, old and
+# new, with the next due day they moved (members and teams by id: no personal data).
+TERMS = ["cadence", "interval_days", "responsible", "team", "ends_on"]
+
+
+def change_plan(
+    *,
+    actor: Member,
+    plan: VisitPlan,
+    cadence: str,
+    interval_days: Any = None,
+    responsible: Member | None = None,
+    team: Team | None = None,
+    ends_on: Any = None,
+) -> VisitPlan:
+    """Change an active plan's terms: its cadence (and custom interval), who answers for it,
+    and its end (None: open-ended). Every term is given, as it should be after the change.
+    The next due day is worked out again from the plan's latest visit under the new cadence.
+    Returns the plan as stored.
+
+    Only sergeants and chiefs change plans (policy ``visit_plan_change``): NotFound outside
+    the jurisdiction or label, AccessDenied for other roles. Refused with field errors and
+    nothing written, by the rules of `schedule_visits`: an unknown cadence, a custom interval
+    outside 1–366 days, neither or an inactive responsible member, a member or team outside
+    the plan's unit line, an end before the start or impossible; and here also an end before
+    the latest visit (visits are never dated after their plan's end), or a plan that has
+    ended. Terms equal to the present ones write nothing and record no audit event."""
+    access.check(actor, plan, VISIT_PLAN_CHANGE, CHANGE)
+    with transaction.atomic():
+        # Locked while checking, so a visit recorded or an end made meanwhile is seen; only
+        # the plan's row (of=self), not its unit's.
+        plan = (
+            VisitPlan.objects.select_for_update(of=("self",)).select_related("unit").get(pk=plan.pk)
+        )
+        errors: Errors = {}
+        if not plan.is_active:
+            _add(errors, NON_FIELD_ERRORS, _("This plan has ended and can no longer be changed."))
+        days, end = _check_terms(
+            errors,
+            cadence=cadence,
+            interval_days=interval_days,
+            responsible=responsible,
+            team=team,
+            ends_on=ends_on,
+            start=plan.starts_on,
+            unit=plan.unit,
+        )
+        latest = plan.visits.aggregate(last=Max("visited_on"))["last"]
+        if end is not None and latest is not None and end < latest and "ends_on" not in errors:
+            _add(
+                errors,
+                "ends_on",
+                _("The end cannot be before the latest visit (%(day)s).")
+                % {"day": latest.isoformat()},
+            )
+        if errors:
+            raise ValidationError(errors)
+        recorded = [*TERMS, "next_due"]
+        before = audit.snapshot(plan, recorded)
+        plan.cadence = cadence
+        plan.interval_days = days
+        plan.responsible = responsible
+        plan.team = team
+        plan.ends_on = end
+        if not audit.diff(audit.snapshot(plan, TERMS), {k: before[k] for k in TERMS}):
+            return plan
+        plan.next_due = due_of(plan, latest)
+        plan.save(update_fields=recorded)
+        audit.record(
+            "visits.plan_change",
+            actor=actor,
+            obj=plan,
+            details={"changes": audit.diff(before, audit.snapshot(plan, recorded))},
         )
     return plan
 

@@ -7,9 +7,9 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from liuqing.casework.testing import png_upload, root_staff
+from liuqing.casework.testing import member_at, png_upload, root_staff
 from liuqing.core import services as core_services
-from liuqing.core.models import Member, Place, PlaceKind, Unit
+from liuqing.core.models import Member, Place, PlaceKind, Role, Team, TeamPosition, Unit
 from liuqing.visits import services
 from liuqing.visits.models import Visit, VisitPlan
 
@@ -24,6 +24,18 @@ def make_place(unit: Unit, name: str = "") -> Place:
         kind=PlaceKind.VILLAGE,
         latitude=43.8,
         longitude=87.6,
+    )
+
+
+def make_team(unit: Unit, name: str = "") -> Team:
+    """A team of `unit` with its one officer (made at the unit on first use)."""
+    number = next(_numbers)
+    officer = member_at(unit, Role.OFFICER, f"team{number}")
+    return core_services.create_team(
+        actor=root_staff(unit),
+        unit=unit,
+        name=name or f"组{number}",
+        members=[(officer, TeamPosition.OFFICER)],
     )
 
 

@@ -1,6 +1,6 @@
 """Staff pages of the visits engine (under /visits/): the list of plans with what is due, the
-month calendar, a new plan for a target, one plan with its visits and the visit form, and a
-visit photo (a download)."""
+month calendar, a new plan for a target, one plan with its visits and the visit form, a
+plan's changed terms, and a visit photo (a download)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from liuqing.core.auth import staff_required
 from liuqing.core.forms import apply_errors
 from liuqing.core.views.common import actor_of, paginate, posted, render_list
 from liuqing.visits import selectors, services
-from liuqing.visits.forms import FilterForm, PlanForm, VisitForm
-from liuqing.visits.policies import VISIT_PLAN
+from liuqing.visits.forms import ChangePlanForm, FilterForm, PlanForm, VisitForm
+from liuqing.visits.policies import VISIT_PLAN, VISIT_PLAN_CHANGE
 from liuqing.visits.targets import KINDS
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -113,10 +113,12 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 @staff_required
 @GET_POST
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One plan, its visits, and (for those who record visits) the visit form."""
+    """One plan, its visits, and (for those who record visits) the visit form; for sergeants
+    and chiefs, the form that changes the plan's terms (posted to `plan_change`)."""
     actor = actor_of(request)
     plan = selectors.access_plan(actor, pk, for_write=request.method == "POST")
     can_record = access.can(actor, VISIT_PLAN, CHANGE) and plan.is_active
+    can_change = access.can(actor, VISIT_PLAN_CHANGE, CHANGE) and plan.is_active
     form = VisitForm(posted(request), request.FILES or None, actor=actor)
     if request.method == "POST":
         if not can_record:
@@ -148,8 +150,34 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "state": selectors.state_of(plan),
             "visits": selectors.visits_of(plan)[:50],
             "form": form if can_record else None,
+            "change_form": ChangePlanForm(actor=actor, plan=plan) if can_change else None,
         },
     )
+
+
+@staff_required
+@GET_POST
+def plan_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a plan's terms (sergeants and chiefs): the form prefilled with the present
+    terms; a refusal shows its reasons next to the fields and changes nothing."""
+    actor = actor_of(request)
+    plan = selectors.access_plan_to_change(actor, pk)
+    if not plan.is_active:
+        messages.error(request, _("This plan has ended and can no longer be changed."))
+        return redirect("visits:plan", pk=plan.pk)
+    form = ChangePlanForm(posted(request), actor=actor, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_plan(actor=actor, plan=plan, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if form.has_changed():
+                messages.success(request, _("The visit plan was changed."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect("visits:plan", pk=plan.pk)
+    return render(request, "visits/plan_change.html", {"form": form, "plan": plan})
 
 
 @staff_required
@@ -198,6 +226,7 @@ urlpatterns = [
     path("visits/calendar/", calendar, name="calendar"),
     path("visits/plans/new/", plan_new, name="plan_new"),
     path("visits/plans/<int:pk>/", plan_detail, name="plan"),
+    path("visits/plans/<int:pk>/change/", plan_change, name="plan_change"),
     path("visits/plans/<int:pk>/end/", plan_end, name="plan_end"),
     path("visits/photos/<int:pk>/", photo, name="photo"),
 ]

@@ -1,4 +1,4 @@
-"""The visits API: plans, a visit with its refusals, the due list, scope."""
+"""The visits API: plans, a changed plan, a visit with its refusals, the due list, scope."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.test import Client
 
 from liuqing.casework.testing import member_at
 from liuqing.core import services as core_services
-from liuqing.core.models import Member, Role
+from liuqing.core.models import AuditEvent, Member, Role
 from liuqing.core.testing import World
 from liuqing.visits.models import Visit, VisitPlan
 from liuqing.visits.testing import make_place, plan_place_visits
@@ -144,3 +144,87 @@ def test_my_work_in_the_api_lists_the_visits_due_this_week(world: World) -> None
     assert item["url"] == f"/visits/plans/{plan.pk}/"
     assert item["overdue"] is True  # due in January 2026, long past
     assert "别人村" not in json.dumps(body, ensure_ascii=False)
+
+
+def patch(member: Member, url: str, body: dict[str, Any]) -> Any:
+    return Client().patch(url, json.dumps(body), content_type="application/json", **bearer(member))
+
+
+def test_a_patch_changes_only_the_terms_sent(world: World) -> None:
+    chief = world.persona(Role.STATION_CHIEF)
+    sergeant = world.persona(Role.SERGEANT)
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    keeper = plan.responsible_id  # a root staff member, above the chief's jurisdiction
+    response = patch(chief, f"{URL}/plans/{plan.pk}", {"cadence": "custom", "interval_days": 3})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["cadence"], body["interval_days"], body["responsible_id"]) == (
+        "custom",
+        3,
+        keeper,
+    )
+    assert body["next_due"] == "2026-01-07"
+    response = patch(
+        chief,
+        f"{URL}/plans/{plan.pk}",
+        {"responsible_id": sergeant.pk, "ends_on": "2026-06-30"},
+    )
+    assert response.status_code == 200, response.content
+    assert (response.json()["responsible_id"], response.json()["ends_on"]) == (
+        sergeant.pk,
+        "2026-06-30",
+    )
+    assert response.json()["interval_days"] == 3
+    cleared = patch(chief, f"{URL}/plans/{plan.pk}", {"ends_on": None})
+    assert cleared.json()["ends_on"] is None
+    assert AuditEvent.objects.filter(action="visits.plan_change").count() == 3
+    # The same terms again: nothing changes, nothing is recorded.
+    assert patch(chief, f"{URL}/plans/{plan.pk}", {"cadence": "custom"}).status_code == 200
+    assert AuditEvent.objects.filter(action="visits.plan_change").count() == 3
+
+
+def test_a_bad_patch_is_422_with_the_reasons_and_writes_nothing(world: World) -> None:
+    chief = world.persona(Role.STATION_CHIEF)
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    url = f"{URL}/plans/{plan.pk}"
+    response = patch(
+        chief, url, {"cadence": "custom", "interval_days": 367, "ends_on": "2025-01-01"}
+    )
+    assert response.status_code == 422
+    fields = response.json()["error"]["fields"]
+    assert fields["interval_days"] == ["Give a number of days from 1 to 366."]
+    assert fields["ends_on"] == ["The end cannot be before the start."]
+    response = patch(chief, url, {"responsible_id": None})
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"]["responsible"] == [
+        "Name a responsible member or team."
+    ]
+    far = member_at(world.units["S3"], Role.OFFICER, "s3officer")
+    response = patch(chief, url, {"responsible_id": far.pk})
+    assert response.status_code == 422
+    assert "responsible_id" in response.json()["error"]["fields"]
+    assert patch(chief, url, {"cadence": "daily"}).status_code == 422
+    assert patch(chief, url, {"team_id": 999999}).status_code == 422
+    assert patch(chief, url, {"cadence": "monthly", "unit": 1}).status_code == 422
+    assert VisitPlan.objects.get(pk=plan.pk).cadence == "weekly"
+    assert not AuditEvent.objects.filter(action="visits.plan_change").exists()
+    ended = post(chief, f"{URL}/plans/{plan.pk}/end", {"ends_on": "2026-02-01"})
+    assert ended.status_code == 200
+    response = patch(chief, url, {"cadence": "monthly"})
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"]["__all__"] == [
+        "This plan has ended and can no longer be changed."
+    ]
+
+
+def test_a_patch_out_of_scope_is_404_and_by_a_visitor_403(world: World) -> None:
+    far = plan_place_visits(world.units["S3"])
+    own = plan_place_visits(world.units["S1"])
+    chief = world.persona(Role.STATION_CHIEF)
+    assert patch(chief, f"{URL}/plans/{far.pk}", {"cadence": "monthly"}).status_code == 404
+    assert patch(chief, f"{URL}/plans/999999", {"cadence": "monthly"}).status_code == 404
+    officer = world.persona(Role.OFFICER)
+    assert patch(officer, f"{URL}/plans/{own.pk}", {"cadence": "monthly"}).status_code == 403
+    auditor = world.persona(Role.AUDITOR)
+    assert patch(auditor, f"{URL}/plans/{own.pk}", {"cadence": "monthly"}).status_code == 403
+    assert not VisitPlan.objects.filter(cadence="monthly").exists()

@@ -1,20 +1,26 @@
-"""The visits engine's services: plans, visits and their refusals, the due job."""
+"""The visits engine's services: plans, changed plans, visits and their refusals, the due
+job."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from liuqing.casework.testing import member_at, png_upload, root_staff
+from liuqing.core import services as core_services
 from liuqing.core.access import AccessDenied, NotFound
 from liuqing.core.models import AuditEvent, Role
 from liuqing.core.testing import World
 from liuqing.visits import selectors, services
 from liuqing.visits.models import Visit, VisitPhoto, VisitPlan
-from liuqing.visits.testing import make_place, plan_place_visits, visit
+from liuqing.visits.testing import make_place, make_team, plan_place_visits, visit
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +208,178 @@ def test_the_due_job_is_registered_with_the_worker(world: World) -> None:
     outcome = worker.run_job(worker.JOBS["visits.due"], force=True)
     assert outcome.ok
     assert outcome.result.startswith("1 plans")
+
+
+# --- Changing a plan -------------------------------------------------------------------------
+
+
+def _terms(plan: VisitPlan, **over: Any) -> dict[str, Any]:
+    """The plan's present terms, with `over` changed: what change_plan takes."""
+    terms = {
+        "cadence": plan.cadence,
+        "interval_days": plan.interval_days,
+        "responsible": plan.responsible,
+        "team": plan.team,
+        "ends_on": plan.ends_on,
+    }
+    return {**terms, **over}
+
+
+def _changes_of(plan: VisitPlan) -> list[dict[str, Any]]:
+    return [
+        json.loads(e.details)["changes"]
+        for e in AuditEvent.objects.filter(action="visits.plan_change", object_id=str(plan.pk))
+    ]
+
+
+def test_a_chief_changes_the_cadence_and_the_next_due_day_follows_the_latest_visit(
+    world: World,
+) -> None:
+    chief = world.persona(Role.STATION_CHIEF)
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    visit(plan, dt.date(2026, 1, 20))
+    plan.refresh_from_db()
+    assert plan.next_due == dt.date(2026, 2, 1)  # weekly: the period after 19–25 Jan
+    changed = services.change_plan(actor=chief, plan=plan, **_terms(plan, cadence="monthly"))
+    assert changed.next_due == dt.date(2026, 2, 28)  # monthly: by the end of February
+    stored = VisitPlan.objects.get(pk=plan.pk)
+    assert (stored.cadence, stored.next_due) == ("monthly", dt.date(2026, 2, 28))
+    assert _changes_of(plan) == [
+        {"cadence": ["weekly", "monthly"], "next_due": ["2026-02-01", "2026-02-28"]}
+    ]
+
+
+def test_a_sergeant_sets_every_n_days_a_team_and_an_end(world: World) -> None:
+    sergeant = world.persona(Role.SERGEANT)
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    team = make_team(world.units["S1"])
+    changed = services.change_plan(
+        actor=sergeant,
+        plan=plan,
+        cadence="custom",
+        interval_days="10",
+        responsible=None,
+        team=team,
+        ends_on="2026-12-31",
+    )
+    assert (changed.interval_days, changed.team, changed.responsible) == (10, team, None)
+    assert changed.ends_on == dt.date(2026, 12, 31)
+    assert changed.next_due == dt.date(2026, 1, 14)  # no visit yet: the first ten days
+    [changes] = _changes_of(plan)
+    assert changes == {
+        "cadence": ["weekly", "custom"],
+        "interval_days": [7, 10],
+        "responsible": [plan.responsible_id, None],
+        "team": [None, team.pk],
+        "ends_on": [None, "2026-12-31"],
+        "next_due": ["2026-01-11", "2026-01-14"],
+    }
+    # Ids only: no name of a member reaches the audit log.
+    assert plan.responsible is not None
+    assert plan.responsible.full_name not in str(changes)
+
+
+def test_the_same_terms_write_nothing_and_record_nothing(world: World) -> None:
+    chief = world.persona(Role.STATION_CHIEF)
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    events = AuditEvent.objects.count()
+    with CaptureQueriesContext(connection) as ctx:
+        services.change_plan(actor=chief, plan=plan, **_terms(plan))
+    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
+    assert writes == []
+    assert AuditEvent.objects.count() == events
+    # A weekly plan's interval is not one of its terms: sending another one changes nothing.
+    services.change_plan(actor=chief, plan=plan, **_terms(plan, interval_days=30))
+    assert AuditEvent.objects.count() == events
+
+
+DAYS = "Give a number of days from 1 to 366."
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "message"),
+    [
+        ({"cadence": "daily"}, "cadence", "Choose weekly, monthly or every N days."),
+        ({"cadence": "custom", "interval_days": 0}, "interval_days", DAYS),
+        ({"cadence": "custom", "interval_days": 367}, "interval_days", DAYS),
+        ({"cadence": "custom", "interval_days": "x"}, "interval_days", DAYS),
+        ({"responsible": None, "team": None}, "responsible", "Name a responsible member or team."),
+        ({"ends_on": "2026-01-04"}, "ends_on", "The end cannot be before the start."),
+        ({"ends_on": "2101-01-01"}, "ends_on", "This date is impossible."),
+        ({"ends_on": "2026-02-30"}, "ends_on", "Give a date as YYYY-MM-DD."),
+        (
+            {"ends_on": "2026-01-19"},
+            "ends_on",
+            "The end cannot be before the latest visit (2026-01-20).",
+        ),
+    ],
+)
+def test_each_bad_term_is_refused_on_its_field_and_changes_nothing(
+    world: World, over: dict[str, Any], field: str, message: str
+) -> None:
+    chief = world.persona(Role.STATION_CHIEF)
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    visit(plan, dt.date(2026, 1, 20))
+    plan.refresh_from_db()
+    before = VisitPlan.objects.filter(pk=plan.pk).values().get()
+    with pytest.raises(ValidationError) as caught:
+        services.change_plan(actor=chief, plan=plan, **_terms(plan, **over))
+    assert caught.value.message_dict == {field: [message]}
+    assert VisitPlan.objects.filter(pk=plan.pk).values().get() == before
+    assert _changes_of(plan) == []
+
+
+def test_members_and_teams_off_the_plans_line_are_refused(world: World) -> None:
+    chief = world.persona(Role.STATION_CHIEF)
+    plan = plan_place_visits(world.units["C1"], starts_on=dt.date(2026, 1, 5))
+    sibling = member_at(world.units["S2"], Role.OFFICER, "s2officer")
+    gone = member_at(world.units["C1"], Role.OFFICER, "gone")
+    core_services.deactivate_member(actor=root_staff(world.units["S1"]), member=gone, reason="调离")
+    for member in (sibling, gone):
+        with pytest.raises(ValidationError) as caught:
+            services.change_plan(actor=chief, plan=plan, **_terms(plan, responsible=member))
+        assert caught.value.message_dict == {
+            "responsible": ["Choose an active member of this unit's line."]
+        }
+    with pytest.raises(ValidationError) as caught:
+        services.change_plan(
+            actor=chief, plan=plan, **_terms(plan, team=make_team(world.units["S2"]))
+        )
+    assert caught.value.message_dict == {"team": ["Choose a team of this unit's line."]}
+    # A member above the plan's unit, or below it, serves on its line.
+    below = member_at(world.units["G1"], Role.GRID_WORKER, "gridder")
+    for member in (world.persona(Role.SERGEANT), below):
+        services.change_plan(actor=chief, plan=plan, **_terms(plan, responsible=member))
+    assert VisitPlan.objects.get(pk=plan.pk).responsible == below
+
+
+def test_an_ended_plan_cannot_be_changed(world: World) -> None:
+    chief = world.persona(Role.STATION_CHIEF)
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    services.end_plan(actor=chief, plan=plan, ends_on="2026-03-01")
+    with pytest.raises(ValidationError) as caught:
+        services.change_plan(actor=chief, plan=plan, **_terms(plan, cadence="monthly"))
+    assert caught.value.message_dict == {
+        "__all__": ["This plan has ended and can no longer be changed."]
+    }
+    assert VisitPlan.objects.get(pk=plan.pk).cadence == "weekly"
+    assert _changes_of(plan) == []
+
+
+def test_only_sergeants_and_chiefs_of_the_jurisdiction_change_plans(world: World) -> None:
+    plan = plan_place_visits(world.units["S1"], starts_on=dt.date(2026, 1, 5))
+    for role in (Role.OFFICER, Role.AUXILIARY, Role.GRID_WORKER, Role.AUDITOR, Role.ANALYST):
+        with pytest.raises(AccessDenied):
+            services.change_plan(
+                actor=world.persona(role), plan=plan, **_terms(plan, cadence="monthly")
+            )
+    far = plan_place_visits(world.units["S3"])
+    with pytest.raises(NotFound):
+        services.change_plan(
+            actor=world.persona(Role.STATION_CHIEF), plan=far, **_terms(far, cadence="monthly")
+        )
+    assert not VisitPlan.objects.filter(cadence="monthly").exists()
+    # Brigade staff above the station change it too.
+    brigade = member_at(world.units["B1"], Role.BRIGADE_STAFF, "bstaff")
+    services.change_plan(actor=brigade, plan=plan, **_terms(plan, cadence="monthly"))
+    assert VisitPlan.objects.get(pk=plan.pk).cadence == "monthly"
