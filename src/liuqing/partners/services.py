@@ -1011,11 +1011,27 @@ def expire_alerts(now: dt.datetime | None = None) -> int:
 
 
 def redrive_alert(*, actor: Member, alert: Alert) -> int:
-    """Put the alert's dead letters back in the queue."""
+    """Put the dead letters of the alert's latest version back in the queue. Those of earlier
+    versions stay dead (an updated, cancelled or resolved alert must not go out again as it
+    was; after a cancellation or resolution the latest version is the notice that says so),
+    and an expired alert sends nothing more."""
     _in_scope(actor, alert.unit, ALERT)
     from liuqing.notify.models import Delivery
 
-    return notify.redrive(Delivery.objects.filter(topic=alert.topic), actor=actor)
+    if alert.status not in (AlertStatus.ISSUED, AlertStatus.CANCELLED, AlertStatus.RESOLVED):
+        raise ValidationError(
+            _(
+                "Only the failed deliveries of an issued, cancelled or resolved alert "
+                "can be sent again."
+            )
+        )
+    latest = alert.versions.order_by("-number").values_list("number", flat=True).first()
+    if latest is None:
+        return 0
+    return notify.redrive(
+        Delivery.objects.filter(topic=alert.topic, dedupe_key=f"alert:{alert.pk}:v{latest}"),
+        actor=actor,
+    )
 
 
 # --- The partners' replies -----------------------------------------------------------------------

@@ -327,6 +327,45 @@ def test_cancel_tells_recipients_and_the_worker_skips_the_rest(world: World) -> 
         services.cancel_alert(actor=chief, alert=alert)
 
 
+def test_redrive_sends_again_only_the_latest_versions_dead_letters(world: World) -> None:
+    unit = world.units["S1"]
+    group = make_group(unit)
+    make_partner(group)
+    chief = chief_of(unit)
+    alert = issued_alert(unit, actor=chief, groups=[group])
+    # Every first-version row died (a gateway down), then the alert was updated.
+    Delivery.objects.filter(topic=alert.topic).update(status=DeliveryStatus.DEAD)
+    services.update_alert(
+        actor=chief,
+        alert=alert,
+        data=alert_input(groups=[group], texts={"zh-hans": ("羊群已在东沟", "更新", "")}),
+        note="发现线索",
+    )
+    Delivery.objects.filter(topic=alert.topic, dedupe_key__endswith=":v2").update(
+        status=DeliveryStatus.DEAD
+    )
+    assert services.redrive_alert(actor=chief, alert=alert) == 2
+    v1 = Delivery.objects.filter(topic=alert.topic, dedupe_key__endswith=":v1")
+    v2 = Delivery.objects.filter(topic=alert.topic, dedupe_key__endswith=":v2")
+    assert set(v1.values_list("status", flat=True)) == {DeliveryStatus.DEAD}
+    assert set(v2.values_list("status", flat=True)) == {DeliveryStatus.PENDING}
+    assert AuditEvent.objects.filter(action="notification.redrive").count() == 1
+    # Resolved: only the notice that says so goes out again.
+    services.resolve_alert(actor=chief, alert=alert, note="找到了")
+    Delivery.objects.filter(topic=alert.topic).update(status=DeliveryStatus.DEAD)
+    closing = Delivery.objects.filter(topic=alert.topic, dedupe_key__endswith=":v3")
+    assert services.redrive_alert(actor=chief, alert=alert) == closing.count() == 2
+    pending = Delivery.objects.filter(topic=alert.topic, status=DeliveryStatus.PENDING)
+    assert set(pending.values_list("pk", flat=True)) == set(closing.values_list("pk", flat=True))
+    # An expired alert sends nothing more: refused, nothing changed.
+    Alert.objects.filter(pk=alert.pk).update(status=AlertStatus.EXPIRED)
+    alert.refresh_from_db()
+    Delivery.objects.filter(topic=alert.topic).update(status=DeliveryStatus.DEAD)
+    with pytest.raises(ValidationError):
+        services.redrive_alert(actor=chief, alert=alert)
+    assert not Delivery.objects.filter(topic=alert.topic, status=DeliveryStatus.PENDING).exists()
+
+
 def test_resolution_records_the_time_from_alert_to_resolution(world: World) -> None:
     from liuqing.partners.selectors import time_to_resolution, timeline
 
