@@ -364,6 +364,13 @@ def discover() -> None:
             importlib.import_module(module)
 
 
+def core_and(*names: str) -> list[str]:
+    """The core's steps and the named ones: what a module's tests build when they need only
+    that module's demo data on top of the core (`build_demo(steps=...)`)."""
+    discover()
+    return [name for name in STEPS if name.startswith("core.")] + list(names)
+
+
 def _bulk_units(ctx: DemoContext, units: list[Unit]) -> list[Unit]:
     """Insert units whose parents already have paths, each with its final path.
 

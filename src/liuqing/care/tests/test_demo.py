@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_fills_the_care_register_and_liaison() -> None:
-    ctx = demo.build_demo(seed=demo.DEFAULT_SEED, scale=1)
+    ctx = demo.build_demo(
+        seed=demo.DEFAULT_SEED, scale=1, steps=demo.core_and("appeals", "care", "liaison")
+    )
     assert Recipient.objects.count() == ctx.counts["care_recipients"] > 0
     assert Recipient.objects.exclude(restricted_label="").exists()
     care_plans = VisitPlan.objects.filter(target_kind="care_recipient")

@@ -34,7 +34,9 @@ ILI_VALLEY = {
 
 @pytest.fixture
 def built() -> demo.DemoContext:
-    return demo.build_demo(seed=demo.DEFAULT_SEED, scale=1)
+    # The core's data alone: the modules' steps have their own tests, and the whole demo is
+    # built by the command-line tests (test_cli).
+    return demo.build_demo(seed=demo.DEFAULT_SEED, scale=1, steps=demo.core_and())
 
 
 def data_file_rows() -> dict[str, dict[str, str]]:
@@ -212,19 +214,20 @@ def test_each_bulk_operation_leaves_one_summary_audit_event_and_the_chain_holds(
 
 @pytest.mark.django_db(transaction=True)  # flush cannot run inside PostgreSQL's test transaction
 def test_building_twice_with_the_same_seed_gives_the_same_data() -> None:
-    demo.build_demo(seed=7, scale=1)
+    core = demo.core_and()  # the snapshot holds the core's tables
+    demo.build_demo(seed=7, scale=1, steps=core)
     first = snapshot()
     call_command("flush", interactive=False, verbosity=0)
-    demo.build_demo(seed=7, scale=1)
+    demo.build_demo(seed=7, scale=1, steps=core)
     assert snapshot() == first
     call_command("flush", interactive=False, verbosity=0)
-    demo.build_demo(seed=8, scale=1)
+    demo.build_demo(seed=8, scale=1, steps=core)
     assert snapshot()["members"] != first["members"]
 
 
 def test_the_demo_refuses_a_database_that_already_has_units(built: demo.DemoContext) -> None:
     with pytest.raises(ValueError, match="already holds units"):
-        demo.build_demo(scale=1)
+        demo.build_demo(scale=1, steps=demo.core_and())
 
 
 def test_scale_multiplies_the_stations_of_every_brigade() -> None:
@@ -243,7 +246,7 @@ def test_a_later_module_can_add_a_step_that_runs_after_the_core(
         seen.append((len(ctx.stations), scale, rng.random()))
 
     monkeypatch.setitem(demo.STEPS, "test.extra", demo.Step("test.extra", build_extra, 500))
-    demo.build_demo(seed=11, scale=1)
+    demo.build_demo(seed=11, scale=1, steps=demo.core_and("test.extra"))
     assert len(seen) == 1
     stations, scale, draw = seen[0]
     assert stations == Unit.objects.filter(kind=UnitKind.STATION).count()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_adds_boundaries_and_two_years_of_incidents() -> None:
-    ctx = demo.build_demo(seed=demo.DEFAULT_SEED, scale=1)
+    ctx = demo.build_demo(seed=demo.DEFAULT_SEED, scale=1, steps=demo.core_and("incidents"))
     stations = Unit.objects.filter(kind=UnitKind.STATION)
     assert not stations.filter(boundary="").exists()
     total = Incident.objects.filter(source_system="demo").count()
@@ -44,7 +44,8 @@ def test_the_demo_adds_boundaries_and_two_years_of_incidents() -> None:
 def test_the_demo_maps_show_hot_and_emerging_spots_and_a_patrolled_week() -> None:
     from liuqing.incidents.models import CellTrend, MapRun, PatrolLog, PatrolPlan, RunStatus
 
-    demo.build_demo(seed=demo.DEFAULT_SEED, scale=1)
+    steps = demo.core_and("incidents", "incident_maps")
+    demo.build_demo(seed=demo.DEFAULT_SEED, scale=1, steps=steps)
     run = MapRun.objects.get()
     assert run.status == RunStatus.DONE
     assert run.maps > 0

@@ -20,9 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_builds_two_years_of_disputes_across_the_levels() -> None:
-    demo.discover()
-    steps = [name for name in demo.STEPS if name.startswith("core.")]
-    ctx = demo.build_demo(seed=demo.DEFAULT_SEED, scale=1, steps=[*steps, "mediation"])
+    ctx = demo.build_demo(seed=demo.DEFAULT_SEED, scale=1, steps=demo.core_and("mediation"))
     assert Dispute.objects.count() == ctx.counts["disputes"] > 100
     assert set(Committee.objects.values_list("level", flat=True)) == set(Level.values)
     resolved = set(

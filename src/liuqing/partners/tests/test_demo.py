@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_has_partner_groups_and_past_alerts() -> None:
-    ctx = demo.build_demo(seed=demo.DEFAULT_SEED, scale=1)
+    ctx = demo.build_demo(seed=demo.DEFAULT_SEED, scale=1, steps=demo.core_and("partners"))
     stations = Unit.objects.filter(kind=UnitKind.STATION)
     assert PartnerGroup.objects.values("unit").distinct().count() == stations.count()
     assert ctx.counts["partners"] > 0
