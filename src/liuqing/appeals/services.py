@@ -36,6 +36,8 @@ from liuqing.core import access, audit, pii
 from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit, validate_latitude, validate_longitude
 from liuqing.core.redact import redact
+from liuqing.core.validation import add_error as _add
+from liuqing.core.validation import clean_text as _text
 
 TITLE_MAX = casework.TITLE_MAX
 DESCRIPTION_MAX = casework.TEXT_MAX  # 4,000 characters
@@ -58,12 +60,6 @@ APPEAL_FIELDS = ("resident_name", "resident_phone", "resident_address", "anonymo
 # --- Validation helpers -----------------------------------------------------------------------
 
 
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    messages = errors.setdefault(field, [])
-    if message not in messages:
-        messages.append(message)
-
-
 def _merge(errors: dict[str, list[str]], exc: ValidationError) -> None:
     """Add the engine's errors to ours; a field we already explained keeps our message."""
     if hasattr(exc, "error_dict"):
@@ -76,29 +72,6 @@ def _merge(errors: dict[str, list[str]], exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             _add(errors, NON_FIELD_ERRORS, message)
-
-
-def _text(
-    errors: dict[str, list[str]],
-    field: str,
-    value: Any,
-    *,
-    max_length: int,
-    required: bool = False,
-) -> str:
-    text = str(value if value is not None else "").strip()
-    if required and not text:
-        _add(errors, field, _("This field is required."))
-    elif len(text) > max_length:
-        _add(
-            errors,
-            field,
-            _("At most %(max)d characters (it has %(length)d).")
-            % {"max": max_length, "length": len(text)},
-        )
-    elif CONTROL.intersection(text):
-        _add(errors, field, _("The text cannot contain control characters."))
-    return text
 
 
 def _coordinate(errors: dict[str, list[str]], field: str, value: Any) -> Decimal | None:

@@ -28,6 +28,8 @@ from liuqing.core import access, audit, pii
 from liuqing.core import services as core_services
 from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit
+from liuqing.core.validation import add_error as _add
+from liuqing.core.validation import clean_text as _text
 from liuqing.visits import services as visits
 from liuqing.visits.models import Visit, VisitPlan
 
@@ -38,19 +40,6 @@ NOTE_MAX = 500
 PROTECTED_FIELDS = ("name", "phone", "address", "notes")
 
 Errors = dict[str, list[str]]
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _text(errors: Errors, field: str, value: Any, limit: int, *, required: bool = False) -> str:
-    text = pii.plain(value).strip()
-    if required and not text:
-        _add(errors, field, _("This field is required."))
-    elif len(text) > limit:
-        _add(errors, field, _("At most %(n)d characters.") % {"n": limit})
-    return text
 
 
 def _day(errors: Errors, field: str, value: Any) -> dt.date | None:
@@ -106,10 +95,10 @@ def register_recipient(
             "restricted_label",
             _("You need the grant for these labels to register this person."),
         )
-    name = _text(errors, "name", name, NAME_MAX, required=True)
-    address = _text(errors, "address", address, ADDRESS_MAX)
-    notes = _text(errors, "notes", notes, NOTES_MAX)
-    basis_note = _text(errors, "basis_note", basis_note, 200)
+    name = _text(errors, "name", name, max_length=NAME_MAX, required=True)
+    address = _text(errors, "address", address, max_length=ADDRESS_MAX)
+    notes = _text(errors, "notes", notes, max_length=NOTES_MAX)
+    basis_note = _text(errors, "basis_note", basis_note, max_length=200)
     phone_text = pii.plain(phone).strip()
     if phone_text:
         try:
@@ -166,7 +155,7 @@ def take_off_register(*, actor: Member, recipient: Recipient, reason: str) -> Re
     The reason is required and audited; the record itself stays for the retention period."""
     access.check(actor, recipient, CARE_RECIPIENT, CHANGE)
     errors: Errors = {}
-    reason = _text(errors, "reason", reason, 200, required=True)
+    reason = _text(errors, "reason", reason, max_length=200, required=True)
     if not recipient.is_active:
         _add(errors, "reason", _("This person is no longer on the register."))
     if errors:
@@ -228,7 +217,7 @@ def record_service(
     if kind not in ServiceKind.values:
         _add(errors, "kind", _("Choose one of the services offered."))
     day = _day(errors, "given_on", given_on)
-    note = _text(errors, "note", note, NOTE_MAX)
+    note = _text(errors, "note", note, max_length=NOTE_MAX)
     _visit_of(errors, recipient, visit)
     if errors:
         raise ValidationError(errors)

@@ -18,6 +18,8 @@ from liuqing.casework.models import Category
 from liuqing.core import access, audit, pii
 from liuqing.core.access import CHANGE, AccessDenied
 from liuqing.core.models import Member, Place, Unit
+from liuqing.core.validation import add_error as _add
+from liuqing.core.validation import clean_text as _text
 from liuqing.liaison.models import (
     Assignment,
     AssignmentRole,
@@ -34,19 +36,6 @@ SAVINGS_MAX = Decimal("1000000000")
 ATTENDANCE_MAX = 5000
 
 Errors = dict[str, list[str]]
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _text(errors: Errors, field: str, value: Any, limit: int, *, required: bool = False) -> str:
-    text = pii.plain(value).strip()
-    if required and not text:
-        _add(errors, field, _("This field is required."))
-    elif len(text) > limit:
-        _add(errors, field, _("At most %(n)d characters.") % {"n": limit})
-    return text
 
 
 def _day(errors: Errors, field: str, value: Any, *, required: bool = True) -> dt.date | None:
@@ -94,11 +83,11 @@ def register_organisation(
     if not access.can(actor, ORGANISATION, CHANGE):
         raise AccessDenied
     errors: Errors = {}
-    name = _text(errors, "name", name, 100, required=True)
+    name = _text(errors, "name", name, max_length=100, required=True)
     if kind not in OrganisationKind.values:
         _add(errors, "kind", _("Choose one of the kinds offered."))
-    address = _text(errors, "address", address, 200)
-    contact = _text(errors, "contact_name", contact_name, 64)
+    address = _text(errors, "address", address, max_length=200)
+    contact = _text(errors, "contact_name", contact_name, max_length=64)
     phone = pii.plain(contact_phone).strip()
     if phone:
         try:
@@ -293,8 +282,8 @@ def record_lesson(
     day = _day(errors, "given_on", given_on)
     if day and day > timezone.localdate():
         _add(errors, "given_on", _("The date cannot be in the future."))
-    topic = _text(errors, "topic", topic, 100, required=True)
-    class_name = _text(errors, "class_name", class_name, 64, required=True)
+    topic = _text(errors, "topic", topic, max_length=100, required=True)
+    class_name = _text(errors, "class_name", class_name, max_length=64, required=True)
     try:
         count = int(attendance)
     except (TypeError, ValueError):

@@ -30,6 +30,8 @@ from liuqing.casework.workflows import ACCEPTED, IN_PROGRESS, RECEIVED
 from liuqing.core import access, audit, pii
 from liuqing.core.access import CHANGE, VIEW, AccessDenied
 from liuqing.core.models import Member, Role, Unit, UnitKind
+from liuqing.core.validation import add_error as _add
+from liuqing.core.validation import clean_text as _text
 from liuqing.mediation.defaults import KIND
 from liuqing.mediation.models import (
     Agreement,
@@ -67,30 +69,6 @@ Errors = dict[str, list[str]]
 
 
 # --- Validation helpers -----------------------------------------------------------------------
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    messages = errors.setdefault(field, [])
-    if message not in messages:
-        messages.append(message)
-
-
-def _text(
-    errors: Errors, field: str, value: Any, *, max_length: int, required: bool = False
-) -> str:
-    text = str(value if value is not None else "").strip()
-    if required and not text:
-        _add(errors, field, _("This field is required."))
-    elif len(text) > max_length:
-        _add(
-            errors,
-            field,
-            _("At most %(max)d characters (it has %(length)d).")
-            % {"max": max_length, "length": len(text)},
-        )
-    elif CONTROL.intersection(text):
-        _add(errors, field, _("The text cannot contain control characters."))
-    return text
 
 
 def _amount(errors: Errors, field: str, value: Any, *, required: bool = False) -> Decimal | None:
