@@ -3,7 +3,8 @@
 The desk never touches another module's tables: a request goes through
 `liuqing.appeals.services.submit_appeal`, a dispute through
 `liuqing.mediation.services.start_dispute`, an incident report through
-`liuqing.incidents.services.push_incidents`; each of those checks its own permissions and
+`liuqing.incidents.services.report_incident` (one incident reported in person, which the
+officers and sergeants at the desk may record); each of those checks its own permissions and
 fields, and their errors come back on the desk's form. Everything a routing writes (the
 matter and the walk-in's log entry) is one transaction: a refused matter leaves the walk-in
 waiting, unchanged.
@@ -83,8 +84,8 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
 
     `fields` by route: appeal — category, title, description, resident_name,
     resident_phone, place; dispute — committee, dispute_type, title, facts, parties (as
-    `start_dispute`); incident — category (code), occurred_at, place; complaint — about_unit,
-    text; restricted — kind, text."""
+    `start_dispute`); incident — category (code), occurred_at, place, description;
+    complaint — about_unit, text; restricted — kind, text."""
     access.check(actor, walk_in, WALK_IN, CHANGE)
     if route not in Route.values:
         raise ValidationError({"route": _("Choose where the matter goes.")})
@@ -140,41 +141,30 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
 
 
 def _report_incident(actor: Member, walk_in: WalkIn, fields: dict[str, Any]) -> str:
-    place = fields.get("place")
-    occurred = fields.get("occurred_at")
-    errors: dict[str, list[str]] = {}
-    if not isinstance(place, Place):
-        errors["place"] = [_("Choose where it happened.")]
-    if not isinstance(occurred, dt.datetime):
-        errors["occurred_at"] = [_("Enter when it happened.")]
-    if errors:
-        raise ValidationError(errors)
-    assert isinstance(place, Place)
-    assert isinstance(occurred, dt.datetime)
+    """One incident through `incidents.services.report_incident`, which the desk's officers
+    and sergeants may use at their own unit (the bulk push stays with the importers). Its
+    "category" error is the desk's "incident_category" (the desk's "category" is a request's)."""
     source_id = f"walk-in-{walk_in.pk}"
-    result = incidents.push_incidents(
-        actor=actor,
-        source_system="reception",
-        coordinates="wgs84",
-        items=[
-            {
-                "source_id": source_id,
-                "occurred_at": occurred.isoformat(),
-                "category": str(fields.get("category") or ""),
-                "latitude": str(place.latitude),
-                "longitude": str(place.longitude),
-                "unit": walk_in.unit.code,
-                "description": str(fields.get("description") or "")[:500],
-            }
-        ],
-    )
-    if result.errors:
+    try:
+        incidents.report_incident(
+            actor=actor,
+            unit=walk_in.unit,
+            source_system="reception",
+            source_id=source_id,
+            category=str(fields.get("category") or ""),
+            occurred_at=fields.get("occurred_at"),
+            place=fields.get("place"),
+            description=str(fields.get("description") or ""),
+        )
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
         raise ValidationError(
             {
-                ("category" if e.field == "category" else NON_FIELD_ERRORS): [e.reason]
-                for e in result.errors
+                ("incident_category" if name == "category" else name): items
+                for name, items in exc.message_dict.items()
             }
-        )
+        ) from None
     return f"reception:{source_id}"
 
 
