@@ -24,12 +24,14 @@ from liuqing.appeals import services as appeals
 from liuqing.casework.models import Case
 from liuqing.core import access, audit
 from liuqing.core import services as core_services
-from liuqing.core.access import CHANGE, VIEW, AccessDenied
+from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit, UnitKind
 from liuqing.incidents import services as incidents
 from liuqing.mediation import services as mediation
 from liuqing.reception.models import (
     LABEL_OF,
+    ComplaintOutcome,
+    ComplaintStatus,
     ConductComplaint,
     ReportKind,
     RestrictedReport,
@@ -41,6 +43,7 @@ from liuqing.reception.models import (
 from liuqing.reception.policies import COMPLAINT, RESTRICTED, TALK_SESSION, WALK_IN
 
 TEXT_MAX = 4000
+NOTE_MAX = 2000
 MAX_ATTENDEES = 10_000
 
 
@@ -212,6 +215,106 @@ def reveal_text(*, actor: Member, item: ConductComplaint | RestrictedReport, rea
     return core_services.reveal_personal_data(
         actor=actor, obj=item, kind=kind, field="text", reason=reason
     )
+
+
+# --- The supervision queue ---------------------------------------------------------------------
+
+
+def _complaint_for_write(actor: Member, complaint: ConductComplaint) -> ConductComplaint:
+    """The complaint locked for a change by `actor`: NotFound outside the queue's scope and for
+    a member of the unit the complaint is about (or of a unit below it: the station concerned
+    never acts on, nor sees, a complaint about itself), AccessDenied without a supervising
+    role."""
+    access.check(actor, complaint, COMPLAINT, CHANGE)
+    locked = (
+        ConductComplaint.objects.select_for_update()
+        .select_related("unit", "about_unit")
+        .get(pk=complaint.pk)
+    )
+    if locked.about_unit.is_ancestor_of(actor.unit):
+        raise NotFound
+    return locked
+
+
+def take_complaint(*, actor: Member, complaint: ConductComplaint) -> ConductComplaint:
+    """`actor` takes the complaint and handles it from now on (owner). Refused when it is
+    closed or already taken by someone else; taking one's own again changes nothing."""
+    with transaction.atomic():
+        complaint = _complaint_for_write(actor, complaint)
+        if complaint.status == ComplaintStatus.CLOSED:
+            raise ValidationError({NON_FIELD_ERRORS: _("This complaint is closed.")})
+        if complaint.owner_id == actor.pk:
+            return complaint
+        if complaint.owner_id is not None:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: _("Someone else is already handling this complaint.")}
+            )
+        complaint.owner = actor
+        complaint.taken_at = timezone.now()
+        complaint.status = ComplaintStatus.IN_HAND
+        complaint.save(update_fields=["owner", "taken_at", "status"])
+        audit.record("reception.complaint_take", actor=actor, obj=complaint)
+    return complaint
+
+
+def _owned(actor: Member, complaint: ConductComplaint) -> None:
+    if complaint.status == ComplaintStatus.CLOSED:
+        raise ValidationError({NON_FIELD_ERRORS: _("This complaint is closed.")})
+    if complaint.owner_id != actor.pk:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: _("Take the complaint first: only its handler may do this.")}
+        )
+
+
+def record_complaint_outcome(
+    *, actor: Member, complaint: ConductComplaint, outcome: str, note: str
+) -> ConductComplaint:
+    """The handler records (or corrects, until closing) the outcome with a note. The note is
+    staff-only and, like the audit record, names no resident."""
+    errors: dict[str, list[str]] = {}
+    if outcome not in ComplaintOutcome.values:
+        errors["outcome"] = [_("Choose the outcome.")]
+    note = str(note or "").strip()
+    if not note:
+        errors["note"] = [_("This field is required.")]
+    elif len(note) > NOTE_MAX:
+        errors["note"] = [_("At most %(max)d characters.") % {"max": NOTE_MAX}]
+    with transaction.atomic():
+        complaint = _complaint_for_write(actor, complaint)
+        _owned(actor, complaint)
+        if errors:
+            raise ValidationError(errors)
+        complaint.outcome = outcome
+        complaint.outcome_note = note
+        complaint.save(update_fields=["outcome", "outcome_note"])
+        audit.record(
+            "reception.complaint_outcome",
+            actor=actor,
+            obj=complaint,
+            details={"outcome": outcome},
+        )
+    return complaint
+
+
+def close_complaint(*, actor: Member, complaint: ConductComplaint) -> ConductComplaint:
+    """The handler closes the complaint once its outcome is recorded."""
+    with transaction.atomic():
+        complaint = _complaint_for_write(actor, complaint)
+        _owned(actor, complaint)
+        if not complaint.outcome:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: _("Record the outcome before closing the complaint.")}
+            )
+        complaint.status = ComplaintStatus.CLOSED
+        complaint.closed_at = timezone.now()
+        complaint.save(update_fields=["status", "closed_at"])
+        audit.record(
+            "reception.complaint_close",
+            actor=actor,
+            obj=complaint,
+            details={"outcome": complaint.outcome},
+        )
+    return complaint
 
 
 # --- Talk points --------------------------------------------------------------------------------
