@@ -3,7 +3,8 @@
 * ``incident``: incidents are seen in the jurisdiction of their unit by officers and up
   (officers, sergeants, station chiefs, brigade and detachment staff) and analysts; auxiliary
   officers, grid workers and mediators do not see the ledger. Analysts, station chiefs,
-  brigade and detachment staff import and push them; the auditor reads; the system
+  brigade and detachment staff import and push them (officers and sergeants record
+  one incident reported in person, `services.report_incident`); the auditor reads; the system
   administrator sees none (`resident_data`: the descriptions are about residents' lives).
 * ``incident_category``: the categories and the source-category mappings are national
   configuration without a unit: the same roles view, the importers change.
@@ -29,6 +30,10 @@ VIEWERS = frozenset(
     }
 )
 IMPORTERS = frozenset({Role.ANALYST, Role.STATION_CHIEF, Role.BRIGADE_STAFF, Role.DETACHMENT_STAFF})
+# One incident reported in person (a walk-in at the reception desk): the officers and
+# sergeants who staff the desk record it in their own jurisdiction, besides the importers.
+# Not a policy of its own: the ledger's import and push stay with IMPORTERS.
+REPORTERS = IMPORTERS | frozenset({Role.OFFICER, Role.SERGEANT})
 
 register(Policy(kind=INCIDENT, model=Incident, view=VIEWERS, change=IMPORTERS, resident_data=True))
 register(

@@ -3,20 +3,22 @@ mappings. Files go through the import engine (`liuqing.imports.services`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liuqing.core import access, audit
-from liuqing.core.access import CHANGE, AccessDenied
-from liuqing.core.models import Member
-from liuqing.imports.registry import BatchResult
-from liuqing.incidents.ledger import IncidentWriter
-from liuqing.incidents.models import CategoryMapping, IncidentCategory
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
+from liuqing.core.access import CHANGE, AccessDenied, NotFound
+from liuqing.core.models import Member, Place, Unit
+from liuqing.imports.registry import CREATED, BatchResult
+from liuqing.incidents.ledger import CLOCK_SKEW, DESCRIPTION_MAX, WGS84, IncidentWriter
+from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
+from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, REPORTERS
 
 PUSH_MAX = 1000
 
@@ -54,6 +56,93 @@ def push_incidents(
             },
         )
     return result
+
+
+# The writer's row fields, as the fields of one reported incident.
+_REPORT_FIELDS = {
+    "category": "category",
+    "occurred_at": "occurred_at",
+    "latitude": "place",
+    "longitude": "place",
+    "unit": "place",
+    "description": "description",
+}
+
+
+def report_incident(
+    *,
+    actor: Member,
+    unit: Unit,
+    source_system: str,
+    source_id: str,
+    category: str,
+    occurred_at: Any,
+    place: Any,
+    description: str = "",
+) -> Incident:
+    """Record one incident reported in person (a walk-in at the reception desk) at `unit`,
+    located at `place`, through the same writer as the push and the file import.
+
+    Unlike the bulk push, officers and sergeants may use it (`policies.REPORTERS`), but only
+    for a unit and a place in their own jurisdiction (NotFound otherwise, before anything is
+    written). `category` is a category code; `occurred_at` an aware datetime, not in the
+    future. Bad input is a ValidationError on the fields category, occurred_at, place and
+    description; (source system, source id) already recorded is refused rather than
+    overwritten. One transaction with its audit event (``incident.report``)."""
+    if not access.member_roles(actor) & REPORTERS:
+        raise AccessDenied
+    if not actor.is_active or not access.in_jurisdiction(actor, unit):
+        raise NotFound
+    errors: dict[str, list[str]] = {}
+    code = str(category or "").strip()
+    if not code or not IncidentCategory.objects.filter(code=code, is_active=True).exists():
+        errors["category"] = [_("Choose the kind of incident.")]
+    if not isinstance(occurred_at, dt.datetime) or timezone.is_naive(occurred_at):
+        errors["occurred_at"] = [_("Enter when it happened.")]
+    elif occurred_at > timezone.now() + CLOCK_SKEW:
+        errors["occurred_at"] = [_("The time is in the future.")]
+    if not isinstance(place, Place) or not access.in_jurisdiction(actor, place.unit):
+        errors["place"] = [_("Choose where it happened, in your jurisdiction.")]
+    text = str(description or "").strip()
+    if len(text) > DESCRIPTION_MAX:
+        errors["description"] = [_("Too long: at most %(n)d characters.") % {"n": DESCRIPTION_MAX}]
+    if errors:
+        raise ValidationError(errors)
+    assert isinstance(place, Place)
+    assert isinstance(occurred_at, dt.datetime)
+    writer = IncidentWriter(
+        actor=actor, unit=unit, options={"source_system": source_system, "coordinates": WGS84}
+    )
+    writer.want_ids = True
+    row = {
+        "source_id": source_id,
+        "occurred_at": occurred_at.isoformat(),
+        "category": code,
+        "latitude": str(place.latitude),
+        "longitude": str(place.longitude),
+        "unit": unit.code,
+        "description": text,
+    }
+    with transaction.atomic():
+        if Incident.objects.filter(
+            source_system=writer.source_system, source_id=source_id
+        ).exists():
+            raise ValidationError({NON_FIELD_ERRORS: _("This incident is already recorded.")})
+        result = writer.write([(0, {k: v for k, v in row.items() if v})])
+        status, pk = result.statuses.get(0, ("", None))
+        if result.errors or status != CREATED or pk is None:
+            found: dict[str, list[str]] = {}
+            for e in result.errors:
+                found.setdefault(_REPORT_FIELDS.get(e.field, NON_FIELD_ERRORS), []).append(e.reason)
+            raise ValidationError(found or {NON_FIELD_ERRORS: _("The incident was not recorded.")})
+        incident = Incident.objects.select_related("unit", "category").get(pk=pk)
+        audit.record(
+            "incident.report",
+            actor=actor,
+            obj=incident,
+            details={"source_system": writer.source_system, "category": code},
+        )
+    return incident
 
 
 def map_category(

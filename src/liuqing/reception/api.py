@@ -85,6 +85,15 @@ class ComplaintOut(Schema):
     about_unit: Ref
     received_at: dt.datetime
     text: str = Field(description="Masked; POST .../reveal with a reason for the full text.")
+    status: Literal["received", "in_hand", "closed"]
+    owner_id: int | None = Field(description="The supervisor handling the complaint.")
+    taken_at: dt.datetime | None
+    outcome: str = Field(
+        description='"upheld", "partly_upheld", "not_upheld", "withdrawn", or "" before it is '
+        "recorded."
+    )
+    outcome_note: str
+    closed_at: dt.datetime | None
 
     @staticmethod
     def resolve_text(obj: ConductComplaint) -> str:
@@ -101,6 +110,11 @@ class ReportOut(Schema):
     @staticmethod
     def resolve_text(obj: RestrictedReport) -> str:
         return str(obj.text)
+
+
+class ComplaintOutcomeIn(In):
+    outcome: Literal["upheld", "partly_upheld", "not_upheld", "withdrawn"]
+    note: Text = Field(..., max_length=2000)
 
 
 class RevealIn(In):
@@ -272,6 +286,49 @@ def route_walk_in(request: HttpRequest, pk: int, payload: RouteIn) -> WalkIn:
 def list_complaints(request: HttpRequest) -> QuerySet[ConductComplaint]:
     """The conduct complaints of your supervision queue."""
     return selectors.complaints_visible_to(api_actor(request))
+
+
+@router.get("/complaints/{pk}", response=ComplaintOut, operation_id="get_conduct_complaint")
+def get_complaint(request: HttpRequest, pk: int) -> ConductComplaint:
+    """One complaint of your supervision queue (404 for a complaint about your own unit)."""
+    return selectors.access_complaint(api_actor(request), pk)
+
+
+@router.post("/complaints/{pk}/take", response=ComplaintOut, operation_id="take_conduct_complaint")
+def take_complaint(request: HttpRequest, pk: int) -> ConductComplaint:
+    """You take the complaint and handle it (422 when closed or taken by someone else)."""
+    actor = api_actor(request)
+    item = selectors.access_complaint(actor, pk, for_write=True)
+    services.take_complaint(actor=actor, complaint=item)
+    return selectors.access_complaint(actor, pk)
+
+
+@router.post(
+    "/complaints/{pk}/outcome",
+    response=ComplaintOut,
+    operation_id="record_conduct_complaint_outcome",
+)
+def record_complaint_outcome(
+    request: HttpRequest, pk: int, payload: ComplaintOutcomeIn
+) -> ConductComplaint:
+    """The handler records the outcome with a note (422 for anyone else, or when closed)."""
+    actor = api_actor(request)
+    item = selectors.access_complaint(actor, pk, for_write=True)
+    services.record_complaint_outcome(
+        actor=actor, complaint=item, outcome=payload.outcome, note=payload.note
+    )
+    return selectors.access_complaint(actor, pk)
+
+
+@router.post(
+    "/complaints/{pk}/close", response=ComplaintOut, operation_id="close_conduct_complaint"
+)
+def close_complaint(request: HttpRequest, pk: int) -> ConductComplaint:
+    """The handler closes the complaint once its outcome is recorded (422 otherwise)."""
+    actor = api_actor(request)
+    item = selectors.access_complaint(actor, pk, for_write=True)
+    services.close_complaint(actor=actor, complaint=item)
+    return selectors.access_complaint(actor, pk)
 
 
 @router.post("/complaints/{pk}/reveal", response=RevealOut, operation_id="reveal_conduct_complaint")

@@ -12,7 +12,7 @@ from liuqing.core import selectors as core_selectors
 from liuqing.core.models import Member, Unit, UnitKind
 from liuqing.incidents import selectors as incident_selectors
 from liuqing.mediation import selectors as mediation_selectors
-from liuqing.reception.models import ReportKind, Route
+from liuqing.reception.models import ComplaintOutcome, ReportKind, Route
 
 TEXT = forms.Textarea(attrs={"rows": 3})
 
@@ -168,3 +168,17 @@ class RevealForm(forms.Form):
     """The reason for showing one complaint's or report's text in full (audited)."""
 
     reason = forms.CharField(max_length=200, label=_("reason"))
+
+
+class ComplaintOutcomeForm(forms.Form):
+    """The outcome of a conduct complaint and its note (the service checks both)."""
+
+    outcome = forms.ChoiceField(
+        choices=[("", "—"), *ComplaintOutcome.choices], required=False, label=_("outcome")
+    )
+    note = forms.CharField(
+        widget=TEXT,
+        required=False,
+        label=_("outcome note"),
+        help_text=_("Staff only: what was found and done. Leave residents' names out."),
+    )

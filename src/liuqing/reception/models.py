@@ -91,15 +91,50 @@ class WalkIn(models.Model):
         return int((self.finished_at - self.served_at).total_seconds())
 
 
+class ComplaintStatus(models.TextChoices):
+    RECEIVED = "received", pgettext_lazy("complaint status", "Received")
+    IN_HAND = "in_hand", pgettext_lazy("complaint status", "Being handled")
+    CLOSED = "closed", pgettext_lazy("complaint status", "Closed")
+
+
+class ComplaintOutcome(models.TextChoices):
+    UPHELD = "upheld", _("Upheld")
+    PARTLY_UPHELD = "partly_upheld", _("Partly upheld")
+    NOT_UPHELD = "not_upheld", _("Not upheld")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the complainant")
+
+
 class ConductComplaint(models.Model):
     """A complaint about police conduct, in the supervision queue of `unit` (the unit above
-    the station concerned, `about_unit`)."""
+    the station concerned, `about_unit`). Not a casework case (its clocks, public summary and
+    follow-up do not fit a complaint kept away from the station): a supervisor takes it
+    (`owner`), records the outcome with a note, and closes it."""
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     about_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     text = SensitiveNoteField(_("complaint"))
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     walk_in = models.ForeignKey(WalkIn, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ComplaintStatus.choices,
+        default=ComplaintStatus.RECEIVED,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    taken_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=ComplaintOutcome.choices, blank=True
+    )
+    outcome_note = models.TextField(_("outcome note"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]

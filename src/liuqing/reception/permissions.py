@@ -70,6 +70,14 @@ def _reason(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     return {"reason": "矩阵：核实投诉内容"}
 
 
+def _take(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"action": "take"}
+
+
+def _outcome(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"outcome": "not_upheld", "note": "矩阵：经核查，投诉不属实。"}
+
+
 def _session_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     return {
         "place": village(unit).pk,
@@ -115,6 +123,15 @@ ROUTES: list[Route] = [
         method=POST,
         target="conduct_complaint",
         data=_reason,
+    ),
+    Route(name="reception:complaint", kind=COMPLAINT, target="conduct_complaint"),
+    Route(
+        name="reception:complaint",
+        kind=COMPLAINT,
+        action=CHANGE,
+        method=POST,
+        target="conduct_complaint",
+        data=_take,
     ),
     Route(name="reception:reports", kind=RESTRICTED),
     Route(
@@ -176,6 +193,32 @@ ROUTES: list[Route] = [
         method=POST,
         target="conduct_complaint",
         data=_reason,
+        api=True,
+    ),
+    Route(name="get_conduct_complaint", kind=COMPLAINT, target="conduct_complaint", api=True),
+    Route(
+        name="take_conduct_complaint",
+        kind=COMPLAINT,
+        action=CHANGE,
+        method=POST,
+        target="conduct_complaint",
+        api=True,
+    ),
+    Route(
+        name="record_conduct_complaint_outcome",
+        kind=COMPLAINT,
+        action=CHANGE,
+        method=POST,
+        target="conduct_complaint",
+        data=_outcome,
+        api=True,
+    ),
+    Route(
+        name="close_conduct_complaint",
+        kind=COMPLAINT,
+        action=CHANGE,
+        method=POST,
+        target="conduct_complaint",
         api=True,
     ),
     Route(name="list_restricted_reports", kind=RESTRICTED, api=True),

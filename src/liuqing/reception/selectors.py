@@ -6,12 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 
 from liuqing.core import access
 from liuqing.core.access import VIEW, AccessDenied
 from liuqing.core.models import Member
 from liuqing.reception.models import (
+    ComplaintStatus,
     ConductComplaint,
     RestrictedReport,
     Route,
@@ -52,13 +62,29 @@ def access_walk_in(member: Member, pk: Any, *, for_write: bool = False) -> WalkI
     return access.access(member, qs, WALK_IN, pk, for_write=for_write)
 
 
+def _not_about(qs: QuerySet[ConductComplaint], member: Member) -> QuerySet[ConductComplaint]:
+    """Leave out complaints about the member's own unit or a unit above it: a supervisor
+    never sees a complaint about the unit they serve in."""
+    if not member.is_authenticated:
+        return qs
+    own = [*member.unit.ancestors().values_list("pk", flat=True), member.unit.pk]
+    return qs.exclude(about_unit__in=own)
+
+
 def complaints_visible_to(member: Member) -> QuerySet[ConductComplaint]:
-    return _listed(ConductComplaint.objects.select_related("unit", "about_unit"), member, COMPLAINT)
+    """The member's supervision queue: open complaints first, newest first."""
+    qs = ConductComplaint.objects.select_related("unit", "about_unit", "owner")
+    return _not_about(_listed(qs, member, COMPLAINT), member).order_by(
+        Case(When(status=ComplaintStatus.CLOSED, then=1), default=0),
+        "-received_at",
+        "-pk",
+    )
 
 
-def access_complaint(member: Member, pk: Any) -> ConductComplaint:
-    qs = ConductComplaint.objects.select_related("unit", "about_unit")
-    return access.access(member, qs, COMPLAINT, pk)
+def access_complaint(member: Member, pk: Any, *, for_write: bool = False) -> ConductComplaint:
+    """One complaint of the queue: 404 outside it, and for a member of the unit it is about."""
+    qs = _not_about(ConductComplaint.objects.select_related("unit", "about_unit", "owner"), member)
+    return access.access(member, qs, COMPLAINT, pk, for_write=for_write)
 
 
 def reports_visible_to(member: Member) -> QuerySet[RestrictedReport]:

@@ -3,7 +3,8 @@
 The desk never touches another module's tables: a request goes through
 `liuqing.appeals.services.submit_appeal`, a dispute through
 `liuqing.mediation.services.start_dispute`, an incident report through
-`liuqing.incidents.services.push_incidents`; each of those checks its own permissions and
+`liuqing.incidents.services.report_incident` (one incident reported in person, which the
+officers and sergeants at the desk may record); each of those checks its own permissions and
 fields, and their errors come back on the desk's form. Everything a routing writes (the
 matter and the walk-in's log entry) is one transaction: a refused matter leaves the walk-in
 waiting, unchanged.
@@ -23,12 +24,14 @@ from liuqing.appeals import services as appeals
 from liuqing.casework.models import Case
 from liuqing.core import access, audit
 from liuqing.core import services as core_services
-from liuqing.core.access import CHANGE, VIEW, AccessDenied
+from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit, UnitKind
 from liuqing.incidents import services as incidents
 from liuqing.mediation import services as mediation
 from liuqing.reception.models import (
     LABEL_OF,
+    ComplaintOutcome,
+    ComplaintStatus,
     ConductComplaint,
     ReportKind,
     RestrictedReport,
@@ -40,6 +43,7 @@ from liuqing.reception.models import (
 from liuqing.reception.policies import COMPLAINT, RESTRICTED, TALK_SESSION, WALK_IN
 
 TEXT_MAX = 4000
+NOTE_MAX = 2000
 MAX_ATTENDEES = 10_000
 
 
@@ -83,8 +87,8 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
 
     `fields` by route: appeal — category, title, description, resident_name,
     resident_phone, place; dispute — committee, dispute_type, title, facts, parties (as
-    `start_dispute`); incident — category (code), occurred_at, place; complaint — about_unit,
-    text; restricted — kind, text."""
+    `start_dispute`); incident — category (code), occurred_at, place, description;
+    complaint — about_unit, text; restricted — kind, text."""
     access.check(actor, walk_in, WALK_IN, CHANGE)
     if route not in Route.values:
         raise ValidationError({"route": _("Choose where the matter goes.")})
@@ -140,41 +144,30 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
 
 
 def _report_incident(actor: Member, walk_in: WalkIn, fields: dict[str, Any]) -> str:
-    place = fields.get("place")
-    occurred = fields.get("occurred_at")
-    errors: dict[str, list[str]] = {}
-    if not isinstance(place, Place):
-        errors["place"] = [_("Choose where it happened.")]
-    if not isinstance(occurred, dt.datetime):
-        errors["occurred_at"] = [_("Enter when it happened.")]
-    if errors:
-        raise ValidationError(errors)
-    assert isinstance(place, Place)
-    assert isinstance(occurred, dt.datetime)
+    """One incident through `incidents.services.report_incident`, which the desk's officers
+    and sergeants may use at their own unit (the bulk push stays with the importers). Its
+    "category" error is the desk's "incident_category" (the desk's "category" is a request's)."""
     source_id = f"walk-in-{walk_in.pk}"
-    result = incidents.push_incidents(
-        actor=actor,
-        source_system="reception",
-        coordinates="wgs84",
-        items=[
-            {
-                "source_id": source_id,
-                "occurred_at": occurred.isoformat(),
-                "category": str(fields.get("category") or ""),
-                "latitude": str(place.latitude),
-                "longitude": str(place.longitude),
-                "unit": walk_in.unit.code,
-                "description": str(fields.get("description") or "")[:500],
-            }
-        ],
-    )
-    if result.errors:
+    try:
+        incidents.report_incident(
+            actor=actor,
+            unit=walk_in.unit,
+            source_system="reception",
+            source_id=source_id,
+            category=str(fields.get("category") or ""),
+            occurred_at=fields.get("occurred_at"),
+            place=fields.get("place"),
+            description=str(fields.get("description") or ""),
+        )
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
         raise ValidationError(
             {
-                ("category" if e.field == "category" else NON_FIELD_ERRORS): [e.reason]
-                for e in result.errors
+                ("incident_category" if name == "category" else name): items
+                for name, items in exc.message_dict.items()
             }
-        )
+        ) from None
     return f"reception:{source_id}"
 
 
@@ -222,6 +215,106 @@ def reveal_text(*, actor: Member, item: ConductComplaint | RestrictedReport, rea
     return core_services.reveal_personal_data(
         actor=actor, obj=item, kind=kind, field="text", reason=reason
     )
+
+
+# --- The supervision queue ---------------------------------------------------------------------
+
+
+def _complaint_for_write(actor: Member, complaint: ConductComplaint) -> ConductComplaint:
+    """The complaint locked for a change by `actor`: NotFound outside the queue's scope and for
+    a member of the unit the complaint is about (or of a unit below it: the station concerned
+    never acts on, nor sees, a complaint about itself), AccessDenied without a supervising
+    role."""
+    access.check(actor, complaint, COMPLAINT, CHANGE)
+    locked = (
+        ConductComplaint.objects.select_for_update()
+        .select_related("unit", "about_unit")
+        .get(pk=complaint.pk)
+    )
+    if locked.about_unit.is_ancestor_of(actor.unit):
+        raise NotFound
+    return locked
+
+
+def take_complaint(*, actor: Member, complaint: ConductComplaint) -> ConductComplaint:
+    """`actor` takes the complaint and handles it from now on (owner). Refused when it is
+    closed or already taken by someone else; taking one's own again changes nothing."""
+    with transaction.atomic():
+        complaint = _complaint_for_write(actor, complaint)
+        if complaint.status == ComplaintStatus.CLOSED:
+            raise ValidationError({NON_FIELD_ERRORS: _("This complaint is closed.")})
+        if complaint.owner_id == actor.pk:
+            return complaint
+        if complaint.owner_id is not None:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: _("Someone else is already handling this complaint.")}
+            )
+        complaint.owner = actor
+        complaint.taken_at = timezone.now()
+        complaint.status = ComplaintStatus.IN_HAND
+        complaint.save(update_fields=["owner", "taken_at", "status"])
+        audit.record("reception.complaint_take", actor=actor, obj=complaint)
+    return complaint
+
+
+def _owned(actor: Member, complaint: ConductComplaint) -> None:
+    if complaint.status == ComplaintStatus.CLOSED:
+        raise ValidationError({NON_FIELD_ERRORS: _("This complaint is closed.")})
+    if complaint.owner_id != actor.pk:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: _("Take the complaint first: only its handler may do this.")}
+        )
+
+
+def record_complaint_outcome(
+    *, actor: Member, complaint: ConductComplaint, outcome: str, note: str
+) -> ConductComplaint:
+    """The handler records (or corrects, until closing) the outcome with a note. The note is
+    staff-only and, like the audit record, names no resident."""
+    errors: dict[str, list[str]] = {}
+    if outcome not in ComplaintOutcome.values:
+        errors["outcome"] = [_("Choose the outcome.")]
+    note = str(note or "").strip()
+    if not note:
+        errors["note"] = [_("This field is required.")]
+    elif len(note) > NOTE_MAX:
+        errors["note"] = [_("At most %(max)d characters.") % {"max": NOTE_MAX}]
+    with transaction.atomic():
+        complaint = _complaint_for_write(actor, complaint)
+        _owned(actor, complaint)
+        if errors:
+            raise ValidationError(errors)
+        complaint.outcome = outcome
+        complaint.outcome_note = note
+        complaint.save(update_fields=["outcome", "outcome_note"])
+        audit.record(
+            "reception.complaint_outcome",
+            actor=actor,
+            obj=complaint,
+            details={"outcome": outcome},
+        )
+    return complaint
+
+
+def close_complaint(*, actor: Member, complaint: ConductComplaint) -> ConductComplaint:
+    """The handler closes the complaint once its outcome is recorded."""
+    with transaction.atomic():
+        complaint = _complaint_for_write(actor, complaint)
+        _owned(actor, complaint)
+        if not complaint.outcome:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: _("Record the outcome before closing the complaint.")}
+            )
+        complaint.status = ComplaintStatus.CLOSED
+        complaint.closed_at = timezone.now()
+        complaint.save(update_fields=["status", "closed_at"])
+        audit.record(
+            "reception.complaint_close",
+            actor=actor,
+            obj=complaint,
+            details={"outcome": complaint.outcome},
+        )
+    return complaint
 
 
 # --- Talk points --------------------------------------------------------------------------------

@@ -57,8 +57,14 @@ def talk_session(unit: Unit, name: str = "") -> TalkSession:
 
 
 def complaint_at(unit: Unit, text: str, about: Unit | None = None) -> ConductComplaint:
-    """A complaint in `unit`'s queue, as the desk of a station below it would send it."""
-    return ConductComplaint.objects.create(unit=unit, about_unit=about or unit, text=text)
+    """A complaint in `unit`'s queue, as the desk of a station below it would send it: about
+    `about`, by default the first unit below `unit` (a grid made for it if there is none).
+    Never about `unit` itself unless asked: its own staff would not see it."""
+    if about is None:
+        about = Unit.objects.filter(parent=unit).order_by("path").first() or grid_named(
+            unit, f"{unit.code}被投诉"[:32]
+        )
+    return ConductComplaint.objects.create(unit=unit, about_unit=about, text=text)
 
 
 def grid_named(unit: Unit, name: str) -> Unit:

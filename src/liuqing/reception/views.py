@@ -20,9 +20,15 @@ from liuqing.core.forms import apply_errors
 from liuqing.core.models import Member
 from liuqing.core.views.common import actor_of, paginate, posted
 from liuqing.reception import selectors, services
-from liuqing.reception.forms import MatterForm, RevealForm, RouteForm, TalkSessionForm
-from liuqing.reception.models import ConductComplaint, RestrictedReport
-from liuqing.reception.policies import TALK_SESSION, WALK_IN
+from liuqing.reception.forms import (
+    ComplaintOutcomeForm,
+    MatterForm,
+    RevealForm,
+    RouteForm,
+    TalkSessionForm,
+)
+from liuqing.reception.models import ComplaintStatus, ConductComplaint, RestrictedReport
+from liuqing.reception.policies import COMPLAINT, TALK_SESSION, WALK_IN
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -152,6 +158,62 @@ def complaints(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@GET_POST
+def complaint(request: HttpRequest, pk: int) -> HttpResponse:
+    """One complaint of the supervision queue and its handling: take it, record the outcome
+    with a note, close it (POST ``action`` = take, outcome or close; the same services as
+    the API)."""
+    actor = actor_of(request)
+    item = selectors.access_complaint(actor, pk, for_write=request.method == "POST")
+    form = ComplaintOutcomeForm(
+        initial={"outcome": item.outcome, "note": item.outcome_note}, auto_id="outcome-%s"
+    )
+    errors: list[str] = []
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "take":
+                services.take_complaint(actor=actor, complaint=item)
+                messages.success(request, _("You are handling this complaint."))
+            elif action == "close":
+                services.close_complaint(actor=actor, complaint=item)
+                messages.success(request, _("The complaint was closed."))
+            elif action == "outcome":
+                form = ComplaintOutcomeForm(request.POST, auto_id="outcome-%s")
+                if form.is_valid():
+                    services.record_complaint_outcome(
+                        actor=actor,
+                        complaint=item,
+                        outcome=form.cleaned_data["outcome"],
+                        note=form.cleaned_data["note"],
+                    )
+                    messages.success(request, _("The outcome was recorded."))
+            else:
+                errors.append(_("Choose what to do with the complaint."))
+        except ValidationError as exc:
+            if action == "outcome":
+                apply_errors(form, exc)
+            else:
+                errors.extend(exc.messages)
+        else:
+            if not errors and not form.errors:
+                return redirect("reception:complaint", pk=item.pk)
+        item = selectors.access_complaint(actor, pk)
+    return render(
+        request,
+        "reception/complaint.html",
+        {
+            "complaint": item,
+            "form": form,
+            "errors": errors,
+            "can_change": access.can(actor, COMPLAINT, CHANGE),
+            "is_owner": item.owner_id == actor.pk,
+            "closed": item.status == ComplaintStatus.CLOSED,
+        },
+    )
+
+
+@staff_required
 @require_POST
 def complaint_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """One complaint's text in full, with a reason (audited)."""
@@ -239,6 +301,7 @@ urlpatterns = [
     path("reception/check-in/", check_in, name="check_in"),
     path("reception/<int:pk>/", walk_in, name="walk_in"),
     path("reception/complaints/", complaints, name="complaints"),
+    path("reception/complaints/<int:pk>/", complaint, name="complaint"),
     path("reception/complaints/<int:pk>/reveal/", complaint_reveal, name="complaint_reveal"),
     path("reception/reports/", reports, name="reports"),
     path("reception/reports/<int:pk>/reveal/", report_reveal, name="report_reveal"),
