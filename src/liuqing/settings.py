@@ -393,6 +393,18 @@ INCIDENTS_YELLOW_SHARE = os.environ.get("INCIDENTS_YELLOW_SHARE", "0.2")
 INCIDENTS_TOURIST_MONTHS = tuple(
     int(m) for m in os.environ.get("INCIDENTS_TOURIST_MONTHS", "6,7,8").split(",") if m.strip()
 )
+# Patrol plans: the shares of each unit's officer-hours by mode ("mode=share", fractions or
+# decimals adding up to 1; modes among car, foot, video).
+INCIDENTS_PATROL_MODE_SHARES = {
+    mode.strip(): share.strip()
+    for mode, _sep, share in (
+        item.partition("=")
+        for item in os.environ.get(
+            "INCIDENTS_PATROL_MODE_SHARES", "car=2/5,foot=2/5,video=1/5"
+        ).split(",")
+        if item.strip()
+    )
+}
 # A tile URL template ("https://tiles.example/{z}/{x}/{y}.png") drawn under the cells; empty
 # (the default) draws no tiles at all, so the map page calls no outside server.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")

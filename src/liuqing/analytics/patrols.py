@@ -5,23 +5,30 @@ Place-based: the inputs are cells, counts and hours, never people.
 * **Coverage** of a week = hot cells with at least one logged patrol in the week ÷ hot cells
   (`patrol_coverage`); over several weeks the counts add up (a pooled rate, Σ covered ÷ Σ hot),
   so a week with many hot cells weighs more than a quiet one.
-* **Allocation** of a week's officer-hours: each unit gets hours in proportion to its risk
-  (`allocate`), then each unit's hours are split among the modes (car, foot, video) by their
-  shares. Hours are rounded to `step` (half an hour) by the largest-remainder method, so the
-  parts always add up to the total exactly. A unit's risk is the incidents counted in its
-  hot cells (Gi* bin > 0) last month; when no cell is hot anywhere, every incident counts, and
-  when there were no incidents at all the hours are split evenly.
+* **Allocation** (`allocate`) of the officer-hours each unit has for the week. A unit's hours
+  never move to another unit: they are first split among the modes (car, foot, video) by the
+  configured shares (default 2/5, 2/5, 1/5), then each mode's hours among the unit's hot cells
+  in proportion to each cell's **risk = the incidents counted in the cell** in the month the
+  hot cells come from. Hot cells whose incidents are all 0 (hot through their neighbours)
+  share the hours evenly; a unit with no hot cell keeps its hours at unit level (cell None).
+  Modes come first so that a unit's mode totals follow the shares as closely as rounding
+  allows; a cell's total then follows its risk within half an hour per mode.
+  Every split is in multiples of `step` (half an hour) by the largest-remainder method, so
+  the parts always add up to the whole exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from .rates import Rate
+
+K = TypeVar("K", bound=Hashable)
 
 DEFAULT_MODE_SHARES: dict[str, Fraction] = {
     "car": Fraction(2, 5),
@@ -43,22 +50,24 @@ def pooled(rates: Sequence[Rate]) -> Rate:
     return Rate(sum(r.numerator for r in rates), sum(r.denominator for r in rates))
 
 
-def unit_risk(counts: npt.ArrayLike, bins: npt.ArrayLike, owners: npt.ArrayLike) -> dict[int, int]:
-    """Risk per owner (unit id): incidents in its hot cells (bin > 0); if no cell is hot,
-    all its incidents."""
+def cell_risk(
+    counts: npt.ArrayLike, bins: npt.ArrayLike, owners: npt.ArrayLike, cells: npt.ArrayLike
+) -> dict[int, dict[int, int]]:
+    """The hot cells (bin > 0) of each owner (unit id) with their incidents, in the order
+    given. Owners with no hot cell are absent."""
     c = np.asarray(counts, dtype=np.int64)
-    b = np.asarray(bins)
+    hot = np.asarray(bins) > 0
     o = np.asarray(owners, dtype=np.int64)
-    take = b > 0 if bool((b > 0).any()) else np.ones(c.size, dtype=bool)
-    risk: dict[int, int] = {}
-    for owner, n in zip(o[take].tolist(), c[take].tolist(), strict=True):
-        risk[owner] = risk.get(owner, 0) + n
-    for owner in np.unique(o).tolist():
-        risk.setdefault(owner, 0)
+    ids = np.asarray(cells, dtype=np.uint64)
+    risk: dict[int, dict[int, int]] = {}
+    for owner, cell, n in zip(o[hot].tolist(), ids[hot].tolist(), c[hot].tolist(), strict=True):
+        risk.setdefault(owner, {})[cell] = n
     return risk
 
 
-def split(total: Fraction, weights: Mapping[object, Fraction | int], step: Fraction) -> dict:
+def split(
+    total: Fraction, weights: Mapping[K, Fraction | int], step: Fraction
+) -> dict[K, Fraction]:
     """`total` split in proportion to `weights`, in multiples of `step`, adding up exactly
     (largest remainder; ties go to the earlier key). Equal parts when every weight is 0."""
     keys = list(weights)
@@ -84,15 +93,28 @@ def split(total: Fraction, weights: Mapping[object, Fraction | int], step: Fract
 
 
 def allocate(
-    total_hours: Fraction,
-    risk: Mapping[int, int],
+    hours: Mapping[int, Fraction],
+    risk: Mapping[int, Mapping[int, int]],
     mode_shares: Mapping[str, Fraction] | None = None,
     *,
     step: Fraction = Fraction(1, 2),
-) -> dict[int, dict[str, Fraction]]:
-    """Hours per unit and mode: units by risk, then modes by share (module docstring)."""
+) -> dict[int, dict[int | None, dict[str, Fraction]]]:
+    """Hours per unit, cell (None: the unit as a whole) and mode: each unit's own `hours`
+    split among the modes by share, then each mode's among the unit's hot cells by their
+    incidents (`risk`: unit → cell → incidents; module docstring)."""
     shares = dict(mode_shares or DEFAULT_MODE_SHARES)
-    if sum(shares.values()) != 1:
-        raise ValueError("mode shares must add up to 1")
-    per_unit = split(Fraction(total_hours), dict(risk), step)
-    return {unit: split(hours, shares, step) for unit, hours in per_unit.items()}
+    if sum(shares.values()) != 1 or any(s < 0 for s in shares.values()):
+        raise ValueError("mode shares must be non-negative and add up to 1")
+    plan: dict[int, dict[int | None, dict[str, Fraction]]] = {}
+    for unit, total in hours.items():
+        by_mode = split(Fraction(total), shares, step)
+        cells = dict(risk.get(unit) or {})
+        if not cells:
+            plan[unit] = {None: by_mode}
+            continue
+        per_cell: dict[int | None, dict[str, Fraction]] = {cell: {} for cell in cells}
+        for mode, mode_hours in by_mode.items():
+            for cell, h in split(mode_hours, cells, step).items():
+                per_cell[cell][mode] = h
+        plan[unit] = per_cell
+    return plan

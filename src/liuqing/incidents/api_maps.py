@@ -120,8 +120,9 @@ class TrendsOut(Schema):
 class AllocationOut(Schema):
     id: int
     unit_id: int
+    cell: str | None = Field(..., description="H3 index of a hot cell; null: the whole unit")
     mode: str
-    risk: float
+    risk: float = Field(..., description="The cell's share of its unit's hot-cell incidents")
     hours: Decimal
 
 
@@ -138,15 +139,25 @@ class PlanOut(Schema):
         return list(obj.allocations.all())
 
 
+class UnitHoursIn(In):
+    unit_id: Id
+    hours: Decimal = Field(..., description="0 to 10,000, in half hours", allow_inf_nan=False)
+
+
 class PlanIn(In):
     unit: Id
     week: dt.date
-    hours: Decimal = Field(..., ge=0, le=100000)
+    hours: list[UnitHoursIn] = Field(
+        ...,
+        max_length=500,
+        description="The officer-hours each unit of the plan has for the week: every child "
+        "unit with a map, else the unit itself",
+    )
 
 
 class AllocationIn(In):
     id: Id
-    hours: Decimal = Field(..., ge=0, le=100000)
+    hours: Decimal = Field(..., description="0 to 10,000, in half hours", allow_inf_nan=False)
 
 
 class PlanEditIn(In):
@@ -359,11 +370,19 @@ def list_patrol_plans(request: HttpRequest) -> QuerySet[PatrolPlan]:
     summary="Propose a week's patrol plan",
 )
 def propose_patrol_plan(request: HttpRequest, payload: PlanIn) -> PatrolPlan:
-    """Share the week's officer-hours among the unit's units by the risk of their hot cells,
-    then among car, foot and video patrols (replaces the week's earlier proposal)."""
+    """Allocate each unit's officer-hours to car, foot and video patrols, then to its hot
+    cells in proportion to their incidents (replaces the week's earlier proposal). Errors
+    name the unit: `hours-<unit id>`."""
     actor = api_actor(request)
     unit = _unit(actor, payload.unit)
-    return patrols.propose_plan(actor=actor, unit=unit, week=payload.week, hours=payload.hours)
+    hours: dict[int, Decimal] = {}
+    for item in payload.hours:
+        if item.unit_id in hours:
+            raise ValidationError(
+                {f"hours-{item.unit_id}": _("The hours of this unit are given twice.")}
+            )
+        hours[item.unit_id] = item.hours
+    return patrols.propose_plan(actor=actor, unit=unit, week=payload.week, hours=hours)
 
 
 @router.put(

@@ -171,7 +171,8 @@ def build_incident_maps(ctx: demo.DemoContext, rng: random.Random, scale: int) -
         hot = patrols.hot_cells(station, week)
         if not hot.size:
             continue
-        patrols.propose_plan(actor=chief, unit=station, week=week, hours=80)
+        units = patrols.plan_units(station)
+        patrols.propose_plan(actor=chief, unit=station, week=week, hours={u.pk: 80 for u in units})
         walkers = [m for m in officers if station.is_ancestor_of(m.unit)] or [chief]
         start = dt.datetime.combine(week, dt.time(9), tzinfo=anchor.tzinfo)
         for i, cell in enumerate(hot[: max(1, hot.size * 2 // 3)]):

@@ -167,24 +167,35 @@ class PatrolPlan(models.Model):
 
 
 class PatrolAllocation(models.Model):
-    """Officer-hours of a plan for one unit (the plan's unit or one below it) and mode."""
+    """Officer-hours of a plan for one unit (the plan's unit or one below it), one of its hot
+    cells, and a mode. A unit without hot cells has lines without a cell (its hours at unit
+    level). `risk` is the cell's share of the incidents in its unit's hot cells (1 for a
+    unit-level line)."""
 
     plan = models.ForeignKey(PatrolPlan, on_delete=models.CASCADE, related_name="allocations")
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT)
+    # An H3 index (hex string) at the plan's resolution; null: the unit as a whole.
+    cell = models.CharField(_("cell"), max_length=16, null=True, blank=True)
     mode = models.CharField(_("mode"), max_length=8, choices=PatrolMode.choices)
     risk = models.FloatField(_("risk share"), default=0.0)
     hours = models.DecimalField(_("officer-hours"), max_digits=8, decimal_places=1)
 
     class Meta:
-        ordering = ["unit__path", "mode"]
+        ordering = ["unit__path", "cell", "mode"]
         constraints = [
             models.UniqueConstraint(
-                fields=["plan", "unit", "mode"], name="patrol_allocation_unique"
-            )
+                fields=["plan", "unit", "cell", "mode"], name="patrol_allocation_unique_cell"
+            ),
+            # NULLs are distinct in a unique index: the unit-level lines need their own.
+            models.UniqueConstraint(
+                fields=["plan", "unit", "mode"],
+                condition=models.Q(cell__isnull=True),
+                name="patrol_allocation_unique_unit",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.plan_id}:{self.unit_id}:{self.mode}"
+        return f"{self.plan_id}:{self.unit_id}:{self.cell or '-'}:{self.mode}"
 
 
 class PatrolLog(models.Model):

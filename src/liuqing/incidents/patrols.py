@@ -1,5 +1,6 @@
-"""Patrols: the week's plan (officer-hours per unit and mode, proposed in proportion to the
-hot cells' risk and editable), patrol logs, and patrol coverage (见警率).
+"""Patrols: the week's plan (the officer-hours each unit has, allocated to its hot cells in
+proportion to their incidents and to car, foot and video patrols; editable), patrol logs, and
+patrol coverage (见警率).
 
 * The week's hot cells of a unit are the cells with a Gi* bin > 0 on its stored map of all
   categories at the fine resolution for the last month that ended before the week's Monday
@@ -7,6 +8,11 @@ hot cells' risk and editable), patrol logs, and patrol coverage (见警率).
 * Coverage of a week = hot cells with at least one logged patrol in the week (Monday 00:00 to
   the next Monday, local time) by the unit or below it ÷ hot cells (`analytics.patrols`).
   A log naming a coarse cell covers every fine cell inside it.
+* A plan of a unit covers its child units that have a map (else the unit alone). The caller
+  gives the officer-hours each of them has for the week (0 to 10,000 h, in half hours); each
+  unit's hours go to its own hot cells (as above: those of its own map, the cells its coverage
+  counts) by `analytics.patrols.allocate`, with the mode shares of
+  `settings.INCIDENTS_PATROL_MODE_SHARES`.
 
 Every write is one transaction with its audit event.
 """
@@ -14,13 +20,15 @@ Every write is one transaction with its audit event.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import h3.api.basic_int as h3int
 import numpy as np
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -43,7 +51,9 @@ from liuqing.incidents.models import (
 from liuqing.incidents.policies import PATROL_LOG, PATROL_PLAN
 from liuqing.incidents.refresh import last_complete_month, local_tz
 
-MAX_HOURS = Decimal("100000")
+# A sanity cap, not a working-time rule: a unit has many officers (168 h is one officer's week).
+MAX_UNIT_HOURS = Decimal("10000")
+HOURS_STEP = Decimal("0.5")
 MAX_CELLS = 500
 
 
@@ -134,8 +144,9 @@ def coverage_between(
 # --- Plans -------------------------------------------------------------------------------------
 
 
-def _plan_units(unit: Unit) -> list[Unit]:
-    """The units a plan shares hours among: the children with a map, else the unit itself."""
+def plan_units(unit: Unit) -> list[Unit]:
+    """The units a plan of `unit` allocates hours to: its children with a map, else the unit
+    itself (in tree order)."""
     fine = resolutions()[1]
     children = [
         u
@@ -145,66 +156,116 @@ def _plan_units(unit: Unit) -> list[Unit]:
     return children or [unit]
 
 
-def _risk(unit: Unit, week: dt.date, units: list[Unit]) -> tuple[dict[int, int], dt.date | None]:
-    fine = resolutions()[1]
-    grid = maps.latest_grid(unit, fine)
-    if grid is None:
-        return {u.pk: 0 for u in units}, None
-    start, _end = week_bounds(week)
-    stored = (
-        CellMap.objects.filter(
-            grid=grid, category__isnull=True, month__lte=last_complete_month(start)
+def mode_shares() -> dict[str, Fraction]:
+    """`settings.INCIDENTS_PATROL_MODE_SHARES` as fractions, checked."""
+    configured = settings.INCIDENTS_PATROL_MODE_SHARES
+    try:
+        shares = {str(mode): Fraction(str(share)) for mode, share in configured.items()}
+    except (ValueError, ZeroDivisionError):
+        raise ImproperlyConfigured(f"INCIDENTS_PATROL_MODE_SHARES: {configured!r}") from None
+    if (
+        not shares
+        or not set(shares) <= set(PatrolMode.values)
+        or any(share < 0 for share in shares.values())
+        or sum(shares.values()) != 1
+    ):
+        raise ImproperlyConfigured(
+            f"INCIDENTS_PATROL_MODE_SHARES must give car, foot or video shares adding up to 1: "
+            f"{configured!r}"
         )
-        .order_by("-month")
-        .first()
-    )
-    if stored is None:
-        return {u.pk: 0 for u in units}, None
-    cells = grid.cell_array()
-    counts = np.zeros(cells.size, dtype=np.int64)
-    bins = np.zeros(cells.size, dtype=np.int8)
-    nz = np.frombuffer(bytes(stored.nonzero), dtype="<i4")
-    counts[nz] = np.frombuffer(bytes(stored.counts), dtype="<i4")
-    spots = np.frombuffer(bytes(stored.spots), dtype="<i4")
-    bins[spots] = np.frombuffer(bytes(stored.bins), dtype="i1")
-    owners = np.zeros(cells.size, dtype=np.int64)
+    return shares
+
+
+def _hot_cell_risk(
+    week: dt.date, units: list[Unit]
+) -> tuple[dict[int, dict[int, int]], dt.date | None]:
+    """unit id → its hot cell → incidents, each from the unit's own map (the one its coverage
+    uses, module docstring); and the latest month they come from."""
+    fine = resolutions()[1]
+    month = last_complete_month(week_bounds(week)[0])
+    risk: dict[int, dict[int, int]] = {}
+    based_on: dt.date | None = None
     for u in units:
-        child_grid = maps.latest_grid(u, fine) if u.pk != unit.pk else grid
-        if child_grid is not None:
-            owners[np.isin(cells, child_grid.cell_array())] = u.pk
-    keep = owners != 0
-    risk = patrol_maths.unit_risk(counts[keep], bins[keep], owners[keep])
-    for u in units:
-        risk.setdefault(u.pk, 0)
-    return risk, stored.month
+        grid = maps.latest_grid(u, fine)
+        if grid is None:
+            continue
+        stored = (
+            CellMap.objects.filter(grid=grid, category__isnull=True, month__lte=month)
+            .order_by("-month")
+            .first()
+        )
+        if stored is None:
+            continue
+        cells = grid.cell_array()
+        counts = np.zeros(cells.size, dtype=np.int64)
+        bins = np.zeros(cells.size, dtype=np.int8)
+        nz = np.frombuffer(bytes(stored.nonzero), dtype="<i4")
+        counts[nz] = np.frombuffer(bytes(stored.counts), dtype="<i4")
+        spots = np.frombuffer(bytes(stored.spots), dtype="<i4")
+        bins[spots] = np.frombuffer(bytes(stored.bins), dtype="i1")
+        owners = np.full(cells.size, u.pk, dtype=np.int64)
+        risk.update(patrol_maths.cell_risk(counts, bins, owners, cells))
+        based_on = max(based_on or stored.month, stored.month)
+    return risk, based_on
 
 
 def _check_hours(value: Any, field: str) -> Decimal:
+    """0 to 10,000 officer-hours in half hours, else a field error."""
+    if isinstance(value, bool):
+        raise ValidationError({field: _("Give a number of hours.")})
     try:
-        hours = Decimal(str(value)).quantize(Decimal("0.1"))
+        hours = Decimal(str(value).strip())
     except ArithmeticError:
         raise ValidationError({field: _("Give a number of hours.")}) from None
-    if not hours.is_finite() or hours < 0 or hours > MAX_HOURS:
-        raise ValidationError({field: _("Give between 0 and 100,000 hours.")})
-    return hours
+    if not hours.is_finite():
+        raise ValidationError({field: _("Give a number of hours.")})
+    if hours < 0 or hours > MAX_UNIT_HOURS:
+        raise ValidationError({field: _("Give between 0 and 10,000 hours.")})
+    if hours % HOURS_STEP != 0:
+        raise ValidationError({field: _("Give the hours in half hours.")})
+    return hours.quantize(Decimal("0.1"))
 
 
-def propose_plan(*, actor: Member, unit: Unit, week: dt.date, hours: Any) -> PatrolPlan:
-    """Propose (or propose again, replacing the hours) the week's plan of `unit`: its
-    officer-hours shared among its units by the risk of their hot cells, then among the
-    modes (analytics.patrols)."""
+def _decimal(hours: Fraction) -> Decimal:
+    return (Decimal(hours.numerator) / Decimal(hours.denominator)).quantize(Decimal("0.1"))
+
+
+def propose_plan(
+    *, actor: Member, unit: Unit, week: dt.date, hours: Mapping[int, Any]
+) -> PatrolPlan:
+    """Propose (or propose again, replacing the lines) the week's plan of `unit` from the
+    officer-hours each of its plan units has (`hours`: unit id → hours, one for every unit of
+    `plan_units(unit)`). Field errors (nothing written), keyed `hours-<unit id>`: a unit that
+    is not part of the plan, a plan unit missing, and hours that are not a number, negative,
+    above 10,000 or not in half hours."""
     if not access.can(actor, PATROL_PLAN, CHANGE):
         raise AccessDenied
     if not access.in_jurisdiction(actor, unit):
         raise NotFound
-    total = _check_hours(hours, "hours")
-    if total * 2 != int(total * 2):
-        raise ValidationError({"hours": _("Give the hours in half hours.")})
+    units = plan_units(unit)
+    by_pk = {u.pk: u for u in units}
+    errors: dict[str, Any] = {}
+    given: dict[int, Decimal] = {}
+    for key, value in hours.items():
+        field = f"hours-{key}"
+        if key not in by_pk:
+            errors[field] = _("This unit is not part of the plan.")
+            continue
+        try:
+            given[key] = _check_hours(value, field)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    for u in units:
+        if u.pk not in hours:
+            errors[f"hours-{u.pk}"] = _("Give the officer-hours of %(unit)s.") % {"unit": u.name}
+    if errors:
+        raise ValidationError(errors)
     week = monday(week)
-    units = _plan_units(unit)
-    risk, based_on = _risk(unit, week, units)
-    allocation = patrol_maths.allocate(Fraction(str(total)), risk)
-    risk_total = sum(risk.values())
+    risk, based_on = _hot_cell_risk(week, units)
+    allocation = patrol_maths.allocate(
+        {u.pk: Fraction(str(given[u.pk])) for u in units}, risk, mode_shares()
+    )
+    total = sum(given.values(), Decimal(0))
     fine = resolutions()[1]
     with transaction.atomic():
         plan, created = PatrolPlan.objects.update_or_create(
@@ -219,24 +280,39 @@ def propose_plan(*, actor: Member, unit: Unit, week: dt.date, hours: Any) -> Pat
             },
         )
         plan.allocations.all().delete()
-        PatrolAllocation.objects.bulk_create(
-            [
-                PatrolAllocation(
-                    plan=plan,
-                    unit_id=unit_id,
-                    mode=mode,
-                    risk=(risk[unit_id] / risk_total) if risk_total else 1 / len(units),
-                    hours=Decimal(str(float(h))).quantize(Decimal("0.1")),
-                )
-                for unit_id, modes in allocation.items()
-                for mode, h in modes.items()
-            ]
-        )
+        lines = []
+        for unit_id, cells in allocation.items():
+            incidents = risk.get(unit_id, {})
+            total_incidents = sum(incidents.values())
+            for cell, modes in cells.items():
+                if cell is None:
+                    share = 1.0
+                elif total_incidents:
+                    share = incidents[cell] / total_incidents
+                else:
+                    share = 1 / len(cells)
+                lines += [
+                    PatrolAllocation(
+                        plan=plan,
+                        unit_id=unit_id,
+                        cell=None if cell is None else h3int.int_to_str(cell),
+                        mode=mode,
+                        risk=share,
+                        hours=_decimal(h),
+                    )
+                    for mode, h in modes.items()
+                ]
+        PatrolAllocation.objects.bulk_create(lines)
         audit.record(
             "patrol.plan_propose",
             actor=actor,
             obj=plan,
-            details={"week": week.isoformat(), "hours": str(total), "created": created},
+            details={
+                "week": week.isoformat(),
+                "hours": {str(pk): str(h) for pk, h in given.items()},
+                "cells": sum(len(r) for r in risk.values()),
+                "created": created,
+            },
         )
     return plan
 
@@ -253,7 +329,8 @@ def access_plan(member: Member, pk: Any) -> PatrolPlan:
 
 def edit_plan(*, actor: Member, plan: PatrolPlan, hours: dict[int, Any]) -> PatrolPlan:
     """Change the hours of the plan's allocations (by allocation id); the plan's total
-    follows. Unknown allocation ids are a field error."""
+    follows. Unknown allocation ids and hours outside 0 to 10,000 or not in half hours (as
+    when proposing) are field errors, keyed `alloc-<id>`, and change nothing."""
     if not access.can(actor, PATROL_PLAN, CHANGE):
         raise AccessDenied
     access.check(actor, plan, PATROL_PLAN, CHANGE)

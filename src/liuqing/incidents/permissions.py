@@ -178,7 +178,7 @@ def _mapped_unit(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
 
 
 def _plan_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
-    return {"action": "propose", "unit": unit.pk, "week": "2026-04-06", "hours": "8"}
+    return {"action": "propose", "unit": unit.pk, "week": "2026-04-06", f"hours-{unit.pk}": "8"}
 
 
 def _log_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
@@ -196,7 +196,9 @@ def _log_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
 def _patrol_plan(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
     from liuqing.incidents.patrols import propose_plan
 
-    plan = propose_plan(actor=root_staff(unit), unit=unit, week=dt.date(2026, 4, 6), hours="8")
+    plan = propose_plan(
+        actor=root_staff(unit), unit=unit, week=dt.date(2026, 4, 6), hours={unit.pk: "8"}
+    )
     return {"pk": plan.pk}, marker
 
 
@@ -204,7 +206,7 @@ TARGETS["patrol_plan"] = _patrol_plan
 
 
 def _api_plan(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
-    return {"unit": unit.pk, "week": "2026-04-06", "hours": "8"}
+    return {"unit": unit.pk, "week": "2026-04-06", "hours": [{"unit_id": unit.pk, "hours": "8"}]}
 
 
 def _api_log(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:

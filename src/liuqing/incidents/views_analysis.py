@@ -105,17 +105,13 @@ def trends_page(request: HttpRequest) -> HttpResponse:
 # --- Patrols -----------------------------------------------------------------------------------
 
 
-class PlanForm(forms.Form):
+class PlanSelectForm(forms.Form):
+    """Which unit's plan and which week the page shows (a GET form)."""
+
     unit = forms.ChoiceField(label=gettext_lazy("unit"))
     week = forms.DateField(
         label=gettext_lazy("week (any day of it)"),
         widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    hours = forms.DecimalField(
-        label=gettext_lazy("officer-hours of the week"),
-        min_value=0,
-        max_value=100000,
-        decimal_places=1,
     )
 
     def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
@@ -126,6 +122,27 @@ class PlanForm(forms.Form):
         field.choices = _unit_choices(actor, list(self.units.values()))
 
 
+class PlanForm(forms.Form):
+    """The officer-hours each unit of the plan has for the week, one field per unit
+    (`hours-<unit id>`); the service checks them (0 to 10,000, in half hours). The unit and
+    the week travel as hidden fields."""
+
+    unit = forms.CharField(widget=forms.HiddenInput)
+    week = forms.DateField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, plan_units: list[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan_units = plan_units
+        for u in plan_units:
+            self.fields[f"hours-{u.pk}"] = forms.CharField(
+                label=_("Officer-hours of %(unit)s") % {"unit": u.name},
+                widget=forms.NumberInput(attrs={"step": "0.5", "min": "0", "max": "10000"}),
+            )
+
+    def hours(self) -> dict[int, str]:
+        return {u.pk: self.cleaned_data[f"hours-{u.pk}"] for u in self.plan_units}
+
+
 def _this_monday() -> dt.date:
     return patrols.monday(timezone.localtime(timezone.now(), local_tz()).date())
 
@@ -133,41 +150,56 @@ def _this_monday() -> dt.date:
 @staff_required
 @GET_POST
 def patrol_plans(request: HttpRequest) -> HttpResponse:
-    """The week's plan of a unit: propose it from the hot cells, then edit the hours."""
+    """The week's plan of a unit: propose it from the officer-hours each of its units has
+    and the hot cells, then edit the hours line by line."""
     actor = actor_of(request)
     if not access.can(actor, PATROL_PLAN, VIEW):
         raise AccessDenied
     can_change = access.can(actor, PATROL_PLAN, CHANGE)
     if request.method == "POST" and not can_change:
         raise AccessDenied
-    selected_unit = request.GET.get("unit") or str(actor.unit_id)
     try:
         selected_week = dt.date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
         selected_week = _this_monday()
     week = patrols.monday(selected_week)
-    initial = {"unit": selected_unit, "week": week}
-    form = PlanForm(actor=actor, initial=initial)
+    select = PlanSelectForm(
+        actor=actor,
+        initial={"unit": request.GET.get("unit") or str(actor.unit_id), "week": week},
+    )
+    unit = select.units.get(request.GET.get("unit") or "") or actor.unit
+    here = f"{reverse('incidents:patrols')}?unit={unit.pk}&week={week.isoformat()}"
+    plan = patrols.plans_visible_to(actor).filter(unit=unit, week=week).first()
+    plan_units = patrols.plan_units(unit)
+    initial: dict[str, Any] = {"unit": str(unit.pk), "week": week}
+    if plan is not None:
+        for a in plan.allocations.all():
+            key = f"hours-{a.unit_id}"
+            initial[key] = initial.get(key, 0) + a.hours
+    form = PlanForm(plan_units=plan_units, initial=initial)
     if request.method == "POST" and request.POST.get("action") == "propose":
-        form = PlanForm(request.POST, actor=actor)
-        if form.is_valid():
-            unit = form.units[form.cleaned_data["unit"]]
+        # The unit comes with the form; one outside the units offered is refused.
+        posted = select.units.get(request.POST.get("unit", ""))
+        form = PlanForm(
+            request.POST,
+            plan_units=plan_units
+            if posted is None or posted == unit
+            else patrols.plan_units(posted),
+        )
+        if form.is_valid() and posted is None:
+            form.add_error(None, _("There is no such unit in your jurisdiction."))
+        elif form.is_valid() and posted is not None:
             try:
                 plan = patrols.propose_plan(
-                    actor=actor,
-                    unit=unit,
-                    week=form.cleaned_data["week"],
-                    hours=form.cleaned_data["hours"],
+                    actor=actor, unit=posted, week=form.cleaned_data["week"], hours=form.hours()
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
                 messages.success(request, _("The plan was proposed; adjust the hours if needed."))
                 return redirect(
-                    f"{reverse('incidents:patrols')}?unit={unit.pk}&week={plan.week.isoformat()}"
+                    f"{reverse('incidents:patrols')}?unit={posted.pk}&week={plan.week.isoformat()}"
                 )
-    unit = form.units.get(str(selected_unit)) or actor.unit
-    plan = patrols.plans_visible_to(actor).filter(unit=unit, week=week).first()
     edit_errors: dict[str, Any] = {}
     if request.method == "POST" and request.POST.get("action") == "save" and plan is not None:
         hours = {
@@ -181,15 +213,26 @@ def patrol_plans(request: HttpRequest) -> HttpResponse:
             edit_errors = exc.message_dict
         else:
             messages.success(request, _("The plan was saved."))
-            return redirect(f"{reverse('incidents:patrols')}?unit={unit.pk}&week={week}")
+            return redirect(here)
     rate = patrols.coverage(actor, unit, week)
+    allocations = (
+        list(
+            plan.allocations.select_related("unit").order_by("unit__path", "-risk", "cell", "mode")
+        )
+        if plan
+        else []
+    )
+    for a in allocations:
+        # Shown on the line itself, beside the value that was refused.
+        a.error = " ".join(edit_errors.get(f"alloc-{a.pk}", []))  # type: ignore[attr-defined]
     return render(
         request,
         "incidents/patrols.html",
         {
+            "select": select,
             "form": form if can_change else None,
             "plan": plan,
-            "allocations": list(plan.allocations.select_related("unit")) if plan else [],
+            "allocations": allocations,
             "edit_errors": edit_errors,
             "unit": unit,
             "week": week,

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from liuqing.analytics.patrols import allocate, patrol_coverage, pooled, split, unit_risk
+from liuqing.analytics.patrols import allocate, cell_risk, patrol_coverage, pooled, split
 from liuqing.analytics.rates import Rate
 
 
@@ -26,11 +26,12 @@ def test_weeks_pool_their_counts() -> None:
     assert pooled([Rate(1, 4), Rate(3, 3), Rate(0, 0)]) == Rate(4, 7)
 
 
-def test_risk_is_the_incidents_in_hot_cells_or_all_when_none_is_hot() -> None:
+def test_risk_is_the_incidents_of_each_units_hot_cells() -> None:
     counts = np.array([5, 3, 2, 7])
+    bins = np.array([2, 0, 1, -1])  # cells 1 and 3 hot; 4 is cold
     owners = np.array([10, 10, 20, 20])
-    assert unit_risk(counts, np.array([2, 0, 0, 1]), owners) == {10: 5, 20: 7}
-    assert unit_risk(counts, np.zeros(4), owners) == {10: 8, 20: 9}
+    assert cell_risk(counts, bins, owners, [1, 2, 3, 4]) == {10: {1: 5}, 20: {3: 2}}
+    assert cell_risk(counts, np.zeros(4), owners, [1, 2, 3, 4]) == {}
 
 
 def test_split_adds_up_exactly_by_largest_remainder() -> None:
@@ -46,9 +47,36 @@ def test_split_adds_up_exactly_by_largest_remainder() -> None:
         split(Fraction(1, 3), {"a": 1}, Fraction(1, 2))
 
 
-def test_allocation_follows_risk_then_mode_shares() -> None:
-    # 100 h, risk 30 : 10 → 75 h and 25 h; modes 40 / 40 / 20 %.
-    plan = allocate(Fraction(100), {1: 30, 2: 10})
-    assert plan[1] == {"car": 30, "foot": 30, "video": 15}
-    assert plan[2] == {"car": 10, "foot": 10, "video": 5}
-    assert sum(sum(m.values()) for m in plan.values()) == 100
+def test_each_units_own_hours_go_to_modes_then_to_its_hot_cells_by_incidents() -> None:
+    h = Fraction(1, 2)
+    plan = allocate(
+        {1: Fraction(20), 2: Fraction(7), 3: Fraction(3)},
+        {1: {101: 6, 102: 3, 103: 0}, 3: {201: 0, 202: 0}},
+    )
+    # Unit 1: 20 h → car 8, foot 8, video 4. Car 8 h = 16 halves by 6 : 3 : 0 → 10.67, 5.33,
+    # 0 → 11, 5, 0 halves; video 8 halves → 5.33, 2.67, 0 → 5, 3, 0.
+    assert plan[1] == {
+        101: {"car": 11 * h, "foot": 11 * h, "video": 5 * h},
+        102: {"car": 5 * h, "foot": 5 * h, "video": 3 * h},
+        103: {"car": 0, "foot": 0, "video": 0},
+    }
+    # Unit 2 has no hot cell: its 7 h stay at unit level. 14 halves → 5.6, 5.6, 2.8 → floors
+    # 5, 5, 2 and the two halves left go to video (.8) then car (.6, the earlier key).
+    assert plan[2] == {None: {"car": 6 * h, "foot": 5 * h, "video": 3 * h}}
+    # Unit 3: hot cells without incidents share evenly. 6 halves → 3, 2, 1 by mode; car's 3
+    # halves → 2, 1; video's single half goes to the first cell.
+    assert plan[3] == {
+        201: {"car": 2 * h, "foot": 1 * h, "video": 1 * h},
+        202: {"car": 1 * h, "foot": 1 * h, "video": 0},
+    }
+    for unit, total in ((1, 20), (2, 7), (3, 3)):
+        assert sum(sum(m.values()) for m in plan[unit].values()) == total
+
+
+def test_mode_shares_are_configurable_and_must_add_up_to_one() -> None:
+    plan = allocate({1: Fraction(3)}, {}, {"car": Fraction(1, 2), "foot": Fraction(1, 2)})
+    assert plan == {1: {None: {"car": Fraction(3, 2), "foot": Fraction(3, 2)}}}
+    with pytest.raises(ValueError, match="add up to 1"):
+        allocate({1: Fraction(3)}, {}, {"car": Fraction(1, 2)})
+    with pytest.raises(ValueError, match="multiple"):
+        allocate({1: Fraction(13, 10)}, {})

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import h3.api.basic_int as h3int
 import pytest
@@ -101,24 +102,56 @@ def test_trends_through_the_api(hot: World) -> None:
 def test_patrols_through_the_api(hot: World) -> None:
     s1 = hot.units["S1"]
     chief = _auth(hot, Role.STATION_CHIEF)
-    proposed = Client().post(
-        f"{BASE}/patrols/plans",
-        json.dumps({"unit": s1.pk, "week": "2026-04-08", "hours": "10"}),
-        content_type="application/json",
-        **chief,
-    )
+
+    def propose(hours: object) -> Any:
+        return Client().post(
+            f"{BASE}/patrols/plans",
+            json.dumps({"unit": s1.pk, "week": "2026-04-08", "hours": hours}),
+            content_type="application/json",
+            **chief,
+        )
+
+    field = f"hours-{s1.pk}"
+    for hours, fields in (
+        ([{"unit_id": s1.pk, "hours": "-2"}], {field}),
+        ([{"unit_id": s1.pk, "hours": "10.2"}], {field}),
+        ([{"unit_id": s1.pk, "hours": "20000"}], {field}),
+        ([{"unit_id": s1.pk, "hours": "10"}, {"unit_id": s1.pk, "hours": "2"}], {field}),
+        ([{"unit_id": hot.units["S2"].pk, "hours": "10"}], {f"hours-{hot.units['S2'].pk}", field}),
+        ([], {field}),
+    ):
+        refused = propose(hours)
+        assert refused.status_code == 422, hours
+        assert set(refused.json()["error"]["fields"]) == fields, hours
+    not_a_number = propose([{"unit_id": s1.pk, "hours": "ten"}])
+    assert not_a_number.status_code == 422
+    assert "hours" in json.dumps(not_a_number.json()["error"]["fields"])
+    assert not PatrolPlan.objects.exists()
+    proposed = propose([{"unit_id": s1.pk, "hours": "10"}])
     assert proposed.status_code == 200, proposed.content
     plan = proposed.json()
     assert plan["week"] == "2026-04-06"
+    assert sum(float(a["hours"]) for a in plan["allocations"]) == 10.0
+    assert {a["cell"] for a in plan["allocations"]} == {
+        h3int.int_to_str(c) for c in refresh_hot(hot)
+    }
     video = next(a for a in plan["allocations"] if a["mode"] == "video")
     edited = Client().put(
         f"{BASE}/patrols/plans/{plan['id']}",
-        json.dumps({"allocations": [{"id": video["id"], "hours": "5"}]}),
+        json.dumps({"allocations": [{"id": video["id"], "hours": str(float(video["hours"]) + 3)}]}),
         content_type="application/json",
         **chief,
     )
     assert edited.status_code == 200, edited.content
     assert float(edited.json()["hours"]) == 13.0
+    half = Client().put(
+        f"{BASE}/patrols/plans/{plan['id']}",
+        json.dumps({"allocations": [{"id": video["id"], "hours": "0.3"}]}),
+        content_type="application/json",
+        **chief,
+    )
+    assert half.status_code == 422
+    assert set(half.json()["error"]["fields"]) == {f"alloc-{video['id']}"}
     bad = Client().put(
         f"{BASE}/patrols/plans/{plan['id']}",
         json.dumps({"allocations": [{"id": 999999, "hours": "5"}]}),
