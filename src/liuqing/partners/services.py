@@ -718,6 +718,12 @@ def cap_url(identifier: str) -> str:
     return base + reverse("partners:cap", kwargs={"identifier": identifier})
 
 
+def public_cap_url(alert: Alert, identifier: str) -> str | None:
+    """The URL of a version's public CAP message, or None where that URL would answer 404:
+    only public alerts' versions are served (liuqing.partners.selectors.public_version)."""
+    return cap_url(identifier) if alert.scope == AlertScope.PUBLIC else None
+
+
 def _texts_of(alert: Alert) -> dict[str, AlertText]:
     return {t.language: t for t in alert.texts.all()}
 
@@ -882,7 +888,7 @@ def _write_deliveries(alert: Alert, version: AlertVersion, targets: Recipients) 
                 kind="alert",
                 subject=subject,
                 body=body,
-                link=cap_url(version.identifier) if alert.scope == AlertScope.PUBLIC else link,
+                link=public_cap_url(alert, version.identifier) or link,
                 dedupe_key=key,
                 channel=chan,
                 endpoint_id=pk,
