@@ -9,13 +9,15 @@ retry after a worker crash is recognised by the receiver.
 
 Wire formats (see docs of each service, summarised in reference/alerts-cap.md §6):
 
-* webhook: ``POST`` JSON; headers ``X-Liuqing-Timestamp`` (Unix seconds),
+* webhook: ``POST`` JSON, always signed (an endpoint without a secret is dead-lettered);
+  headers ``X-Liuqing-Timestamp`` (Unix seconds),
   ``X-Liuqing-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``,
   ``Idempotency-Key``. Any 2xx is accepted.
 * WeCom group bot: ``POST <url>`` ``{"msgtype": "markdown", "markdown": {"content": …}}``,
   answer ``{"errcode": 0}``; 45009 (too fast) is transient.
-* DingTalk bot: ``POST <url>&timestamp=<ms>&sign=<urlencoded base64 HMAC-SHA256(secret,
-  "<ms>\\n<secret>")>``, ``{"msgtype": "markdown", "markdown": {"title", "text"}}``, answer
+* DingTalk bot (always signed, like the webhook): ``POST <url>&timestamp=<ms>&sign=<url-
+  encoded base64 HMAC-SHA256(secret, "<ms>\\n<secret>")>``, ``{"msgtype": "markdown",
+  "markdown": {"title", "text"}}``, answer
   ``{"errcode": 0}``; 130101 (too fast) is transient, 310000 (sign/keyword/IP) permanent.
 * SMS gateway (template-based, Aliyun-shaped JSON): ``POST <url>`` with header
   ``Authorization: Bearer <key>`` and ``{"PhoneNumbers", "SignName", "TemplateCode",
@@ -104,6 +106,15 @@ def _secret(delivery: Any) -> str:
     return str(found)
 
 
+def _signing_secret(delivery: Any) -> str:
+    """The endpoint's signing secret; a webhook or DingTalk bot without one is never sent
+    to unsigned (PermanentError: an operator must add the secret, then re-drive)."""
+    secret = _secret(delivery)
+    if not secret:
+        raise PermanentError(f"the {delivery.channel} endpoint has no signing secret")
+    return secret
+
+
 def message_text(delivery: Any) -> str:
     lines = [f"**{delivery.subject}**"]
     if delivery.body:
@@ -134,10 +145,11 @@ def send_webhook(delivery: Any) -> None:
     }
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     timestamp = str(int(time.time()))
-    secret = _secret(delivery)
-    headers = {"X-Liuqing-Timestamp": timestamp, "Idempotency-Key": delivery.idempotency_key}
-    if secret:
-        headers["X-Liuqing-Signature"] = webhook_signature(secret, timestamp, body)
+    headers = {
+        "X-Liuqing-Timestamp": timestamp,
+        "X-Liuqing-Signature": webhook_signature(_signing_secret(delivery), timestamp, body),
+        "Idempotency-Key": delivery.idempotency_key,
+    }
     post_bytes(endpoint.url, body, headers)
 
 
@@ -178,11 +190,10 @@ def dingtalk_sign(secret: str, timestamp_ms: str) -> str:
 
 def send_dingtalk(delivery: Any) -> None:
     endpoint = _endpoint(delivery, Channel.DINGTALK)
+    secret = _signing_secret(delivery)
+    ms = str(int(time.time() * 1000))
     url = endpoint.url
-    secret = _secret(delivery)
-    if secret:
-        ms = str(int(time.time() * 1000))
-        url += ("&" if "?" in url else "?") + f"timestamp={ms}&sign={dingtalk_sign(secret, ms)}"
+    url += ("&" if "?" in url else "?") + f"timestamp={ms}&sign={dingtalk_sign(secret, ms)}"
     payload = {
         "msgtype": "markdown",
         "markdown": {"title": delivery.subject[:64], "text": message_text(delivery)},

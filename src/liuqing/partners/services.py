@@ -33,7 +33,7 @@ from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit
 from liuqing.notify import channels as notify_channels
 from liuqing.notify import services as notify
-from liuqing.notify.models import Channel, Endpoint
+from liuqing.notify.models import SIGNED_CHANNELS, Channel, Endpoint
 from liuqing.partners import cap, geo
 from liuqing.partners.models import (
     LANGUAGES,
@@ -133,7 +133,9 @@ def add_group_endpoint(
     url: str,
     secret: str = "",
 ) -> Endpoint:
-    """Connect a WeCom or DingTalk group bot, or a webhook, to the group."""
+    """Connect a WeCom or DingTalk group bot, or a webhook, to the group. A webhook and a
+    DingTalk bot need their signing secret (every message to them is HMAC-signed; a
+    missing one is an error on ``secret``); a WeCom bot has no signing."""
     _in_scope(actor, group.unit, PARTNER_GROUP)
     errors: dict[str, list[str]] = {}
     if channel not in (Channel.WECOM, Channel.DINGTALK, Channel.WEBHOOK):
@@ -146,6 +148,12 @@ def add_group_endpoint(
         _add(errors, "url", _("Give the bot's web address (at most 500 characters)."))
     if len(secret) > 200:
         _add(errors, "secret", _("At most 200 characters."))
+    elif channel in SIGNED_CHANNELS and not secret.strip():
+        _add(
+            errors,
+            "secret",
+            _("A webhook or a DingTalk bot needs its signing secret: every message is signed."),
+        )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

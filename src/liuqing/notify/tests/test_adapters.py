@@ -94,8 +94,8 @@ def test_a_webhook_is_signed_and_carries_an_idempotency_key(server: FakeServer) 
 def test_a_webhook_answering_5xx_is_retried_and_4xx_dead_lettered(server: FakeServer) -> None:
     server.script("/flaky", (503, b"busy"), (200, b"ok"))
     server.script("/gone", (410, b"gone"))
-    flaky = endpoint(server, Channel.WEBHOOK, "/flaky")
-    gone = endpoint(server, Channel.WEBHOOK, "/gone")
+    flaky = endpoint(server, Channel.WEBHOOK, "/flaky", secret="s3cret")
+    gone = endpoint(server, Channel.WEBHOOK, "/gone", secret="s3cret")
     send(Channel.WEBHOOK, flaky, recipient="t:1")
     send(Channel.WEBHOOK, gone, recipient="t:2")
     now = timezone.now()
@@ -115,7 +115,7 @@ def test_a_webhook_answering_garbage_is_retried_then_dead_lettered(
 ) -> None:
     settings.NOTIFY_MAX_ATTEMPTS = 2
     server.script("/junk", (0, b"\x00\x01garbage\r\n\r\n"))
-    send(Channel.WEBHOOK, endpoint(server, Channel.WEBHOOK, "/junk"))
+    send(Channel.WEBHOOK, endpoint(server, Channel.WEBHOOK, "/junk", secret="s3cret"))
     now = timezone.now()
     assert deliver_due(now=now).retried == 1
     assert deliver_due(now=now + dt.timedelta(hours=1)).dead == 1
@@ -159,11 +159,34 @@ def test_dingtalk_requests_are_signed(server: FakeServer) -> None:
     assert req.json()["markdown"]["title"] == "走失儿童"
 
 
+def test_a_webhook_or_dingtalk_bot_without_a_secret_is_never_sent_unsigned(
+    server: FakeServer,
+) -> None:
+    hook = Endpoint.objects.create(channel=Channel.WEBHOOK, name="h", url=server.url("/hook"))
+    bot = Endpoint.objects.create(channel=Channel.DINGTALK, name="d", url=server.url("/dt"))
+    send(Channel.WEBHOOK, hook, recipient="t:1")
+    send(Channel.DINGTALK, bot, recipient="t:2")
+    report = deliver_due()
+    assert (report.dead, report.sent) == (2, 0)
+    assert server.received == []
+    for row in Delivery.objects.all():
+        assert row.status == DeliveryStatus.DEAD
+        assert "no signing secret" in row.last_error
+
+
 def test_dingtalk_sign_failure_is_permanent_and_too_fast_transient(server: FakeServer) -> None:
     server.script("/dt-sign", (200, {"errcode": 310000, "errmsg": "sign not match"}))
     server.script("/dt-fast", (200, {"errcode": 130101, "errmsg": "send too fast"}))
-    send(Channel.DINGTALK, endpoint(server, Channel.DINGTALK, "/dt-sign"), recipient="t:1")
-    send(Channel.DINGTALK, endpoint(server, Channel.DINGTALK, "/dt-fast"), recipient="t:2")
+    send(
+        Channel.DINGTALK,
+        endpoint(server, Channel.DINGTALK, "/dt-sign", secret="s3cret"),
+        recipient="t:1",
+    )
+    send(
+        Channel.DINGTALK,
+        endpoint(server, Channel.DINGTALK, "/dt-fast", secret="s3cret"),
+        recipient="t:2",
+    )
     report = deliver_due()
     assert (report.dead, report.retried) == (1, 1)
 
@@ -228,7 +251,7 @@ def test_email_goes_through_django_mail(settings: Any) -> None:
 
 
 def test_expired_rows_are_skipped_and_withdrawn_ones_never_sent(server: FakeServer) -> None:
-    ep = endpoint(server, Channel.WEBHOOK, "/hook")
+    ep = endpoint(server, Channel.WEBHOOK, "/hook", secret="s3cret")
     past = timezone.now() - dt.timedelta(minutes=1)
     send(Channel.WEBHOOK, ep, recipient="t:1", expires_at=past)
     publish_many(
@@ -254,7 +277,7 @@ def test_expired_rows_are_skipped_and_withdrawn_ones_never_sent(server: FakeServ
 
 def test_dead_letters_are_re_driven_on_request(server: FakeServer) -> None:
     server.script("/gone", (404, b"no"), (200, b"ok"))
-    send(Channel.WEBHOOK, endpoint(server, Channel.WEBHOOK, "/gone"))
+    send(Channel.WEBHOOK, endpoint(server, Channel.WEBHOOK, "/gone", secret="s3cret"))
     assert deliver_due().dead == 1
     assert redrive(Delivery.objects.all()) == 1
     row = Delivery.objects.get()

@@ -111,6 +111,45 @@ def test_only_sergeants_and_chiefs_of_the_jurisdiction_run_groups(world: World) 
         )
 
 
+def test_a_webhook_or_dingtalk_bot_needs_its_signing_secret_a_wecom_bot_none(
+    world: World,
+) -> None:
+    from liuqing.notify.models import Endpoint
+
+    chief, group = world.persona(Role.STATION_CHIEF), make_group(world.units["S1"])
+    for channel in (Channel.WEBHOOK, Channel.DINGTALK):
+        for secret in ("", "   "):
+            with pytest.raises(ValidationError) as caught:
+                services.add_group_endpoint(
+                    actor=chief,
+                    group=group,
+                    channel=channel,
+                    name="bot",
+                    url="https://example.org/hook",
+                    secret=secret,
+                )
+            assert set(caught.value.message_dict) == {"secret"}
+    assert not Endpoint.objects.exists()
+    assert not group.endpoints.exists()
+    signed = services.add_group_endpoint(
+        actor=chief,
+        group=group,
+        channel=Channel.DINGTALK,
+        name="钉钉群",
+        url="https://oapi.dingtalk.com/robot/send?access_token=T",
+        secret="SEC",
+    )
+    wecom = services.add_group_endpoint(
+        actor=chief,
+        group=group,
+        channel=Channel.WECOM,
+        name="企业微信群",
+        url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K",
+    )
+    assert Endpoint.objects.get(pk=signed.pk).secret.reveal() == "SEC"
+    assert set(group.endpoints.all()) == {signed, wecom}
+
+
 def test_sign_in_needs_the_code_sent_through_the_partners_channel(world: World) -> None:
     partner = make_partner(make_group(world.units["S1"]), phone="13800138000")
     services.request_sign_in_code(phone="13800138000")

@@ -47,6 +47,23 @@ def test_a_chief_creates_a_group_and_sees_its_invite_code_and_qr(world: World) -
     assert qr.content.lstrip().startswith(b"<?xml") or b"<svg" in qr.content[:200]
 
 
+def test_connecting_a_webhook_without_a_secret_is_a_field_error_on_the_group_page(
+    world: World,
+) -> None:
+    from liuqing.notify.models import Endpoint
+
+    group = make_group(world.units["S1"])
+    client = staff(world)
+    form = {"channel": "webhook", "name": "报警平台", "url": "https://example.org/hook"}
+    refused = client.post(f"/partners/groups/{group.pk}/", {**form, "secret": ""})
+    assert refused.status_code == 200
+    assert "secret" in refused.context["form"].errors
+    assert not Endpoint.objects.exists()
+    connected = client.post(f"/partners/groups/{group.pk}/", {**form, "secret": "s3cret"})
+    assert connected.status_code == 302
+    assert group.endpoints.get().secret.reveal() == "s3cret"
+
+
 def test_composing_an_alert_offers_the_kinds_template_and_reports_errors(world: World) -> None:
     client = staff(world)
     page = client.get("/partners/alerts/new/?kind=missing_person")
