@@ -23,7 +23,8 @@ Wire formats (see docs of each service, summarised in reference/alerts-cap.md §
   ``Authorization: Bearer <key>`` and ``{"PhoneNumbers", "SignName", "TemplateCode",
   "TemplateParam" (a JSON string), "OutId" (the idempotency key)}``; answer ``{"Code": "OK"}``;
   codes listed in the endpoint's ``options["transient_codes"]`` (default: throttling) retry.
-* e-mail: Django's mail backend; the idempotency key is the Message-ID's local part.
+* e-mail: Django's mail backend; the idempotency key is the Message-ID's local part. An SMTP
+  5xx answer is permanent, a 4xx answer or a connection failure transient.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import base64
 import hashlib
 import hmac
 import json
+import smtplib
 import time
 import urllib.error
 import urllib.parse
@@ -254,7 +256,19 @@ def send_email(delivery: Any) -> None:
     )
     try:
         message.send(fail_silently=False)
-    except (TimeoutError, OSError) as exc:
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _text in exc.recipients.values()]
+        if codes and all(500 <= code < 600 for code in codes):
+            raise PermanentError(f"mail server refused the recipient: {codes[0]}") from None
+        raise TransientError(f"mail server deferred the recipient: {codes}") from None
+    except smtplib.SMTPResponseException as exc:
+        # Like HTTP: a 5xx answer (mailbox unknown, message refused) will not change on a
+        # retry; a 4xx one (greylisting, mailbox busy) may.
+        text = f"mail server: {exc.smtp_code} {exc.smtp_error!r}"[:200]
+        if 500 <= exc.smtp_code < 600:
+            raise PermanentError(text) from None
+        raise TransientError(text) from None
+    except (TimeoutError, OSError) as exc:  # refused, reset, unreachable, other SMTP errors
         raise TransientError(f"mail server: {exc}") from None
 
 

@@ -1,4 +1,5 @@
-"""The external adapters against a real local HTTP server (and Django's locmem mail backend):
+"""The external adapters against a real local HTTP server and a real local SMTP server (and
+Django's locmem mail backend):
 wire formats, signatures, idempotency keys, how answers are classified, the bot rate limit,
 expiry, withdrawal and re-drive."""
 
@@ -21,7 +22,7 @@ from liuqing.notify import channels
 from liuqing.notify.adapters import webhook_signature
 from liuqing.notify.models import Channel, Delivery, DeliveryStatus, Endpoint
 from liuqing.notify.services import Message, deliver_due, publish_many, redrive, withdraw
-from liuqing.notify.testing import FakeServer, fake_server
+from liuqing.notify.testing import FakeServer, FakeSMTPServer, fake_server, fake_smtp_server
 
 pytestmark = pytest.mark.django_db
 
@@ -248,6 +249,84 @@ def test_email_goes_through_django_mail(settings: Any) -> None:
     (message,) = mail.outbox
     assert message.to == ["guard@example.org"]
     assert message.extra_headers["X-Liuqing-Idempotency-Key"].startswith("liuqing-delivery-")
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[FakeSMTPServer]:
+    with fake_smtp_server() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 5
+        settings.DEFAULT_FROM_EMAIL = "alerts@liuqing.example"
+        yield server
+
+
+def test_email_reaches_a_real_smtp_server(smtp: FakeSMTPServer) -> None:
+    send(Channel.EMAIL, None, recipient="t:1")
+    assert deliver_due().sent == 1
+    (mail_in,) = smtp.received
+    assert mail_in.sender == "alerts@liuqing.example"
+    assert mail_in.recipients == ["guard@example.org"]
+    message = mail_in.message()
+    assert message["To"] == "guard@example.org"
+    assert message["Subject"] == "走失儿童"
+    body = message.get_content()
+    assert "身穿红色外套" in body
+    assert "https://example.org/a/1" in body
+    row = Delivery.objects.get()
+    assert message["Message-ID"] == f"<{row.idempotency_key}@liuqing>"
+    assert message["X-Liuqing-Idempotency-Key"] == row.idempotency_key
+    assert row.status == DeliveryStatus.SENT
+
+
+def test_an_smtp_4xx_answer_is_retried_with_the_same_message_id(smtp: FakeSMTPServer) -> None:
+    smtp.script("DATA", 451, "greylisted, try again later")
+    send(Channel.EMAIL, None, recipient="t:1")
+    now = timezone.now()
+    assert deliver_due(now=now).retried == 1
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 1)
+    assert "451" in row.last_error
+    assert smtp.received == []
+    smtp.replies.clear()
+    assert deliver_due(now=now + dt.timedelta(hours=1)).sent == 1
+    (mail_in,) = smtp.received
+    assert mail_in.message()["Message-ID"] == f"<{row.idempotency_key}@liuqing>"
+
+
+def test_an_smtp_5xx_answer_is_dead_at_once(smtp: FakeSMTPServer) -> None:
+    smtp.script("RCPT", 550, "no such mailbox")
+    send(Channel.EMAIL, None, recipient="t:1")
+    report = deliver_due()
+    assert (report.dead, report.retried, report.sent) == (1, 0, 0)
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts) == (DeliveryStatus.DEAD, 1)
+    assert "550" in row.last_error
+    assert smtp.received == []
+    assert "RCPT" in smtp.commands
+
+
+def test_a_refused_smtp_connection_is_retried_then_dead_lettered(settings: Any) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: connecting is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.NOTIFY_MAX_ATTEMPTS = 2
+    send(Channel.EMAIL, None, recipient="t:1")
+    now = timezone.now()
+    assert deliver_due(now=now).retried == 1
+    row = Delivery.objects.get()
+    assert row.status == DeliveryStatus.PENDING
+    assert "refused" in row.last_error.lower()
+    assert deliver_due(now=now + dt.timedelta(hours=1)).dead == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (DeliveryStatus.DEAD, 2)
 
 
 def test_expired_rows_are_skipped_and_withdrawn_ones_never_sent(server: FakeServer) -> None:
