@@ -314,7 +314,9 @@ def _end_sessions(partner: Partner, now: dt.datetime) -> None:
 
 def set_partner_status(*, partner: Partner, status: str, actor: Member | None = None) -> Partner:
     """Pause, resume or leave. A partner acts on themselves (`actor` None); an officer may
-    pause or resume a partner of their jurisdiction. Leaving ends every membership and
+    pause or resume a partner of their jurisdiction. Pausing or leaving withdraws the
+    partner's alert deliveries not yet sent (new alerts target active partners only; a
+    paused partner still gets sign-in codes, to resume). Leaving ends every membership and
     session and erases the phone number and e-mail address (the registration is kept,
     anonymous, for the figures)."""
     if status not in PartnerStatus.values:
@@ -337,6 +339,12 @@ def set_partner_status(*, partner: Partner, status: str, actor: Member | None = 
             fields += ["left_at", "phone", "phone_index", "email", "display_name"]
             Membership.objects.filter(partner=partner, left_at__isnull=True).update(left_at=now)
             _end_sessions(partner, now)
+        if status != PartnerStatus.ACTIVE:
+            notify.withdraw_for_recipient(
+                recipient=partner.recipient,
+                kind="alert",
+                reason=_("The partner paused or left before it was sent."),
+            )
         partner.save(update_fields=fields)
         audit.record(
             f"partner.{status}",
@@ -1030,7 +1038,7 @@ def redrive_alert(*, actor: Member, alert: Alert) -> int:
     was; after a cancellation or resolution the latest version is the notice that says so),
     and an expired alert sends nothing more."""
     _in_scope(actor, alert.unit, ALERT)
-    from liuqing.notify.models import Delivery
+    from liuqing.notify.models import Delivery, DeliveryStatus
 
     if alert.status not in (AlertStatus.ISSUED, AlertStatus.CANCELLED, AlertStatus.RESOLVED):
         raise ValidationError(
@@ -1042,10 +1050,33 @@ def redrive_alert(*, actor: Member, alert: Alert) -> int:
     latest = alert.versions.order_by("-number").values_list("number", flat=True).first()
     if latest is None:
         return 0
+    # Not to a partner who paused or left since (their contact no longer wants alerts).
+    gone = [
+        f"partner:{pk}"
+        for pk in Partner.objects.filter(
+            pk__in=_partner_pks(
+                Delivery.objects.filter(topic=alert.topic, status=DeliveryStatus.DEAD).values_list(
+                    "recipient", flat=True
+                )
+            )
+        )
+        .exclude(status=PartnerStatus.ACTIVE)
+        .values_list("pk", flat=True)
+    ]
     return notify.redrive(
-        Delivery.objects.filter(topic=alert.topic, dedupe_key=f"alert:{alert.pk}:v{latest}"),
+        Delivery.objects.filter(
+            topic=alert.topic, dedupe_key=f"alert:{alert.pk}:v{latest}"
+        ).exclude(recipient__in=gone),
         actor=actor,
     )
+
+
+def _partner_pks(recipients: Iterable[str]) -> list[int]:
+    return [
+        int(ref)
+        for prefix, _sep, ref in (r.partition(":") for r in recipients)
+        if prefix == "partner" and ref.isdigit() and len(ref) < 19
+    ]
 
 
 # --- The partners' replies -----------------------------------------------------------------------
@@ -1200,6 +1231,7 @@ def contact(ref: str) -> notify_channels.Contact | None:
         phone=pii.plain(partner.phone),
         email=pii.plain(partner.email),
         language=partner.language,
-        # A paused partner still gets sign-in codes (to resume); alerts skip them at publish.
+        # A paused partner still gets sign-in codes (to resume); alerts skip them at publish,
+        # and pausing withdrew those already queued (set_partner_status).
         active=partner.status != PartnerStatus.LEFT,
     )
