@@ -9,19 +9,22 @@ retry after a worker crash is recognised by the receiver.
 
 Wire formats (see docs of each service, summarised in reference/alerts-cap.md §6):
 
-* webhook: ``POST`` JSON; headers ``X-Liuqing-Timestamp`` (Unix seconds),
+* webhook: ``POST`` JSON, always signed (an endpoint without a secret is dead-lettered);
+  headers ``X-Liuqing-Timestamp`` (Unix seconds),
   ``X-Liuqing-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``,
   ``Idempotency-Key``. Any 2xx is accepted.
 * WeCom group bot: ``POST <url>`` ``{"msgtype": "markdown", "markdown": {"content": …}}``,
   answer ``{"errcode": 0}``; 45009 (too fast) is transient.
-* DingTalk bot: ``POST <url>&timestamp=<ms>&sign=<urlencoded base64 HMAC-SHA256(secret,
-  "<ms>\\n<secret>")>``, ``{"msgtype": "markdown", "markdown": {"title", "text"}}``, answer
+* DingTalk bot (always signed, like the webhook): ``POST <url>&timestamp=<ms>&sign=<url-
+  encoded base64 HMAC-SHA256(secret, "<ms>\\n<secret>")>``, ``{"msgtype": "markdown",
+  "markdown": {"title", "text"}}``, answer
   ``{"errcode": 0}``; 130101 (too fast) is transient, 310000 (sign/keyword/IP) permanent.
 * SMS gateway (template-based, Aliyun-shaped JSON): ``POST <url>`` with header
   ``Authorization: Bearer <key>`` and ``{"PhoneNumbers", "SignName", "TemplateCode",
   "TemplateParam" (a JSON string), "OutId" (the idempotency key)}``; answer ``{"Code": "OK"}``;
   codes listed in the endpoint's ``options["transient_codes"]`` (default: throttling) retry.
-* e-mail: Django's mail backend; the idempotency key is the Message-ID's local part.
+* e-mail: Django's mail backend; the idempotency key is the Message-ID's local part. An SMTP
+  5xx answer is permanent, a 4xx answer or a connection failure transient.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import base64
 import hashlib
 import hmac
 import json
+import smtplib
 import time
 import urllib.error
 import urllib.parse
@@ -104,6 +108,15 @@ def _secret(delivery: Any) -> str:
     return str(found)
 
 
+def _signing_secret(delivery: Any) -> str:
+    """The endpoint's signing secret; a webhook or DingTalk bot without one is never sent
+    to unsigned (PermanentError: an operator must add the secret, then re-drive)."""
+    secret = _secret(delivery)
+    if not secret:
+        raise PermanentError(f"the {delivery.channel} endpoint has no signing secret")
+    return secret
+
+
 def message_text(delivery: Any) -> str:
     lines = [f"**{delivery.subject}**"]
     if delivery.body:
@@ -134,10 +147,11 @@ def send_webhook(delivery: Any) -> None:
     }
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     timestamp = str(int(time.time()))
-    secret = _secret(delivery)
-    headers = {"X-Liuqing-Timestamp": timestamp, "Idempotency-Key": delivery.idempotency_key}
-    if secret:
-        headers["X-Liuqing-Signature"] = webhook_signature(secret, timestamp, body)
+    headers = {
+        "X-Liuqing-Timestamp": timestamp,
+        "X-Liuqing-Signature": webhook_signature(_signing_secret(delivery), timestamp, body),
+        "Idempotency-Key": delivery.idempotency_key,
+    }
     post_bytes(endpoint.url, body, headers)
 
 
@@ -178,11 +192,10 @@ def dingtalk_sign(secret: str, timestamp_ms: str) -> str:
 
 def send_dingtalk(delivery: Any) -> None:
     endpoint = _endpoint(delivery, Channel.DINGTALK)
+    secret = _signing_secret(delivery)
+    ms = str(int(time.time() * 1000))
     url = endpoint.url
-    secret = _secret(delivery)
-    if secret:
-        ms = str(int(time.time() * 1000))
-        url += ("&" if "?" in url else "?") + f"timestamp={ms}&sign={dingtalk_sign(secret, ms)}"
+    url += ("&" if "?" in url else "?") + f"timestamp={ms}&sign={dingtalk_sign(secret, ms)}"
     payload = {
         "msgtype": "markdown",
         "markdown": {"title": delivery.subject[:64], "text": message_text(delivery)},
@@ -243,7 +256,19 @@ def send_email(delivery: Any) -> None:
     )
     try:
         message.send(fail_silently=False)
-    except (TimeoutError, OSError) as exc:
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _text in exc.recipients.values()]
+        if codes and all(500 <= code < 600 for code in codes):
+            raise PermanentError(f"mail server refused the recipient: {codes[0]}") from None
+        raise TransientError(f"mail server deferred the recipient: {codes}") from None
+    except smtplib.SMTPResponseException as exc:
+        # Like HTTP: a 5xx answer (mailbox unknown, message refused) will not change on a
+        # retry; a 4xx one (greylisting, mailbox busy) may.
+        text = f"mail server: {exc.smtp_code} {exc.smtp_error!r}"[:200]
+        if 500 <= exc.smtp_code < 600:
+            raise PermanentError(text) from None
+        raise TransientError(text) from None
+    except (TimeoutError, OSError) as exc:  # refused, reset, unreachable, other SMTP errors
         raise TransientError(f"mail server: {exc}") from None
 
 

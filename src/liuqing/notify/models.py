@@ -28,6 +28,9 @@ class Channel(models.TextChoices):
 
 # Group bots allow 20 messages a minute each (WeCom and DingTalk alike).
 BOT_CHANNELS = frozenset({Channel.WECOM.value, Channel.DINGTALK.value})
+# Channels whose every message is HMAC-signed with the endpoint's secret: an endpoint of
+# these channels without a secret is refused when added and never sent to.
+SIGNED_CHANNELS = frozenset({Channel.WEBHOOK.value, Channel.DINGTALK.value})
 
 
 class SecretField(EncryptedField):

@@ -408,6 +408,18 @@ def withdraw(*, topic: str, reason: str = "") -> int:
     )
 
 
+def withdraw_for_recipient(*, recipient: str, kind: str, reason: str = "") -> int:
+    """Skip every delivery of `kind` to the outside `recipient` that has not gone out yet
+    (a partner paused: their queued alerts must not reach them); rows already being sent
+    finish, and other kinds (a sign-in code) still go. Call it inside the caller's
+    transaction. Returns how many were skipped."""
+    if not recipient or not kind:
+        return 0
+    return Delivery.objects.filter(
+        recipient=recipient, kind=kind, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.SKIPPED, last_error=_fit(reason or _("Withdrawn."), 300))
+
+
 def redrive(deliveries: QuerySet[Delivery], *, actor: Member | None = None) -> int:
     """Put dead letters back in the queue for a fresh series of tries (after the operator
     fixed the cause: a bot re-added, a gateway's balance topped up). One transaction with

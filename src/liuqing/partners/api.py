@@ -85,7 +85,8 @@ class VersionOut(Schema):
     identifier: str
     sent: dt.datetime
     recipients: int
-    cap_url: str
+    # The public CAP message's URL; null when the version has none (a restricted alert).
+    cap_url: str | None
 
 
 class CountsOut(Schema):
@@ -168,7 +169,7 @@ def _detail(alert: Alert) -> dict[str, Any]:
                 "identifier": v.identifier,
                 "sent": v.sent,
                 "recipients": v.recipients,
-                "cap_url": services.cap_url(v.identifier),
+                "cap_url": services.public_cap_url(alert, v.identifier),
             }
             for v in alert.versions.order_by("number")
         ],

@@ -64,7 +64,8 @@ class EndpointForm(forms.Form):
         label=_("web address"), max_length=500, widget=forms.TextInput(attrs={"dir": "ltr"})
     )
     secret = forms.CharField(
-        label=_("signing secret (optional)"),
+        # Required for a DingTalk bot and a webhook (the service says so on the field).
+        label=_("signing secret (DingTalk bots and webhooks)"),
         max_length=200,
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),

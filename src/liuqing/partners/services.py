@@ -33,7 +33,7 @@ from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit
 from liuqing.notify import channels as notify_channels
 from liuqing.notify import services as notify
-from liuqing.notify.models import Channel, Endpoint
+from liuqing.notify.models import SIGNED_CHANNELS, Channel, Endpoint
 from liuqing.partners import cap, geo
 from liuqing.partners.models import (
     LANGUAGES,
@@ -133,7 +133,9 @@ def add_group_endpoint(
     url: str,
     secret: str = "",
 ) -> Endpoint:
-    """Connect a WeCom or DingTalk group bot, or a webhook, to the group."""
+    """Connect a WeCom or DingTalk group bot, or a webhook, to the group. A webhook and a
+    DingTalk bot need their signing secret (every message to them is HMAC-signed; a
+    missing one is an error on ``secret``); a WeCom bot has no signing."""
     _in_scope(actor, group.unit, PARTNER_GROUP)
     errors: dict[str, list[str]] = {}
     if channel not in (Channel.WECOM, Channel.DINGTALK, Channel.WEBHOOK):
@@ -146,6 +148,12 @@ def add_group_endpoint(
         _add(errors, "url", _("Give the bot's web address (at most 500 characters)."))
     if len(secret) > 200:
         _add(errors, "secret", _("At most 200 characters."))
+    elif channel in SIGNED_CHANNELS and not secret.strip():
+        _add(
+            errors,
+            "secret",
+            _("A webhook or a DingTalk bot needs its signing secret: every message is signed."),
+        )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -306,7 +314,9 @@ def _end_sessions(partner: Partner, now: dt.datetime) -> None:
 
 def set_partner_status(*, partner: Partner, status: str, actor: Member | None = None) -> Partner:
     """Pause, resume or leave. A partner acts on themselves (`actor` None); an officer may
-    pause or resume a partner of their jurisdiction. Leaving ends every membership and
+    pause or resume a partner of their jurisdiction. Pausing or leaving withdraws the
+    partner's alert deliveries not yet sent (new alerts target active partners only; a
+    paused partner still gets sign-in codes, to resume). Leaving ends every membership and
     session and erases the phone number and e-mail address (the registration is kept,
     anonymous, for the figures)."""
     if status not in PartnerStatus.values:
@@ -329,6 +339,12 @@ def set_partner_status(*, partner: Partner, status: str, actor: Member | None = 
             fields += ["left_at", "phone", "phone_index", "email", "display_name"]
             Membership.objects.filter(partner=partner, left_at__isnull=True).update(left_at=now)
             _end_sessions(partner, now)
+        if status != PartnerStatus.ACTIVE:
+            notify.withdraw_for_recipient(
+                recipient=partner.recipient,
+                kind="alert",
+                reason=_("The partner paused or left before it was sent."),
+            )
         partner.save(update_fields=fields)
         audit.record(
             f"partner.{status}",
@@ -718,6 +734,12 @@ def cap_url(identifier: str) -> str:
     return base + reverse("partners:cap", kwargs={"identifier": identifier})
 
 
+def public_cap_url(alert: Alert, identifier: str) -> str | None:
+    """The URL of a version's public CAP message, or None where that URL would answer 404:
+    only public alerts' versions are served (liuqing.partners.selectors.public_version)."""
+    return cap_url(identifier) if alert.scope == AlertScope.PUBLIC else None
+
+
 def _texts_of(alert: Alert) -> dict[str, AlertText]:
     return {t.language: t for t in alert.texts.all()}
 
@@ -882,7 +904,7 @@ def _write_deliveries(alert: Alert, version: AlertVersion, targets: Recipients) 
                 kind="alert",
                 subject=subject,
                 body=body,
-                link=cap_url(version.identifier) if alert.scope == AlertScope.PUBLIC else link,
+                link=public_cap_url(alert, version.identifier) or link,
                 dedupe_key=key,
                 channel=chan,
                 endpoint_id=pk,
@@ -1016,7 +1038,7 @@ def redrive_alert(*, actor: Member, alert: Alert) -> int:
     was; after a cancellation or resolution the latest version is the notice that says so),
     and an expired alert sends nothing more."""
     _in_scope(actor, alert.unit, ALERT)
-    from liuqing.notify.models import Delivery
+    from liuqing.notify.models import Delivery, DeliveryStatus
 
     if alert.status not in (AlertStatus.ISSUED, AlertStatus.CANCELLED, AlertStatus.RESOLVED):
         raise ValidationError(
@@ -1028,10 +1050,33 @@ def redrive_alert(*, actor: Member, alert: Alert) -> int:
     latest = alert.versions.order_by("-number").values_list("number", flat=True).first()
     if latest is None:
         return 0
+    # Not to a partner who paused or left since (their contact no longer wants alerts).
+    gone = [
+        f"partner:{pk}"
+        for pk in Partner.objects.filter(
+            pk__in=_partner_pks(
+                Delivery.objects.filter(topic=alert.topic, status=DeliveryStatus.DEAD).values_list(
+                    "recipient", flat=True
+                )
+            )
+        )
+        .exclude(status=PartnerStatus.ACTIVE)
+        .values_list("pk", flat=True)
+    ]
     return notify.redrive(
-        Delivery.objects.filter(topic=alert.topic, dedupe_key=f"alert:{alert.pk}:v{latest}"),
+        Delivery.objects.filter(
+            topic=alert.topic, dedupe_key=f"alert:{alert.pk}:v{latest}"
+        ).exclude(recipient__in=gone),
         actor=actor,
     )
+
+
+def _partner_pks(recipients: Iterable[str]) -> list[int]:
+    return [
+        int(ref)
+        for prefix, _sep, ref in (r.partition(":") for r in recipients)
+        if prefix == "partner" and ref.isdigit() and len(ref) < 19
+    ]
 
 
 # --- The partners' replies -----------------------------------------------------------------------
@@ -1186,6 +1231,7 @@ def contact(ref: str) -> notify_channels.Contact | None:
         phone=pii.plain(partner.phone),
         email=pii.plain(partner.email),
         language=partner.language,
-        # A paused partner still gets sign-in codes (to resume); alerts skip them at publish.
+        # A paused partner still gets sign-in codes (to resume); alerts skip them at publish,
+        # and pausing withdrew those already queued (set_partner_status).
         active=partner.status != PartnerStatus.LEFT,
     )

@@ -3,6 +3,7 @@ invite codes and QR codes, alerts from composing to resolution with their timeli
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import segno
@@ -12,6 +13,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from liuqing.core import access, audit
@@ -36,6 +38,24 @@ GET_POST = require_http_methods(["GET", "POST"])
 
 def join_url(request: HttpRequest, code: str) -> str:
     return request.build_absolute_uri(reverse("partners:pp_join_code", kwargs={"code": code}))
+
+
+def hours_and_minutes(delta: dt.timedelta) -> str:
+    """A duration as the staff read it, in their language: "3 h 5 min", "45 min", "2 h";
+    seconds are dropped (under a minute: "under a minute")."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes == 0:
+        return _("under a minute")
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours})
+    if minutes:
+        parts.append(ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes})
+    if len(parts) == 1:
+        return parts[0]
+    # Translators: hours, then minutes ("3 h 5 min").
+    return _("%(hours)s %(minutes)s") % {"hours": parts[0], "minutes": parts[1]}
 
 
 @staff_required
@@ -220,6 +240,7 @@ def alert_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     alert = selectors.access_alert(actor, pk)
+    took = selectors.time_to_resolution(alert)
     return render(
         request,
         "partners/staff/alert.html",
@@ -229,7 +250,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": alert.versions.order_by("number"),
             "counts": selectors.delivery_counts(alert),
             "timeline": selectors.timeline(alert),
-            "resolution_time": selectors.time_to_resolution(alert),
+            "resolution_time": None if took is None else hours_and_minutes(took),
             "sightings": selectors.sightings(alert)[:100],
             "dead": selectors.dead_letters(alert)[:50],
             "can_change": access.can(actor, ALERT, CHANGE),

@@ -1,4 +1,5 @@
-"""The external adapters against a real local HTTP server (and Django's locmem mail backend):
+"""The external adapters against a real local HTTP server and a real local SMTP server (and
+Django's locmem mail backend):
 wire formats, signatures, idempotency keys, how answers are classified, the bot rate limit,
 expiry, withdrawal and re-drive."""
 
@@ -21,7 +22,7 @@ from liuqing.notify import channels
 from liuqing.notify.adapters import webhook_signature
 from liuqing.notify.models import Channel, Delivery, DeliveryStatus, Endpoint
 from liuqing.notify.services import Message, deliver_due, publish_many, redrive, withdraw
-from liuqing.notify.testing import FakeServer, fake_server
+from liuqing.notify.testing import FakeServer, FakeSMTPServer, fake_server, fake_smtp_server
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +95,8 @@ def test_a_webhook_is_signed_and_carries_an_idempotency_key(server: FakeServer) 
 def test_a_webhook_answering_5xx_is_retried_and_4xx_dead_lettered(server: FakeServer) -> None:
     server.script("/flaky", (503, b"busy"), (200, b"ok"))
     server.script("/gone", (410, b"gone"))
-    flaky = endpoint(server, Channel.WEBHOOK, "/flaky")
-    gone = endpoint(server, Channel.WEBHOOK, "/gone")
+    flaky = endpoint(server, Channel.WEBHOOK, "/flaky", secret="s3cret")
+    gone = endpoint(server, Channel.WEBHOOK, "/gone", secret="s3cret")
     send(Channel.WEBHOOK, flaky, recipient="t:1")
     send(Channel.WEBHOOK, gone, recipient="t:2")
     now = timezone.now()
@@ -115,7 +116,7 @@ def test_a_webhook_answering_garbage_is_retried_then_dead_lettered(
 ) -> None:
     settings.NOTIFY_MAX_ATTEMPTS = 2
     server.script("/junk", (0, b"\x00\x01garbage\r\n\r\n"))
-    send(Channel.WEBHOOK, endpoint(server, Channel.WEBHOOK, "/junk"))
+    send(Channel.WEBHOOK, endpoint(server, Channel.WEBHOOK, "/junk", secret="s3cret"))
     now = timezone.now()
     assert deliver_due(now=now).retried == 1
     assert deliver_due(now=now + dt.timedelta(hours=1)).dead == 1
@@ -159,11 +160,34 @@ def test_dingtalk_requests_are_signed(server: FakeServer) -> None:
     assert req.json()["markdown"]["title"] == "走失儿童"
 
 
+def test_a_webhook_or_dingtalk_bot_without_a_secret_is_never_sent_unsigned(
+    server: FakeServer,
+) -> None:
+    hook = Endpoint.objects.create(channel=Channel.WEBHOOK, name="h", url=server.url("/hook"))
+    bot = Endpoint.objects.create(channel=Channel.DINGTALK, name="d", url=server.url("/dt"))
+    send(Channel.WEBHOOK, hook, recipient="t:1")
+    send(Channel.DINGTALK, bot, recipient="t:2")
+    report = deliver_due()
+    assert (report.dead, report.sent) == (2, 0)
+    assert server.received == []
+    for row in Delivery.objects.all():
+        assert row.status == DeliveryStatus.DEAD
+        assert "no signing secret" in row.last_error
+
+
 def test_dingtalk_sign_failure_is_permanent_and_too_fast_transient(server: FakeServer) -> None:
     server.script("/dt-sign", (200, {"errcode": 310000, "errmsg": "sign not match"}))
     server.script("/dt-fast", (200, {"errcode": 130101, "errmsg": "send too fast"}))
-    send(Channel.DINGTALK, endpoint(server, Channel.DINGTALK, "/dt-sign"), recipient="t:1")
-    send(Channel.DINGTALK, endpoint(server, Channel.DINGTALK, "/dt-fast"), recipient="t:2")
+    send(
+        Channel.DINGTALK,
+        endpoint(server, Channel.DINGTALK, "/dt-sign", secret="s3cret"),
+        recipient="t:1",
+    )
+    send(
+        Channel.DINGTALK,
+        endpoint(server, Channel.DINGTALK, "/dt-fast", secret="s3cret"),
+        recipient="t:2",
+    )
     report = deliver_due()
     assert (report.dead, report.retried) == (1, 1)
 
@@ -227,8 +251,86 @@ def test_email_goes_through_django_mail(settings: Any) -> None:
     assert message.extra_headers["X-Liuqing-Idempotency-Key"].startswith("liuqing-delivery-")
 
 
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[FakeSMTPServer]:
+    with fake_smtp_server() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 5
+        settings.DEFAULT_FROM_EMAIL = "alerts@liuqing.example"
+        yield server
+
+
+def test_email_reaches_a_real_smtp_server(smtp: FakeSMTPServer) -> None:
+    send(Channel.EMAIL, None, recipient="t:1")
+    assert deliver_due().sent == 1
+    (mail_in,) = smtp.received
+    assert mail_in.sender == "alerts@liuqing.example"
+    assert mail_in.recipients == ["guard@example.org"]
+    message = mail_in.message()
+    assert message["To"] == "guard@example.org"
+    assert message["Subject"] == "走失儿童"
+    body = message.get_content()
+    assert "身穿红色外套" in body
+    assert "https://example.org/a/1" in body
+    row = Delivery.objects.get()
+    assert message["Message-ID"] == f"<{row.idempotency_key}@liuqing>"
+    assert message["X-Liuqing-Idempotency-Key"] == row.idempotency_key
+    assert row.status == DeliveryStatus.SENT
+
+
+def test_an_smtp_4xx_answer_is_retried_with_the_same_message_id(smtp: FakeSMTPServer) -> None:
+    smtp.script("DATA", 451, "greylisted, try again later")
+    send(Channel.EMAIL, None, recipient="t:1")
+    now = timezone.now()
+    assert deliver_due(now=now).retried == 1
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 1)
+    assert "451" in row.last_error
+    assert smtp.received == []
+    smtp.replies.clear()
+    assert deliver_due(now=now + dt.timedelta(hours=1)).sent == 1
+    (mail_in,) = smtp.received
+    assert mail_in.message()["Message-ID"] == f"<{row.idempotency_key}@liuqing>"
+
+
+def test_an_smtp_5xx_answer_is_dead_at_once(smtp: FakeSMTPServer) -> None:
+    smtp.script("RCPT", 550, "no such mailbox")
+    send(Channel.EMAIL, None, recipient="t:1")
+    report = deliver_due()
+    assert (report.dead, report.retried, report.sent) == (1, 0, 0)
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts) == (DeliveryStatus.DEAD, 1)
+    assert "550" in row.last_error
+    assert smtp.received == []
+    assert "RCPT" in smtp.commands
+
+
+def test_a_refused_smtp_connection_is_retried_then_dead_lettered(settings: Any) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: connecting is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.NOTIFY_MAX_ATTEMPTS = 2
+    send(Channel.EMAIL, None, recipient="t:1")
+    now = timezone.now()
+    assert deliver_due(now=now).retried == 1
+    row = Delivery.objects.get()
+    assert row.status == DeliveryStatus.PENDING
+    assert "refused" in row.last_error.lower()
+    assert deliver_due(now=now + dt.timedelta(hours=1)).dead == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (DeliveryStatus.DEAD, 2)
+
+
 def test_expired_rows_are_skipped_and_withdrawn_ones_never_sent(server: FakeServer) -> None:
-    ep = endpoint(server, Channel.WEBHOOK, "/hook")
+    ep = endpoint(server, Channel.WEBHOOK, "/hook", secret="s3cret")
     past = timezone.now() - dt.timedelta(minutes=1)
     send(Channel.WEBHOOK, ep, recipient="t:1", expires_at=past)
     publish_many(
@@ -254,7 +356,7 @@ def test_expired_rows_are_skipped_and_withdrawn_ones_never_sent(server: FakeServ
 
 def test_dead_letters_are_re_driven_on_request(server: FakeServer) -> None:
     server.script("/gone", (404, b"no"), (200, b"ok"))
-    send(Channel.WEBHOOK, endpoint(server, Channel.WEBHOOK, "/gone"))
+    send(Channel.WEBHOOK, endpoint(server, Channel.WEBHOOK, "/gone", secret="s3cret"))
     assert deliver_due().dead == 1
     assert redrive(Delivery.objects.all()) == 1
     row = Delivery.objects.get()

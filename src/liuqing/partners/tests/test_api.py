@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -60,7 +61,8 @@ def test_an_alert_from_draft_to_public_cap_and_resolution(world: World) -> None:
     assert detail["status"] == "issued"
     assert detail["deliveries"]["pending"] == 2
     (version,) = detail["versions"]
-    public = Client().get(f"/cap/alerts/{version['identifier']}.xml")
+    assert urlsplit(version["cap_url"]).path == f"/cap/alerts/{version['identifier']}.xml"
+    public = Client().get(urlsplit(version["cap_url"]).path)
     assert public.status_code == 200
     assert public["Content-Type"].startswith("application/cap+xml")
     assert cap.validate(public.content) == []
@@ -71,6 +73,22 @@ def test_an_alert_from_draft_to_public_cap_and_resolution(world: World) -> None:
     assert resolved.json()["status"] == "resolved"
     assert resolved.json()["resolution_hours"] is not None
     assert version["identifier"].encode() not in Client().get("/cap/feed.atom").content
+
+
+def test_a_restricted_alerts_versions_have_no_public_cap_url(world: World) -> None:
+    chief, unit = world.persona(Role.STATION_CHIEF), world.units["S1"]
+    group = make_group(unit)
+    make_partner(group)
+    body = alert_body(unit.pk, scope="Restricted", groups=[group.pk])
+    pk = call(chief, "post", "/alerts", body).json()["id"]
+    issued = call(chief, "post", f"/alerts/{pk}/issue").json()
+    cancelled = call(chief, "post", f"/alerts/{pk}/cancel", {"note": "误报"}).json()
+    assert [v["cap_url"] for v in cancelled["versions"]] == [None, None]
+    (version,) = issued["versions"]
+    assert version["cap_url"] is None
+    # What a URL would have said: the restricted message is not public.
+    assert Client().get(f"/cap/alerts/{version['identifier']}.xml").status_code == 404
+    assert call(chief, "get", f"/alerts/{pk}").json()["versions"][0]["cap_url"] is None
 
 
 def test_bad_input_is_a_field_error_and_writes_nothing(world: World) -> None:

@@ -111,6 +111,45 @@ def test_only_sergeants_and_chiefs_of_the_jurisdiction_run_groups(world: World) 
         )
 
 
+def test_a_webhook_or_dingtalk_bot_needs_its_signing_secret_a_wecom_bot_none(
+    world: World,
+) -> None:
+    from liuqing.notify.models import Endpoint
+
+    chief, group = world.persona(Role.STATION_CHIEF), make_group(world.units["S1"])
+    for channel in (Channel.WEBHOOK, Channel.DINGTALK):
+        for secret in ("", "   "):
+            with pytest.raises(ValidationError) as caught:
+                services.add_group_endpoint(
+                    actor=chief,
+                    group=group,
+                    channel=channel,
+                    name="bot",
+                    url="https://example.org/hook",
+                    secret=secret,
+                )
+            assert set(caught.value.message_dict) == {"secret"}
+    assert not Endpoint.objects.exists()
+    assert not group.endpoints.exists()
+    signed = services.add_group_endpoint(
+        actor=chief,
+        group=group,
+        channel=Channel.DINGTALK,
+        name="钉钉群",
+        url="https://oapi.dingtalk.com/robot/send?access_token=T",
+        secret="SEC",
+    )
+    wecom = services.add_group_endpoint(
+        actor=chief,
+        group=group,
+        channel=Channel.WECOM,
+        name="企业微信群",
+        url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K",
+    )
+    assert Endpoint.objects.get(pk=signed.pk).secret.reveal() == "SEC"
+    assert set(group.endpoints.all()) == {signed, wecom}
+
+
 def test_sign_in_needs_the_code_sent_through_the_partners_channel(world: World) -> None:
     partner = make_partner(make_group(world.units["S1"]), phone="13800138000")
     services.request_sign_in_code(phone="13800138000")
@@ -250,6 +289,68 @@ def test_paused_partners_and_left_members_get_nothing(world: World) -> None:
     assert [p[0] for p in services.recipients(issued_alert(unit, groups=[group])).partners] == [
         stays.pk
     ]
+
+
+def test_pausing_withdraws_queued_alerts_but_not_sign_in_codes(world: World) -> None:
+    from liuqing.notify.models import Endpoint
+    from liuqing.notify.testing import fake_server
+
+    unit = world.units["S1"]
+    group = make_group(unit)
+    pauses = make_partner(group, channels=("sms", "email"), email="p@example.org")
+    stays = make_partner(group)
+    chief = chief_of(unit)
+    with fake_server() as server:
+        Endpoint.objects.create(channel=Channel.SMS, name="gw", url=server.url("/sms"))
+        alert = issued_alert(unit, actor=chief, groups=[group])
+        mine = Delivery.objects.filter(recipient=pauses.recipient, topic=alert.topic)
+        assert mine.count() == 3  # in the app, SMS, e-mail
+        services.set_partner_status(partner=pauses, status=PartnerStatus.PAUSED)
+        assert set(mine.values_list("status", flat=True)) == {DeliveryStatus.SKIPPED}
+        assert "paused" in mine.first().last_error  # type: ignore[union-attr]
+        services.request_sign_in_code(phone=pii.plain(pauses.phone))
+        deliver_all()
+        sent_sms = [r.json()["PhoneNumbers"] for r in server.on("/sms")]
+    assert sorted(sent_sms) == sorted(
+        pii.plain(p.phone).removeprefix("+86") for p in (pauses, stays)
+    )  # the code to the paused partner, the alert to the one who stayed
+    code = Delivery.objects.get(recipient=pauses.recipient, kind="partner_code")
+    assert code.status == DeliveryStatus.SENT
+    assert (
+        Delivery.objects.get(
+            recipient=stays.recipient, topic=alert.topic, channel=Channel.SMS
+        ).status
+        == DeliveryStatus.SENT
+    )
+    services.update_alert(actor=chief, alert=alert, data=alert_input(groups=[group]))
+    assert not Delivery.objects.filter(
+        recipient=pauses.recipient, dedupe_key=f"alert:{alert.pk}:v2"
+    ).exists()
+    services.set_partner_status(partner=pauses, status=PartnerStatus.ACTIVE)
+    again = issued_alert(unit, actor=chief, groups=[group])
+    assert Delivery.objects.filter(recipient=pauses.recipient, topic=again.topic).count() == 3
+
+
+def test_redrive_leaves_out_partners_who_paused_since(world: World) -> None:
+    from liuqing.notify.models import Endpoint
+    from liuqing.notify.testing import fake_server
+
+    unit = world.units["S1"]
+    group = make_group(unit)
+    pauses, stays = make_partner(group), make_partner(group)
+    chief = chief_of(unit)
+    with fake_server() as server:
+        server.script("/sms", (200, {"Code": "isv.AMOUNT_NOT_ENOUGH"}))
+        Endpoint.objects.create(channel=Channel.SMS, name="gw", url=server.url("/sms"))
+        alert = issued_alert(unit, actor=chief, groups=[group])
+        deliver_all()
+        dead = Delivery.objects.filter(topic=alert.topic, status=DeliveryStatus.DEAD)
+        assert dead.count() == 2
+        services.set_partner_status(partner=pauses, status=PartnerStatus.PAUSED)
+        assert services.redrive_alert(actor=chief, alert=alert) == 1
+        requeued = Delivery.objects.get(topic=alert.topic, status=DeliveryStatus.PENDING)
+        assert requeued.recipient == stays.recipient
+        assert dead.get().recipient == pauses.recipient
 
 
 def test_missing_person_and_public_alerts_wait_for_the_chief(world: World) -> None:

@@ -7,8 +7,9 @@ import datetime as dt
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from liuqing.core.models import Role
 from liuqing.core.testing import World, login_verified
@@ -45,6 +46,23 @@ def test_a_chief_creates_a_group_and_sees_its_invite_code_and_qr(world: World) -
     qr = client.get(response["Location"] + "qr.svg")
     assert qr["Content-Type"] == "image/svg+xml"
     assert qr.content.lstrip().startswith(b"<?xml") or b"<svg" in qr.content[:200]
+
+
+def test_connecting_a_webhook_without_a_secret_is_a_field_error_on_the_group_page(
+    world: World,
+) -> None:
+    from liuqing.notify.models import Endpoint
+
+    group = make_group(world.units["S1"])
+    client = staff(world)
+    form = {"channel": "webhook", "name": "报警平台", "url": "https://example.org/hook"}
+    refused = client.post(f"/partners/groups/{group.pk}/", {**form, "secret": ""})
+    assert refused.status_code == 200
+    assert "secret" in refused.context["form"].errors
+    assert not Endpoint.objects.exists()
+    connected = client.post(f"/partners/groups/{group.pk}/", {**form, "secret": "s3cret"})
+    assert connected.status_code == 302
+    assert group.endpoints.get().secret.reveal() == "s3cret"
 
 
 def test_composing_an_alert_offers_the_kinds_template_and_reports_errors(world: World) -> None:
@@ -99,6 +117,39 @@ def test_issue_and_resolve_from_the_alert_page(world: World) -> None:
     assert page.status_code == 200
     assert b"Time from alert to resolution" in page.content
     assert "马已找回".encode() in page.content
+
+
+def test_the_time_to_resolution_reads_as_hours_and_minutes(world: World) -> None:
+    from liuqing.partners import services
+
+    unit = world.units["S1"]
+    group = make_group(unit)
+    alert = issued_alert(unit, groups=[group])
+    took = dt.timedelta(hours=3, minutes=5, microseconds=123456)
+    Alert.objects.filter(pk=alert.pk).update(issued_at=timezone.now() - took)
+    services.resolve_alert(actor=world.persona(Role.STATION_CHIEF), alert=alert, note="找到了")
+    client = staff(world)
+    page = client.get(f"/partners/alerts/{alert.pk}/").content.decode()
+    assert "3 h 5 min" in page
+    assert "3:05:" not in page
+    assert ".123" not in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = client.get(f"/partners/alerts/{alert.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "3 小时 5 分钟" in chinese.content.decode()
+
+
+def test_hours_and_minutes_drops_seconds_and_empty_parts() -> None:
+    from liuqing.partners.views import hours_and_minutes
+
+    with translation.override("en"):
+        assert hours_and_minutes(dt.timedelta(seconds=59.9)) == "under a minute"
+        assert hours_and_minutes(dt.timedelta(minutes=45, seconds=59)) == "45 min"
+        assert hours_and_minutes(dt.timedelta(hours=2)) == "2 h"
+        assert hours_and_minutes(dt.timedelta(days=1, hours=1, minutes=1)) == "25 h 1 min"
+    with translation.override("ug"):
+        assert hours_and_minutes(dt.timedelta(hours=1, minutes=2)) == "1 سائەت 2 مىنۇت"
+    with translation.override("kk-arab"):
+        assert hours_and_minutes(dt.timedelta(hours=1, minutes=2)) == "1 ساعات 2 مينۋت"
 
 
 def test_joining_by_invite_code_and_signing_in_with_a_code(world: World) -> None:
