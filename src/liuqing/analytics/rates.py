@@ -9,6 +9,7 @@ text and the export.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -126,18 +127,24 @@ class Average:
         return self.display()
 
 
-def _value(x: Rate | Number) -> Fraction | None:
-    if isinstance(x, Rate):
+def _value(x: Rate | Average | Number | Decimal | None) -> Fraction | None:
+    if x is None:
+        return None
+    if isinstance(x, Rate | Average):
         return x.value
     return Fraction(x)
 
 
-def change(now: Rate | Number, before: Rate | Number) -> Fraction | None:
-    """(now − before) ÷ before, exact; None when `before` is zero or undefined (shown "—").
+def change(
+    now: Rate | Average | Number | Decimal | None,
+    before: Rate | Average | Number | Decimal | None,
+) -> Fraction | None:
+    """(now − before) ÷ before, exact; None when `before` is zero or either is undefined
+    (shown "—").
 
-    Works on counts (incidents this month against last month) and on rates (the relative
-    change of the completion rate). For a rate, a percentage-point difference is
-    `points_change`.
+    Works on counts (incidents this month against last month), amounts, rates (the relative
+    change of the completion rate) and averages. For a rate, a percentage-point difference
+    is `points_change`.
     """
     n, b = _value(now), _value(before)
     if n is None or b is None or b == 0:

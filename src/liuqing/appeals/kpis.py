@@ -595,20 +595,6 @@ FIGURES: tuple[Figure, ...] = (
 )
 
 
-def _number(value: Any) -> Fraction | int | None:
-    if isinstance(value, Rate | Average):
-        return value.value
-    return value
-
-
-def change_of(now: Any, before: Any) -> Fraction | None:
-    """(now − before) ÷ before of two counts, rates or averages; None when undefined."""
-    a, b = _number(now), _number(before)
-    if a is None or b is None:
-        return None
-    return change(a, b)
-
-
 def display(value: Any) -> str:
     if isinstance(value, Rate):
         return value.percent_display()
@@ -642,11 +628,11 @@ class Line:
 
     @property
     def yoy(self) -> Fraction | None:
-        return change_of(self.value, self.year_before)
+        return change(self.value, self.year_before)
 
     @property
     def mom(self) -> Fraction | None:
-        return change_of(self.value, self.period_before)
+        return change(self.value, self.period_before)
 
     @property
     def yoy_display(self) -> str:

@@ -37,6 +37,7 @@ from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit, validate_latitude, validate_longitude
 from liuqing.core.redact import redact
 from liuqing.core.validation import add_error as _add
+from liuqing.core.validation import clean_phone
 from liuqing.core.validation import clean_text as _text
 
 TITLE_MAX = casework.TITLE_MAX
@@ -117,16 +118,8 @@ def _channel(errors: dict[str, list[str]], channel: Any) -> str:
 
 
 def _phone(errors: dict[str, list[str]], value: Any) -> str:
-    """The phone number in E.164 form ("" when none was given)."""
-    text = pii.plain(value).strip()
-    if not text:
-        return ""
-    try:
-        return pii.normalise_phone(text)
-    except ValidationError as exc:
-        for message in exc.messages:
-            _add(errors, "resident_phone", message)
-        return ""
+    """The resident's phone number in E.164 form ("" when none was given)."""
+    return clean_phone(errors, "resident_phone", value)
 
 
 def _place(errors: dict[str, list[str]], actor: Member, place: Any, unit: Unit) -> Place | None:

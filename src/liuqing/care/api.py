@@ -28,9 +28,8 @@ from liuqing.care.schemas import (
     ServiceOut,
     TakeOffIn,
 )
-from liuqing.core import selectors as core_selectors
 from liuqing.core.access import AccessDenied, NotFound
-from liuqing.core.api import Pagination, api_actor, unit_in_scope
+from liuqing.core.api import Pagination, api_actor, place_in_scope, unit_in_scope
 from liuqing.core.models import Member
 from liuqing.visits import selectors as visit_selectors
 from liuqing.visits.models import Visit
@@ -66,14 +65,7 @@ def list_care_recipients(
 def register_care_recipient(request: HttpRequest, payload: RecipientIn) -> Recipient:
     actor = api_actor(request)
     unit = unit_in_scope(actor, payload.unit_id, "unit_id")
-    place = None
-    if payload.place_id is not None:
-        try:
-            place = core_selectors.access_place(actor, payload.place_id)
-        except NotFound:
-            raise ValidationError(
-                {"place_id": _("There is no such place in your jurisdiction.")}
-            ) from None
+    place = place_in_scope(actor, payload.place_id, "place_id")
     data = payload.model_dump(exclude={"unit_id", "place_id"})
     return services.register_recipient(actor=actor, unit=unit, place=place, **data)
 

@@ -29,6 +29,7 @@ from liuqing.core import services as core_services
 from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit
 from liuqing.core.validation import add_error as _add
+from liuqing.core.validation import clean_phone
 from liuqing.core.validation import clean_text as _text
 from liuqing.visits import services as visits
 from liuqing.visits.models import Visit, VisitPlan
@@ -99,13 +100,7 @@ def register_recipient(
     address = _text(errors, "address", address, max_length=ADDRESS_MAX)
     notes = _text(errors, "notes", notes, max_length=NOTES_MAX)
     basis_note = _text(errors, "basis_note", basis_note, max_length=200)
-    phone_text = pii.plain(phone).strip()
-    if phone_text:
-        try:
-            phone_text = pii.normalise_phone(phone_text)
-        except ValidationError as exc:
-            for message in exc.messages:
-                _add(errors, "phone", message)
+    phone_text = clean_phone(errors, "phone", phone)
     day = _day(errors, "basis_recorded_on", basis_recorded_on)
     if place is not None and not (
         place.unit.is_ancestor_of(unit) or unit.is_ancestor_of(place.unit)

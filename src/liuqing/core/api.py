@@ -119,6 +119,23 @@ def unit_in_scope(actor: Member, pk: int | None, field: str = "unit") -> Unit | 
         raise ValidationError({field: _("There is no such unit in your jurisdiction.")}) from None
 
 
+@overload
+def place_in_scope(actor: Member, pk: int, field: str = "place") -> Place: ...
+@overload
+def place_in_scope(actor: Member, pk: None, field: str = "place") -> None: ...
+@overload
+def place_in_scope(actor: Member, pk: int | None, field: str = "place") -> Place | None: ...
+def place_in_scope(actor: Member, pk: int | None, field: str = "place") -> Place | None:
+    """The place a body names (None for none), or a 422 on `field` when it is not in the
+    actor's jurisdiction."""
+    if pk is None:
+        return None
+    try:
+        return selectors.access_place(actor, pk)
+    except NotFound:
+        raise ValidationError({field: _("There is no such place in your jurisdiction.")}) from None
+
+
 def _boundary(value: dict[str, Any] | None) -> str:
     return json.dumps(value, ensure_ascii=False) if value else ""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from liuqing.core import pii
@@ -44,3 +45,17 @@ def clean_text(
     elif CONTROL.intersection(text):
         add_error(errors, field, _("The text cannot contain control characters."))
     return text
+
+
+def clean_phone(errors: Errors, field: str, value: Any) -> str:
+    """The phone number of `value` in E.164 form ("" when none was given, or when it is not a
+    phone number: then a field error says why)."""
+    text = pii.plain(value).strip()
+    if not text:
+        return ""
+    try:
+        return pii.normalise_phone(text)
+    except ValidationError as exc:
+        for message in exc.messages:
+            add_error(errors, field, message)
+        return ""

@@ -27,27 +27,16 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from liuqing.analytics import periods, trends
-from liuqing.analytics.rates import UNDEFINED, Average, Rate, format_decimal, format_percent
+from liuqing.analytics.rates import (
+    UNDEFINED,
+    Average,
+    Rate,
+    change,
+    format_decimal,
+    format_percent,
+)
 from liuqing.core import figures
 from liuqing.core.models import Member, Unit
-
-
-def number(value: Any) -> Fraction | None:
-    """A reading's value as an exact number (None when undefined)."""
-    if value is None:
-        return None
-    if isinstance(value, Rate | Average):
-        return value.value
-    if isinstance(value, Decimal):
-        return Fraction(value)
-    return Fraction(value)
-
-
-def change(now: Any, before: Any) -> Fraction | None:
-    a, b = number(now), number(before)
-    if a is None or b is None or b == 0:
-        return None
-    return (a - b) / b
 
 
 def display(value: Any) -> str:

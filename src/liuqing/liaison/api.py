@@ -16,9 +16,8 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 
 from liuqing.core import access
-from liuqing.core import selectors as core_selectors
-from liuqing.core.access import CHANGE, AccessDenied, NotFound
-from liuqing.core.api import Pagination, api_actor, unit_in_scope
+from liuqing.core.access import CHANGE, AccessDenied
+from liuqing.core.api import Pagination, api_actor, place_in_scope, unit_in_scope
 from liuqing.liaison import selectors, services
 from liuqing.liaison.models import Assignment, Lesson, Organisation, Problem
 from liuqing.liaison.schemas import (
@@ -68,14 +67,7 @@ def list_organisations(
 def register_organisation(request: HttpRequest, payload: OrganisationIn) -> Organisation:
     actor = api_actor(request)
     unit = unit_in_scope(actor, payload.unit_id, "unit_id")
-    place = None
-    if payload.place_id is not None:
-        try:
-            place = core_selectors.access_place(actor, payload.place_id)
-        except NotFound:
-            raise ValidationError(
-                {"place_id": _("There is no such place in your jurisdiction.")}
-            ) from None
+    place = place_in_scope(actor, payload.place_id, "place_id")
     data = payload.model_dump(exclude={"unit_id", "place_id"})
     return services.register_organisation(actor=actor, unit=unit, place=place, **data)
 

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 
 from liuqing.casework import services as casework
 from liuqing.casework.models import Category
-from liuqing.core import access, audit, pii
+from liuqing.core import access, audit
 from liuqing.core.access import CHANGE, AccessDenied
 from liuqing.core.models import Member, Place, Unit
 from liuqing.core.validation import add_error as _add
+from liuqing.core.validation import clean_phone
 from liuqing.core.validation import clean_text as _text
 from liuqing.liaison.models import (
     Assignment,
@@ -88,13 +89,7 @@ def register_organisation(
         _add(errors, "kind", _("Choose one of the kinds offered."))
     address = _text(errors, "address", address, max_length=200)
     contact = _text(errors, "contact_name", contact_name, max_length=64)
-    phone = pii.plain(contact_phone).strip()
-    if phone:
-        try:
-            phone = pii.normalise_phone(phone)
-        except ValidationError as exc:
-            for message in exc.messages:
-                _add(errors, "contact_phone", message)
+    phone = clean_phone(errors, "contact_phone", contact_phone)
     if place is not None and not (
         place.unit.is_ancestor_of(unit) or unit.is_ancestor_of(place.unit)
     ):

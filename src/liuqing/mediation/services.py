@@ -31,6 +31,7 @@ from liuqing.core import access, audit, pii
 from liuqing.core.access import CHANGE, VIEW, AccessDenied
 from liuqing.core.models import Member, Role, Unit, UnitKind
 from liuqing.core.validation import add_error as _add
+from liuqing.core.validation import clean_phone
 from liuqing.core.validation import clean_text as _text
 from liuqing.mediation.defaults import KIND
 from liuqing.mediation.models import (
@@ -251,13 +252,7 @@ def _parties(errors: Errors, parties: Any) -> list[Party]:
             except ValidationError as exc:
                 for message in exc.messages:
                     _add(errors, f"{prefix}.id_number", message)
-        phone = pii.plain(data.get("phone")).strip()
-        if phone:
-            try:
-                phone = pii.normalise_phone(phone)
-            except ValidationError as exc:
-                for message in exc.messages:
-                    _add(errors, f"{prefix}.phone", message)
+        phone = clean_phone(errors, f"{prefix}.phone", data.get("phone"))
         result.append(
             Party(
                 role=role,
