@@ -32,6 +32,7 @@ from liuqing.liaison.schemas import (
     OrganisationOut,
     ProblemIn,
     ProblemOut,
+    SavingsIn,
 )
 from liuqing.liaison.workflow import ASSIGNMENT
 from liuqing.visits.forms import colleagues
@@ -140,6 +141,22 @@ def raise_liaison_problem(request: HttpRequest, pk: int, payload: ProblemIn) -> 
         title=payload.title,
         description=payload.description,
         estimated_savings=payload.estimated_savings,
+    )
+
+
+@router.post(
+    "/problems/{pk}/savings",
+    response=ProblemOut,
+    operation_id="record_liaison_savings",
+    summary="Record a problem's estimated savings",
+)
+def record_liaison_savings(request: HttpRequest, pk: int, payload: SavingsIn) -> Problem:
+    """The savings the organisation estimates the problem's solution brought (yuan), usually
+    known only once it is solved; `pk` is the problem's case id."""
+    actor = api_actor(request)
+    problem = selectors.access_problem(actor, pk, for_write=True)
+    return services.record_savings(
+        actor=actor, problem=problem, estimated_savings=payload.estimated_savings
     )
 
 

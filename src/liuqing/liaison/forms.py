@@ -84,6 +84,12 @@ class ProblemForm(forms.Form):
         self.fields["category"].queryset = selectors.problem_categories()  # type: ignore[attr-defined]
 
 
+class SavingsForm(forms.Form):
+    estimated_savings = forms.DecimalField(
+        label=_("estimated savings (yuan)"), max_digits=14, decimal_places=2, min_value=0
+    )
+
+
 class LessonForm(forms.Form):
     given_on = forms.DateField(label=_("given on"), widget=DATE)
     topic = forms.CharField(label=_("topic"), max_length=100)

@@ -10,7 +10,7 @@ from liuqing.casework.testing import member_at
 from liuqing.core.access import CHANGE
 from liuqing.core.matrix import Route, TargetFactory
 from liuqing.core.models import Role, Unit
-from liuqing.liaison.testing import assign, category, organisation
+from liuqing.liaison.testing import assign, category, organisation, problem
 from liuqing.liaison.workflow import ASSIGNMENT, ORGANISATION
 
 Kwargs = dict[str, Any]
@@ -24,6 +24,10 @@ def _org(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
 def _assignment(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
     org = organisation(unit, name=f"{marker}公司")
     return {"pk": assign(org, member_at(unit, Role.OFFICER, "liaison")).pk}, marker
+
+
+def _problem_target(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    return {"pk": problem(organisation(unit, name=f"{marker}公司")).case_id}, marker
 
 
 def _new(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
@@ -56,7 +60,11 @@ def _lesson(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     }
 
 
-TARGETS: dict[str, TargetFactory] = {"organisation": _org, "liaison_assignment": _assignment}
+TARGETS: dict[str, TargetFactory] = {
+    "organisation": _org,
+    "liaison_assignment": _assignment,
+    "liaison_problem": _problem_target,
+}
 
 ROUTES: list[Route] = [
     Route(name="liaison:list", kind=ORGANISATION, lists="organisation"),
@@ -96,6 +104,14 @@ ROUTES: list[Route] = [
         action=CHANGE,
         method=POST,
         target="liaison_assignment",
+    ),
+    Route(
+        name="liaison:problem_savings",
+        kind=ORGANISATION,
+        action=CHANGE,
+        method=POST,
+        target="liaison_problem",
+        data=lambda w, u, k: {"estimated_savings": "2500"},
     ),
     Route(name="list_organisations", kind=ORGANISATION, lists="organisation", api=True),
     Route(
@@ -140,6 +156,15 @@ ROUTES: list[Route] = [
             "title": "监控损坏",
             "description": "大门监控坏了",
         },
+        api=True,
+    ),
+    Route(
+        name="record_liaison_savings",
+        kind=ORGANISATION,
+        action=CHANGE,
+        method=POST,
+        target="liaison_problem",
+        data=lambda w, u, k: {"estimated_savings": "2500"},
         api=True,
     ),
     Route(

@@ -101,6 +101,10 @@ class ProblemIn(In):
     estimated_savings: Decimal = Field(Decimal("0"), ge=0, lt=1_000_000_000, decimal_places=2)
 
 
+class SavingsIn(In):
+    estimated_savings: Decimal = Field(..., ge=0, lt=1_000_000_000, decimal_places=2)
+
+
 class ProblemOut(Schema):
     case_id: int
     number: str

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from liuqing.core import access
-from liuqing.core.access import VIEW, AccessDenied
+from liuqing.core.access import CHANGE, VIEW, AccessDenied
 from liuqing.core.models import Member, Unit
 from liuqing.liaison.models import Assignment, AssignmentRole, Lesson, Organisation, Problem
 from liuqing.liaison.workflow import ASSIGNMENT, ORGANISATION
@@ -55,6 +55,17 @@ def access_organisation(member: Member, pk: Any, *, for_write: bool = False) -> 
         pk,
         for_write=for_write,
     )
+
+
+def access_problem(member: Member, pk: Any, *, for_write: bool = False) -> Problem:
+    """One problem, under its organisation's access: 404 outside the jurisdiction of the
+    organisation's unit, 403 for roles that may only look (when `for_write`)."""
+    try:
+        problem = Problem.objects.select_related("case", "organisation__unit").get(pk=pk)
+    except (Problem.DoesNotExist, ValueError, TypeError) as exc:
+        raise access.NotFound from exc
+    access.check(member, problem.organisation, ORGANISATION, CHANGE if for_write else VIEW)
+    return problem
 
 
 def is_current(a: Assignment, day: dt.date | None = None) -> bool:

@@ -27,6 +27,7 @@ from liuqing.liaison.forms import (
     LessonForm,
     OrganisationForm,
     ProblemForm,
+    SavingsForm,
 )
 from liuqing.liaison.models import Organisation, OrganisationKind
 from liuqing.liaison.targets import ORGANISATION_TARGET
@@ -159,6 +160,31 @@ def organisation_problem(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
+def problem_savings(request: HttpRequest, pk: int) -> HttpResponse:
+    """The savings the organisation estimates a problem's solution brought, usually known
+    only once it is solved."""
+    actor = actor_of(request)
+    problem = selectors.access_problem(actor, pk, for_write=True)
+    form = SavingsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_savings(actor=actor, problem=problem, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    if form.errors:
+        for problems in form.errors.values():
+            for text in problems:
+                messages.error(request, text)
+    else:
+        messages.success(
+            request,
+            _("The savings of %(number)s were recorded.") % {"number": problem.case.number},
+        )
+    return redirect("liaison:detail", pk=problem.organisation_id)
+
+
+@staff_required
+@require_POST
 def organisation_lesson(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     org = selectors.access_organisation(actor, pk, for_write=True)
@@ -203,4 +229,5 @@ urlpatterns = [
     path("liaison/<int:pk>/lessons/", organisation_lesson, name="lesson"),
     path("liaison/<int:pk>/visit-plan/", organisation_plan, name="plan"),
     path("liaison/assignments/<int:pk>/end/", assignment_end, name="assignment_end"),
+    path("liaison/problems/<int:pk>/savings/", problem_savings, name="problem_savings"),
 ]

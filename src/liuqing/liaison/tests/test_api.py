@@ -293,3 +293,26 @@ def test_ending_an_assignment_out_of_scope_is_404_and_read_only_is_403(world: Wo
     url = f"/api/v1/liaison/assignments/{ours.pk}/end"
     assert post(world.persona(Role.OFFICER), url, {"ends_on": "2026-02-01"}).status_code == 403
     assert not Assignment.objects.exclude(ends_on=None).exists()
+
+
+def test_savings_through_the_api(world: World) -> None:
+    chief = world.persona(Role.STATION_CHIEF)
+    raised = problem(organisation(world.units["S1"]))
+    url = f"/api/v1/liaison/problems/{raised.case_id}/savings"
+    bad = post(chief, url, {"estimated_savings": "-1"})
+    assert bad.status_code == 422
+    assert "estimated_savings" in json.dumps(bad.json())
+    done = post(chief, url, {"estimated_savings": "880.25"})
+    assert done.status_code == 200, done.content
+    assert done.json()["estimated_savings"] == "880.25"
+    assert AuditEvent.objects.filter(action="liaison.savings").count() == 1
+    assert (
+        post(
+            chief, "/api/v1/liaison/problems/999999/savings", {"estimated_savings": "1"}
+        ).status_code
+        == 404
+    )
+    assert post(world.persona(Role.ANALYST), url, {"estimated_savings": "1"}).status_code in (
+        403,
+        404,
+    )

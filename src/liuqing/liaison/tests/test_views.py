@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from liuqing.casework.testing import member_at
 from liuqing.core.models import Role
 from liuqing.core.testing import World, login_verified
 from liuqing.liaison.models import Assignment, Lesson, Organisation, Problem
-from liuqing.liaison.testing import category, organisation
+from liuqing.liaison.testing import category, organisation, problem
 from liuqing.visits.models import VisitPlan
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +68,24 @@ def test_register_assign_plan_raise_and_teach(world: World) -> None:
     body = client.get(reverse("liaison:detail", kwargs={"pk": org.pk})).content.decode()
     assert "禁毒" in body
     assert "40 pupils" in body
+
+
+def test_savings_are_recorded_on_the_organisation_page(world: World) -> None:
+    org = organisation(world.units["S1"], name="供销社")
+    raised = problem(org)
+    client = login_verified(Client(), world.persona(Role.STATION_CHIEF))
+    page = client.get(reverse("liaison:detail", kwargs={"pk": org.pk})).content.decode()
+    action = reverse("liaison:problem_savings", kwargs={"pk": raised.case_id})
+    assert f'action="{action}"' in page
+    bad = client.post(action, {"estimated_savings": "-3"}, follow=True)
+    assert bad.status_code == 200
+    raised.refresh_from_db()
+    assert raised.estimated_savings == Decimal("0")
+    assert "greater than or equal to 0" in bad.content.decode()
+    done = client.post(action, {"estimated_savings": "4200.50"}, follow=True)
+    raised.refresh_from_db()
+    assert raised.estimated_savings == Decimal("4200.50")
+    assert f"The savings of {raised.case.number} were recorded." in done.content.decode()
+    # A chief of another station's line does not even learn that the problem exists.
+    outsider = login_verified(Client(), member_at(world.units["S3"], Role.STATION_CHIEF, "外站"))
+    assert outsider.post(action, {"estimated_savings": "1"}).status_code == 404
