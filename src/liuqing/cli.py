@@ -18,7 +18,7 @@ usage: liuqing COMMAND [options]       (liuqing help COMMAND for a command's opt
 Run it:
   demo                 set up var/, key ring, database and demo data; serve :8000 with the worker
   serve [--dev]        the web app under gunicorn (--dev: Django's auto-reloading server)
-  worker [--once]      the periodic jobs (sessions, lockouts, daily audit verification, …)
+  worker [--once]      the periodic jobs (sessions, lockouts, daily audit verification, purges, …)
 
 Set up and look after it:
   migrate              create or update the database tables
@@ -28,6 +28,7 @@ Set up and look after it:
   backup PATH          the database into one file (SQLite backup API or pg_dump -Fc)
   restore PATH         the database from such a file (stop the app first)
   audit verify         check the audit log's hash chain (exit status 1 on problems)
+  purge [--dry-run]    personal data past its retention period (the worker does it daily)
   check [--deploy]     Django's system checks (with --deploy: production hardening)
   otp USERNAME         DEMO ONLY: the current TOTP code of a demo account
   open311-client NAME  an Open311 client and its api_key (shown once; --deactivate, --list)

@@ -22,6 +22,7 @@ from liuqing.care.schemas import (
     RecipientIn,
     RecipientListQuery,
     RecipientOut,
+    RecipientPatch,
     RevealIn,
     RevealOut,
     ServiceIn,
@@ -81,6 +82,23 @@ def get_care_recipient(request: HttpRequest, pk: int) -> Recipient:
     recipient = selectors.access_recipient(actor, pk)
     services.record_view(actor=actor, recipient=recipient)
     return recipient
+
+
+@router.patch(
+    "/recipients/{pk}",
+    response=RecipientOut,
+    operation_id="update_care_recipient",
+    summary="Correct a record",
+)
+def update_care_recipient(request: HttpRequest, pk: int, payload: RecipientPatch) -> Recipient:
+    """Only the fields sent change; the names of the fields changed are audited, never
+    their values."""
+    actor = api_actor(request)
+    recipient = selectors.access_recipient(actor, pk, for_write=True)
+    changes = payload.model_dump(exclude_unset=True)
+    if "place_id" in changes:
+        changes["place"] = place_in_scope(actor, changes.pop("place_id"), "place_id")
+    return services.update_recipient(actor=actor, recipient=recipient, **changes)
 
 
 @router.post(

@@ -68,6 +68,48 @@ class RecipientForm(forms.Form):
             self.initial.setdefault("unit", actor.unit_id)
 
 
+KEEP = _("Leave empty to keep what is recorded.")
+
+
+class RecipientEditForm(forms.Form):
+    """Corrections to a record. The protected fields start empty (the stored values are
+    never put into a page) and are replaced only when filled in; `clear` erases them."""
+
+    category = forms.ChoiceField(label=_("category"), choices=RecipientCategory.choices)
+    place = forms.ModelChoiceField(queryset=Place.objects.none(), label=_("place"), required=False)
+    name = forms.CharField(label=_("name"), max_length=64, required=False, help_text=KEEP)
+    phone = forms.CharField(label=_("phone"), max_length=32, required=False, help_text=KEEP)
+    address = forms.CharField(label=_("address"), max_length=200, required=False, help_text=KEEP)
+    notes = forms.CharField(
+        label=_("sensitive notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=KEEP,
+    )
+    clear = forms.MultipleChoiceField(
+        label=_("erase"),
+        required=False,
+        choices=[
+            ("phone", _("phone")),
+            ("address", _("address")),
+            ("notes", _("sensitive notes")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    restricted_label = forms.ChoiceField(
+        label=_("restricted label"), choices=RestrictedLabel.choices, required=False
+    )
+    legal_basis = forms.ChoiceField(label=_("legal basis"), choices=LegalBasis.choices)
+    basis_recorded_on = forms.DateField(label=_("consent or basis recorded on"), widget=DATE)
+    basis_note = forms.CharField(
+        label=_("how the consent or basis was recorded"), max_length=200, required=False
+    )
+
+    def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = core_selectors.places_visible_to(actor)  # type: ignore[attr-defined]
+
+
 class RevealForm(forms.Form):
     field = forms.ChoiceField(
         label=_("field"),

@@ -82,6 +82,10 @@ class Recipient(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     registered_by = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Taken off the register at; the retention period (care.retention) runs from here, and
+    # `purged_at` says when the personal data and the visit notes were erased.
+    removed_at = models.DateTimeField(_("taken off the register at"), null=True, blank=True)
+    purged_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-registered_at", "-pk"]

@@ -90,6 +90,28 @@ ROUTES: list[Route] = [
         target="care_recipient",
         data=lambda w, u, k: {"category": _category().pk, "description": "需要修缮屋顶"},
     ),
+    Route(name="care:edit", kind=CARE_RECIPIENT, action=CHANGE, target="care_recipient"),
+    Route(
+        name="care:edit",
+        kind=CARE_RECIPIENT,
+        action=CHANGE,
+        method=POST,
+        target="care_recipient",
+        data=lambda w, u, k: {
+            "category": "elderly_alone",
+            "legal_basis": "consent",
+            "basis_recorded_on": "2026-01-05",
+        },
+    ),
+    Route(
+        name="update_care_recipient",
+        kind=CARE_RECIPIENT,
+        action=CHANGE,
+        method="PATCH",
+        target="care_recipient",
+        data=lambda w, u, k: {"category": "elderly_alone", "address": "新住址 3 号"},
+        api=True,
+    ),
     Route(
         name="care:take_off",
         kind=CARE_RECIPIENT,

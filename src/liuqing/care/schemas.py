@@ -24,6 +24,8 @@ class RecipientOut(Schema):
     legal_basis: str
     basis_recorded_on: dt.date
     is_active: bool
+    removed_at: dt.datetime | None
+    purged_at: dt.datetime | None
 
     @staticmethod
     def resolve_place_name(obj: Recipient) -> str:
@@ -62,6 +64,25 @@ class RecipientIn(In):
     restricted_label: Literal["", "minor", "disability", "health", "domestic_violence"] = ""
     legal_basis: Literal["consent", "guardian", "legal_duty", "vital_interest"]
     basis_recorded_on: dt.date
+    basis_note: Text = Field("", max_length=200)
+
+
+class RecipientPatch(In):
+    """Only the fields given change. Protected fields (name, phone, address, notes) are
+    replaced by a non-empty value; `clear` erases phone, address or notes."""
+
+    place_id: Id | None = None
+    category: Literal["low_income", "elderly_alone", "disability", "left_behind_child", "other"] = (
+        "other"
+    )
+    name: Text = Field("", max_length=64)
+    phone: Text = Field("", max_length=32)
+    address: Text = Field("", max_length=200)
+    notes: Text = Field("", max_length=2000)
+    clear: list[Literal["phone", "address", "notes"]] = Field(default_factory=list)
+    restricted_label: Literal["", "minor", "disability", "health", "domestic_violence"] = ""
+    legal_basis: Literal["consent", "guardian", "legal_duty", "vital_interest"] = "consent"
+    basis_recorded_on: dt.date = dt.date(2000, 1, 1)
     basis_note: Text = Field("", max_length=200)
 
 

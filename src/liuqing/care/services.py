@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -144,10 +144,120 @@ def register_recipient(
     return recipient
 
 
+UNSET: Any = object()
+EDITABLE = (
+    "category",
+    "place",
+    "restricted_label",
+    "legal_basis",
+    "basis_recorded_on",
+    "basis_note",
+    *PROTECTED_FIELDS,
+)
+CLEARABLE = ("phone", "address", "notes")
+
+
+def update_recipient(
+    *,
+    actor: Member,
+    recipient: Recipient,
+    clear: Any = (),
+    **changes: Any,
+) -> Recipient:
+    """Correct a recipient's record: category, place, restricted label, legal basis (a renewed
+    consent) and the protected fields. A protected field is replaced only when a new value is
+    given (the form never shows the stored one); `clear` lists the protected fields to erase
+    (not the name). Changing the restricted label needs the grants of both labels, and moves
+    the recipient's visit plans to the new label. Refused with field errors as registration
+    is, and for a person no longer on the register. Audited with the names of the fields
+    changed, never their values."""
+    access.check(actor, recipient, CARE_RECIPIENT, CHANGE)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    errors: Errors = {}
+    clear = list(clear or ())
+    for field in clear:
+        if field not in CLEARABLE:
+            _add(errors, "clear", _("Only the phone, the address and the notes can be erased."))
+            break
+    if not recipient.is_active:
+        _add(errors, NON_FIELD_ERRORS, _("This person is no longer on the register."))
+    new: dict[str, Any] = {}
+    if "category" in changes:
+        if changes["category"] not in RecipientCategory.values:
+            _add(errors, "category", _("Choose one of the categories offered."))
+        new["category"] = changes["category"]
+    if "legal_basis" in changes:
+        if changes["legal_basis"] not in LegalBasis.values:
+            _add(errors, "legal_basis", _("Record the consent or legal basis."))
+        new["legal_basis"] = changes["legal_basis"]
+    if "basis_recorded_on" in changes:
+        new["basis_recorded_on"] = _day(errors, "basis_recorded_on", changes["basis_recorded_on"])
+    if "basis_note" in changes:
+        new["basis_note"] = _text(errors, "basis_note", changes["basis_note"], max_length=200)
+    if "restricted_label" in changes:
+        label = changes["restricted_label"] or ""
+        labels = access.active_labels(actor)
+        if label not in RestrictedLabel.values:
+            _add(errors, "restricted_label", _("Choose one of the labels offered."))
+        elif label and label not in labels:
+            _add(errors, "restricted_label", _("You need the grant for this label."))
+        new["restricted_label"] = label
+    if "place" in changes:
+        place = changes["place"]
+        unit = recipient.unit
+        if place is not None and not (
+            place.unit.is_ancestor_of(unit) or unit.is_ancestor_of(place.unit)
+        ):
+            _add(errors, "place", _("Choose a place of this unit."))
+        new["place"] = place
+    limits = {"name": NAME_MAX, "address": ADDRESS_MAX, "notes": NOTES_MAX}
+    for field in PROTECTED_FIELDS:
+        value = changes.get(field)
+        if value in (None, "") or field in clear:
+            continue
+        if field == "phone":
+            new[field] = clean_phone(errors, "phone", value)
+        else:
+            new[field] = _text(errors, field, value, max_length=limits[field], required=True)
+    for field in clear:
+        if field in CLEARABLE:
+            new[field] = ""
+    if errors:
+        raise ValidationError(errors)
+    changed = sorted(
+        f
+        for f, v in new.items()
+        if f in PROTECTED_FIELDS
+        or getattr(recipient, f if f != "place" else "place_id")
+        != (v.pk if f == "place" and v is not None else v)
+    )
+    if not changed:
+        return recipient
+    with transaction.atomic():
+        for field in changed:
+            setattr(recipient, field, new[field])
+        recipient.save(update_fields=changed)
+        if "restricted_label" in changed:
+            VisitPlan.objects.filter(target_kind="care_recipient", target_id=recipient.pk).update(
+                restricted_label=new["restricted_label"]
+            )
+        audit.record(
+            "care.update",
+            actor=actor,
+            obj=recipient,
+            details={"fields": changed, "cleared": sorted(set(clear) & set(CLEARABLE))},
+        )
+    recipient.refresh_from_db()
+    return recipient
+
+
 def take_off_register(*, actor: Member, recipient: Recipient, reason: str) -> Recipient:
     """Take a recipient off the register (consent withdrawn, moved away, no longer in
     need): they leave the lists and the figures, and their active visit plans end today.
-    The reason is required and audited; the record itself stays for the retention period."""
+    The reason is required and audited; the personal data stay for the retention period
+    (care.retention) and are then erased."""
     access.check(actor, recipient, CARE_RECIPIENT, CHANGE)
     errors: Errors = {}
     reason = _text(errors, "reason", reason, max_length=200, required=True)
@@ -158,7 +268,8 @@ def take_off_register(*, actor: Member, recipient: Recipient, reason: str) -> Re
     today = timezone.localdate()
     with transaction.atomic():
         recipient.is_active = False
-        recipient.save(update_fields=["is_active"])
+        recipient.removed_at = timezone.now()
+        recipient.save(update_fields=["is_active", "removed_at"])
         ended = []
         for plan in VisitPlan.objects.filter(
             target_kind="care_recipient", target_id=recipient.pk, is_active=True

@@ -4,6 +4,8 @@ needs and visit plans, and the reveal of a protected field with a reason."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +18,7 @@ from liuqing.care import selectors, services
 from liuqing.care.forms import (
     FilterForm,
     NeedForm,
+    RecipientEditForm,
     RecipientForm,
     RevealForm,
     ServiceForm,
@@ -23,6 +26,7 @@ from liuqing.care.forms import (
 )
 from liuqing.care.models import Recipient
 from liuqing.care.policies import CARE_RECIPIENT
+from liuqing.care.retention import RULE as RETENTION
 from liuqing.care.targets import CARE_RECIPIENT_TARGET
 from liuqing.core import access
 from liuqing.core.access import CHANGE, AccessDenied
@@ -87,6 +91,11 @@ def _detail(
         "service_form": ServiceForm(),
         "need_form": NeedForm(actor=actor),
         "take_off_form": TakeOffForm(),
+        "erase_on": (
+            recipient.removed_at + dt.timedelta(days=RETENTION.days)
+            if recipient.removed_at and not recipient.purged_at
+            else None
+        ),
         **extra,
     }
     return render(request, "care/detail.html", context)
@@ -163,6 +172,31 @@ def recipient_need(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@GET_POST
+def recipient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    recipient = selectors.access_recipient(actor, pk, for_write=True)
+    initial = {
+        "category": recipient.category,
+        "place": recipient.place_id,
+        "restricted_label": recipient.restricted_label,
+        "legal_basis": recipient.legal_basis,
+        "basis_recorded_on": recipient.basis_recorded_on,
+        "basis_note": recipient.basis_note,
+    }
+    form = RecipientEditForm(posted(request), actor=actor, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_recipient(actor=actor, recipient=recipient, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The record was updated."))
+            return redirect("care:detail", pk=recipient.pk)
+    return render(request, "care/edit.html", {"form": form, "recipient": recipient})
+
+
+@staff_required
 @require_POST
 def recipient_take_off(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
@@ -185,6 +219,7 @@ urlpatterns = [
     path("care/new/", recipient_new, name="new"),
     path("care/<int:pk>/", recipient_detail, name="detail"),
     path("care/<int:pk>/reveal/", recipient_reveal, name="reveal"),
+    path("care/<int:pk>/edit/", recipient_edit, name="edit"),
     path("care/<int:pk>/services/", recipient_service, name="service"),
     path("care/<int:pk>/needs/", recipient_need, name="need"),
     path("care/<int:pk>/take-off/", recipient_take_off, name="take_off"),

@@ -242,3 +242,21 @@ def verify_audit_chain() -> str:
     if not result.ok:
         raise RuntimeError(f"audit chain has {len(result.problems)} problem(s)")
     return f"{result.checked} events verified"
+
+
+RETENTION_EVERY = dt.timedelta(days=1)
+
+
+def _retention_due(now: dt.datetime) -> bool:
+    from liuqing.core import retention
+
+    return not retention.last_run_within(now, RETENTION_EVERY)
+
+
+@job("retention.purge", every=dt.timedelta(hours=1), is_due=_retention_due)
+def purge_expired_personal_data() -> str:
+    """Once a day: anonymise or delete personal data past its retention period."""
+    from liuqing.core import retention
+
+    done = retention.purge_expired()
+    return ", ".join(f"{name} {count}" for name, count in done.items()) or "no rules"

@@ -503,3 +503,19 @@ def refresh_due(*, today: dt.date | None = None, batch: int = 5000) -> dict[str,
         "due": int((states == cadence.DUE).sum()),
         "overdue": int((states == cadence.OVERDUE).sum()),
     }
+
+
+def erase_visit_notes(plan_ids: Sequence[int]) -> int:
+    """Erase what the visits of these plans recorded about the person visited (retention,
+    SECURITY.md): the summary, the check-in coordinates and the photos (files too, once the
+    transaction commits). The visits themselves stay, so on-time figures do not change.
+    Runs inside the caller's transaction (the purge's); returns the visits touched."""
+    visits = Visit.objects.filter(plan_id__in=list(plan_ids))
+    photos = list(VisitPhoto.objects.filter(visit__in=visits).values_list("file", flat=True))
+    VisitPhoto.objects.filter(visit__in=visits).delete()
+    touched = visits.update(summary="", latitude=None, longitude=None)
+    if photos:
+        from django.core.files.storage import default_storage
+
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in photos])
+    return touched
