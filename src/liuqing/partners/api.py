@@ -16,6 +16,7 @@ from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.core.models import Member, Place, Unit
 from liuqing.partners import selectors, services
 from liuqing.partners.models import Alert, Partner, PartnerGroup
+from liuqing.partners.pp_api import router as pp_router
 
 router = Router(tags=["partners"])
 
@@ -293,3 +294,7 @@ def redrive_alert(request: HttpRequest, pk: int) -> Any:
     actor = api_actor(request)
     alert = selectors.access_alert(actor, pk, for_write=True)
     return {"requeued": services.redrive_alert(actor=actor, alert=alert)}
+
+
+# The partners' own operations (/api/v1/partners/pp/…), with their own authentication.
+router.add_router("/pp", pp_router)

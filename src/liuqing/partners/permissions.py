@@ -3,8 +3,9 @@
 Targets are made through the real services by a station chief of the target unit, the marker
 in the partner's name, the group's name or the alert's headline. The partners' pages (/pp/)
 and the public CAP messages and feed need no staff login (`PUBLIC`): the partner pages act
-only for the partner signed in with a one-time code (tests/test_partner_pages.py), and the
-CAP pages show public alerts only.
+only for the partner signed in with a one-time code (tests/test_views.py), and the
+CAP pages show public alerts only. So do the partners' own API operations (pp_…), which take
+a partner's session token and refuse staff credentials (tests/test_pp_api.py).
 """
 
 from __future__ import annotations
@@ -253,4 +254,23 @@ PUBLIC: set[str] = {
     "partners:pp_leave_group",
     "partners:cap",
     "partners:feed",
+    # The partners' own API (/api/v1/partners/pp/…): no staff login, a partner's session
+    # token instead (liuqing.partners.pp_api.PartnerAuth); staff tokens get 401 there and
+    # partner tokens 401 on the staff API (tests/test_pp_api.py).
+    "pp_request_code",
+    "pp_sign_in",
+    "pp_sign_out",
+    "pp_me",
+    "pp_list_alerts",
+    "pp_get_alert",
+    "pp_acknowledge_alert",
+    "pp_report_sighting",
+    "pp_tip_options",
+    "pp_send_tip",
+    "pp_list_reports",
+    "pp_join_group",
+    "pp_leave_group",
+    "pp_pause",
+    "pp_resume",
+    "pp_leave",
 }

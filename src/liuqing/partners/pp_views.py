@@ -29,7 +29,7 @@ from liuqing.core.access import NotFound
 from liuqing.core.forms import apply_errors
 from liuqing.partners import cap, selectors, services
 from liuqing.partners.forms import CodeForm, InviteForm, JoinForm, PhoneForm, SightingForm, TipForm
-from liuqing.partners.models import Partner, PartnerGroup, PartnerStatus
+from liuqing.partners.models import Partner, PartnerStatus
 
 COOKIE = "lq_partner"
 GET_POST = require_http_methods(["GET", "POST"])
@@ -230,8 +230,8 @@ def alert(request: HttpRequest, partner: Partner, pk: int) -> HttpResponse:
         {
             "alert": found,
             "text": selectors.text_for(found, partner.language),
-            "acked": found.replies.filter(partner=partner, kind="ack").exists(),
-            "mine": found.replies.filter(partner=partner, kind="sighting").order_by("-created_at"),
+            "acked": selectors.acknowledged(partner, found),
+            "mine": selectors.sightings_by(partner, found),
             "form": form,
         },
     )
@@ -242,7 +242,7 @@ def alert(request: HttpRequest, partner: Partner, pk: int) -> HttpResponse:
 def tip(request: HttpRequest, partner: Partner) -> HttpResponse:
     from liuqing.appeals.public_selectors import public_categories
 
-    places = list(selectors.places_for_unit(partner.unit)[:500])
+    places = list(selectors.tip_places(partner)[:500])
     form = TipForm(
         request.POST or None,
         categories=public_categories(),
@@ -285,10 +285,7 @@ def set_status(request: HttpRequest, partner: Partner) -> HttpResponse:
 @partner_required
 @require_POST
 def leave_group(request: HttpRequest, partner: Partner, pk: int) -> HttpResponse:
-    group = PartnerGroup.objects.filter(pk=pk).first()
-    if group is None:
-        raise Http404
-    services.leave_group(partner=partner, group=group)
+    services.leave_group(partner=partner, group=selectors.partner_group(partner, pk))
     messages.success(request, _("You left the group."))
     return redirect("partners:pp_home")
 

@@ -238,6 +238,36 @@ def access_partner_alert(partner: Partner, pk: Any) -> Alert:
     return Alert.objects.select_related("unit").get(pk=pk)
 
 
+def acknowledged(partner: Partner, alert: Alert) -> bool:
+    return alert.replies.filter(partner=partner, kind=ReplyKind.ACK).exists()
+
+
+def sightings_by(partner: Partner, alert: Alert) -> QuerySet[Reply]:
+    """The partner's own sightings of the alert (nobody else's)."""
+    return alert.replies.filter(partner=partner, kind=ReplyKind.SIGHTING).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def partner_group(partner: Partner, pk: Any) -> PartnerGroup:
+    """A group the partner is in (now); anything else is NotFound."""
+    found = (
+        PartnerGroup.objects.filter(
+            pk=_pk(pk), memberships__partner=partner, memberships__left_at__isnull=True
+        )
+        .select_related("unit")
+        .first()
+    )
+    if found is None:
+        raise NotFound
+    return found
+
+
+def tip_places(partner: Partner) -> QuerySet[Place]:
+    """The villages and communities a partner's tip may name: those of their unit."""
+    return places_for_unit(partner.unit)
+
+
 def replies_of(partner: Partner) -> QuerySet[Reply]:
     """What the partner reported."""
     return Reply.objects.filter(partner=partner).exclude(kind=ReplyKind.ACK).order_by("-created_at")

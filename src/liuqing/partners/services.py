@@ -355,6 +355,37 @@ def set_partner_status(*, partner: Partner, status: str, actor: Member | None = 
     return partner
 
 
+def join_with_code(*, partner: Partner, invite_code: str) -> PartnerGroup:
+    """A signed-in partner joins one more group with its invite code, with their registration
+    as it is (name, channels and place unchanged). A wrong or retired code is an error on
+    ``invite_code`` and nothing is written; joining a group one is already in changes
+    nothing; a group left earlier is joined again."""
+    group = group_by_code(invite_code)
+    if group is None:
+        raise ValidationError(
+            {"invite_code": _("This invite code is not valid. Check it with your officer.")}
+        )
+    if partner.status == PartnerStatus.LEFT:
+        raise ValidationError({"status": _("This partner has left.")})
+    now = timezone.now()
+    with transaction.atomic():
+        membership, joined = Membership.objects.get_or_create(partner=partner, group=group)
+        if not joined:
+            if membership.left_at is None:
+                return group
+            membership.left_at = None
+            membership.joined_at = now
+            membership.save(update_fields=["left_at", "joined_at"])
+        audit.record(
+            "partner.join",
+            obj=partner,
+            unit=group.unit,
+            username=f"partner:{partner.pk}",
+            details={"group": group.pk, "new": False, "kind": partner.kind},
+        )
+    return group
+
+
 def leave_group(*, partner: Partner, group: PartnerGroup) -> None:
     with transaction.atomic():
         updated = Membership.objects.filter(
@@ -479,6 +510,17 @@ def partner_for_token(token: str | None) -> Partner | None:
     if session is None or session.partner.status == PartnerStatus.LEFT:
         return None
     return session.partner
+
+
+def session_expiry(token: str) -> dt.datetime | None:
+    """When a live session token stops working (None: it does not)."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        PartnerSession.objects.filter(digest=_digest(token), ended_at__isnull=True)
+        .values_list("expires_at", flat=True)
+        .first()
+    )
 
 
 def sign_out(*, token: str) -> None:
@@ -1181,11 +1223,20 @@ def send_tip(
     longitude: Any = None,
 ) -> Reply:
     """A tip outside any alert (a broken street light, a hazard): it becomes a resident's
-    request through the appeals module's service, at the chosen village; the partner keeps
-    the request's tracking code. Errors are the appeals service's, on the same fields."""
+    request through the appeals module's service, at the chosen village (one of the
+    partner's unit, `selectors.tip_places`); the partner keeps the request's tracking code.
+    Errors are on the same fields as the appeals service's."""
     from liuqing.appeals.public_services import submit_public_appeal
+    from liuqing.partners.selectors import tip_places
 
     errors: dict[str, list[str]] = {}
+    # The villages offered to the partner: those of their unit (the page's choices).
+    if place not in (None, "") and not (
+        str(place).isdigit()
+        and len(str(place)) < 19
+        and tip_places(partner).filter(pk=int(str(place))).exists()
+    ):
+        _add(errors, "place", _("Choose one of the villages or communities offered."))
     lat, lon = _location(errors, latitude, longitude)
     if errors:
         raise ValidationError(errors)
