@@ -72,6 +72,26 @@ class EndpointForm(forms.Form):
     )
 
 
+class EndpointEditForm(forms.Form):
+    name = forms.CharField(label=_("name"), max_length=100)
+    url = forms.CharField(
+        label=_("new web address (empty: keep the present one)"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "ltr", "autocomplete": "off"}),
+    )
+    is_active = forms.BooleanField(label=_("active (alerts are sent to it)"), required=False)
+
+
+class SecretForm(forms.Form):
+    secret = forms.CharField(
+        label=_("new signing secret"),
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
 class MultipleGroups(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: PartnerGroup) -> str:
         return obj.name

@@ -37,6 +37,22 @@ def _group(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
     return {"pk": make_group(unit, marker).pk}, marker
 
 
+def _group_endpoint(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    from liuqing.partners import services
+    from liuqing.partners.testing import chief_of, make_group
+
+    group = make_group(unit, f"G{marker}")
+    endpoint = services.add_group_endpoint(
+        actor=chief_of(unit),
+        group=group,
+        channel="webhook",
+        name=marker,
+        url="https://example.org/hook",
+        secret="matrix-secret",  # noqa: S106  (test data)
+    )
+    return {"pk": group.pk, "eid": endpoint.pk}, marker
+
+
 def _alert(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
     from liuqing.partners import services
     from liuqing.partners.testing import alert_input, chief_of
@@ -84,6 +100,7 @@ TARGETS: dict[str, TargetFactory] = {
     "sighting_photo": _sighting_photo,
     "partner": _partner,
     "partner_group": _group,
+    "group_endpoint": _group_endpoint,
     "alert": _alert,
     "issued_alert": _issued_alert,
 }
@@ -152,6 +169,15 @@ ROUTES: list[Route] = [
         data=lambda w, u, k: {"renew": "1"},
     ),
     Route(name="partners:group_qr", kind=PARTNER_GROUP, target="partner_group"),
+    Route(name="partners:group_endpoint", kind=PARTNER_GROUP, target="group_endpoint"),
+    Route(
+        name="partners:group_endpoint",
+        kind=PARTNER_GROUP,
+        action=CHANGE,
+        method=POST,
+        target="group_endpoint",
+        data=lambda w, u, k: {"action": "edit", "name": "矩阵机器人", "is_active": "on"},
+    ),
     Route(name="partners:alerts", kind=ALERT, lists="alert"),
     Route(name="partners:alert_new", kind=ALERT, action=CHANGE),
     Route(
@@ -190,6 +216,39 @@ ROUTES: list[Route] = [
         method=POST,
         data=_group_form,
         unit_param="unit",
+        api=True,
+    ),
+    Route(name="list_group_endpoints", kind=PARTNER_GROUP, target="partner_group", api=True),
+    Route(
+        name="create_group_endpoint",
+        kind=PARTNER_GROUP,
+        action=CHANGE,
+        method=POST,
+        target="partner_group",
+        data=lambda w, u, k: {
+            "channel": "webhook",
+            "name": "矩阵",
+            "url": "https://example.org/hook",
+            "secret": "matrix-secret",
+        },
+        api=True,
+    ),
+    Route(
+        name="update_group_endpoint",
+        kind=PARTNER_GROUP,
+        action=CHANGE,
+        method="PATCH",
+        target="group_endpoint",
+        data=lambda w, u, k: {"name": "矩阵二", "is_active": False},
+        api=True,
+    ),
+    Route(
+        name="rotate_group_endpoint_secret",
+        kind=PARTNER_GROUP,
+        action=CHANGE,
+        method=POST,
+        target="group_endpoint",
+        data=lambda w, u, k: {"secret": "rotated-secret"},
         api=True,
     ),
     Route(name="list_alerts", kind=ALERT, lists="alert", api=True),

@@ -124,6 +124,18 @@ def renew_invite_code(*, actor: Member, group: PartnerGroup) -> PartnerGroup:
     return group
 
 
+def _check_url(errors: dict[str, list[str]], url: str) -> None:
+    if not url.startswith("https://") and not (settings.DEBUG or settings.TESTING):
+        _add(errors, "url", _("The address must start with https://."))
+    if not url.startswith(("https://", "http://")) or len(url) > 500:
+        _add(errors, "url", _("Give the bot's web address (at most 500 characters)."))
+
+
+def _check_name(errors: dict[str, list[str]], name: str) -> None:
+    if not name.strip() or len(name) > 100:
+        _add(errors, "name", _("Give it a name of at most 100 characters."))
+
+
 def add_group_endpoint(
     *,
     actor: Member,
@@ -140,12 +152,9 @@ def add_group_endpoint(
     errors: dict[str, list[str]] = {}
     if channel not in (Channel.WECOM, Channel.DINGTALK, Channel.WEBHOOK):
         _add(errors, "channel", _("Choose a group bot or a webhook."))
-    if not name.strip() or len(name) > 100:
-        _add(errors, "name", _("Give it a name of at most 100 characters."))
-    if not url.startswith("https://") and not (settings.DEBUG or settings.TESTING):
-        _add(errors, "url", _("The address must start with https://."))
-    if not url.startswith(("https://", "http://")) or len(url) > 500:
-        _add(errors, "url", _("Give the bot's web address (at most 500 characters)."))
+    _check_name(errors, name)
+    url = (url or "").strip()
+    _check_url(errors, url)
     if len(secret) > 200:
         _add(errors, "secret", _("At most 200 characters."))
     elif channel in SIGNED_CHANNELS and not secret.strip():
@@ -158,14 +167,94 @@ def add_group_endpoint(
         raise ValidationError(errors)
     with transaction.atomic():
         endpoint = Endpoint.objects.create(
-            channel=channel, name=name.strip(), url=url, secret=secret
+            channel=channel,
+            name=name.strip(),
+            url=url,
+            secret=secret,
+            secret_rotated_at=timezone.now() if secret else None,
         )
         group.endpoints.add(endpoint)
         audit.record(
             "partner_group.add_endpoint",
             actor=actor,
             obj=group,
-            details={"channel": channel, "name": name.strip()},
+            details={"channel": channel, "name": name.strip(), "endpoint": endpoint.pk},
+        )
+    return endpoint
+
+
+def edit_group_endpoint(
+    *,
+    actor: Member,
+    group: PartnerGroup,
+    endpoint: Endpoint,
+    name: str,
+    url: str = "",
+    is_active: bool = True,
+) -> Endpoint:
+    """Rename a group's bot or webhook, give it a new address (empty: keep the address,
+    which for a WeCom bot holds its key and is never shown back whole), or disable it
+    (`is_active` False: nothing more is sent to it; its queued messages are dead-lettered
+    when their turn comes and can be re-driven once it is enabled again). The channel
+    cannot change; the secret changes only by `rotate_endpoint_secret`."""
+    _in_scope(actor, group.unit, PARTNER_GROUP)
+    errors: dict[str, list[str]] = {}
+    _check_name(errors, name)
+    url = (url or "").strip()
+    if url:
+        _check_url(errors, url)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        changed = []
+        if endpoint.name != name.strip():
+            endpoint.name = name.strip()
+            changed.append("name")
+        if url and url != endpoint.url:
+            endpoint.url = url
+            changed.append("url")
+        if endpoint.is_active != bool(is_active):
+            endpoint.is_active = bool(is_active)
+            changed.append("is_active")
+        if changed:
+            endpoint.save(update_fields=changed)
+            audit.record(
+                "partner_group.edit_endpoint",
+                actor=actor,
+                obj=group,
+                details={"endpoint": endpoint.pk, "changed": changed, "active": endpoint.is_active},
+            )
+    return endpoint
+
+
+def rotate_endpoint_secret(
+    *, actor: Member, group: PartnerGroup, endpoint: Endpoint, secret: str
+) -> Endpoint:
+    """Store a new signing secret for a group's bot or webhook (encrypted; never shown
+    back). A signed channel's secret cannot be emptied; a WeCom bot's may be."""
+    _in_scope(actor, group.unit, PARTNER_GROUP)
+    secret = secret or ""
+    if len(secret) > 200:
+        raise ValidationError({"secret": _("At most 200 characters.")})
+    if endpoint.channel in SIGNED_CHANNELS and not secret.strip():
+        raise ValidationError(
+            {
+                "secret": _(
+                    "A webhook or a DingTalk bot needs its signing secret: every message is signed."
+                )
+            }
+        )
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.secret = secret  # type: ignore[assignment]
+        endpoint.secret_rotated_at = timezone.now() if secret else None
+        endpoint.save(update_fields=["secret", "secret_rotated_at"])
+        audit.record(
+            "partner_group.rotate_secret",
+            actor=actor,
+            obj=group,
+            details={"endpoint": endpoint.pk, "set": bool(secret)},
         )
     return endpoint
 
