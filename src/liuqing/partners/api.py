@@ -101,6 +101,8 @@ class AlertIn(Schema):
     places: list[int] = Field(default_factory=list, max_length=500)
     circle: str = Field("", max_length=100)
     polygon: str = Field("", max_length=20000)
+    # Around each target place without a boundary (km); null: PARTNERS_PLACE_RADIUS_KM.
+    place_radius_km: float | None = None
     severity: str = Field("", max_length=16)
     urgency: str = Field("", max_length=16)
     certainty: str = Field("", max_length=16)
@@ -152,6 +154,7 @@ class AlertOut(Schema):
     circle_lat: float | None
     circle_lon: float | None
     radius_km: float | None
+    place_radius_km: float | None
     texts: list[TextOut]
 
 
@@ -191,6 +194,7 @@ def _input(actor: Member, unit: Unit, payload: AlertIn) -> services.AlertInput:
         severity=payload.severity,
         urgency=payload.urgency,
         certainty=payload.certainty,
+        place_radius_km=payload.place_radius_km,
     )
 
 

@@ -130,6 +130,12 @@ class AlertForm(forms.Form):
         max_length=80,
         widget=forms.TextInput(attrs={"dir": "ltr", "placeholder": "43.9169,81.3241 5"}),
     )
+    place_radius_km = forms.FloatField(
+        label=_("radius around villages without a boundary (km)"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "0.5", "dir": "ltr"}),
+    )
     polygon = forms.CharField(
         label=_("polygon: “lat,lon lat,lon …”, the first point repeated last"),
         required=False,
@@ -187,6 +193,7 @@ class AlertForm(forms.Form):
             severity=data.get("severity", ""),
             urgency=data.get("urgency", ""),
             certainty=data.get("certainty", ""),
+            place_radius_km=data.get("place_radius_km"),
         )
 
 
@@ -220,6 +227,7 @@ def initial_from(alert: Any) -> dict[str, Any]:
         "groups": list(alert.groups.values_list("pk", flat=True)),
         "places": list(alert.places.values_list("pk", flat=True)),
         "polygon": alert.polygon,
+        "place_radius_km": alert.place_radius_km,
         "circle": f"{alert.circle_lat},{alert.circle_lon} {alert.radius_km:g}"
         if alert.radius_km is not None
         else "",

@@ -642,6 +642,38 @@ class AlertInput:
     severity: str = ""
     urgency: str = ""
     certainty: str = ""
+    place_radius_km: float | None = None
+
+
+PLACE_RADIUS_MAX_KM = 50.0
+
+
+def default_place_radius_km() -> float:
+    """The radius around a target place without a boundary of its own, when the alert does
+    not choose one: settings.PARTNERS_PLACE_RADIUS_KM (2 km unless set)."""
+    return float(getattr(settings, "PARTNERS_PLACE_RADIUS_KM", 2.0))
+
+
+@dataclass(frozen=True)
+class PlaceArea:
+    """The area a target place stands for: its boundary's polygons when it has a boundary,
+    else a circle of the alert's place radius around its point (neither: the place alone)."""
+
+    place: Place
+    polygons: list[list[tuple[float, float]]]
+    circle: geo.Circle | None
+
+
+def place_areas(alert: Alert) -> list[PlaceArea]:
+    radius = alert.place_radius_km or default_place_radius_km()
+    areas = []
+    for place in alert.places.all():
+        polygons = geo.boundary_polygons(place.boundary)
+        circle = None
+        if not polygons and place.latitude is not None and place.longitude is not None:
+            circle = geo.Circle(float(place.latitude), float(place.longitude), radius)
+        areas.append(PlaceArea(place=place, polygons=polygons, circle=circle))
+    return areas
 
 
 def _check_alert(
@@ -679,6 +711,12 @@ def _check_alert(
         else:
             if not 0 < circle.radius_km <= 200:
                 _add(errors, "circle", _("A radius of more than 0 and at most 200 km."))
+    if data.place_radius_km is not None and not (0 < data.place_radius_km <= PLACE_RADIUS_MAX_KM):
+        _add(
+            errors,
+            "place_radius_km",
+            _("A radius of more than 0 and at most %(n)d km.") % {"n": PLACE_RADIUS_MAX_KM},
+        )
     polygon = ""
     if data.polygon.strip():
         try:
@@ -769,6 +807,7 @@ def _apply(alert: Alert, data: AlertInput, checked: dict[str, Any]) -> None:
     alert.circle_lon = circle.lon if circle else None
     alert.radius_km = circle.radius_km if circle else None
     alert.polygon = checked["polygon"]
+    alert.place_radius_km = data.place_radius_km
 
 
 def _store_texts_and_targets(alert: Alert, data: AlertInput, checked: dict[str, Any]) -> None:
@@ -793,7 +832,9 @@ class Recipients:
 def recipients(alert: Alert) -> Recipients:
     """Who receives the alert: active partners (consented, not paused) of the alert's unit
     subtree who are in a target group, or whose village is a target place or lies in the
-    circle or the polygon; and the group bots and webhooks of the target groups."""
+    circle, the polygon or a target place's area (its boundary, else the circle of the
+    alert's place radius around it: `place_areas`); and the group bots and webhooks of the
+    target groups."""
     base = Partner.objects.filter(status=PartnerStatus.ACTIVE).filter(
         access.subtree_q(alert.unit, "unit__path")
     )
@@ -814,8 +855,22 @@ def recipients(alert: Alert) -> Recipients:
         ).values_list("pk", "latitude", "longitude"):
             if circle.contains(float(lat), float(lon)):
                 place_ids.add(pk)
-    if alert.polygon:
-        points = geo.parse_polygon(alert.polygon)
+    polygons = [geo.parse_polygon(alert.polygon)] if alert.polygon else []
+    circles = []
+    # A target place stands for its boundary, or the circle of the place radius around it:
+    # the villages inside are targeted too.
+    for area in place_areas(alert):
+        polygons += area.polygons
+        if area.circle is not None:
+            circles.append(area.circle)
+    for circle in circles:
+        lo_lat, lo_lon, hi_lat, hi_lon = geo.circle_box(circle)
+        for pk, lat, lon in places_qs.filter(
+            latitude__gte=lo_lat, latitude__lte=hi_lat, longitude__gte=lo_lon, longitude__lte=hi_lon
+        ).values_list("pk", "latitude", "longitude"):
+            if circle.contains(float(lat), float(lon)):
+                place_ids.add(pk)
+    for points in polygons:
         lo_lat, lo_lon, hi_lat, hi_lon = geo.bounding_box(points)
         for pk, lat, lon in places_qs.filter(
             latitude__gte=lo_lat, latitude__lte=hi_lat, longitude__gte=lo_lon, longitude__lte=hi_lon
@@ -884,14 +939,16 @@ def _areas(alert: Alert) -> list[cap.AreaSpec]:
         and alert.circle_lon is not None
     ):
         circles.append(geo.Circle(alert.circle_lat, alert.circle_lon, alert.radius_km).cap())
-    for place in alert.places.all():
-        if place.latitude is not None and place.longitude is not None:
-            circles.append(f"{float(place.latitude):.6f},{float(place.longitude):.6f} 2")
+    polygons = [alert.polygon] if alert.polygon else []
+    for area in place_areas(alert):
+        polygons += [geo.cap_polygon(points) for points in area.polygons]
+        if area.circle is not None:
+            circles.append(area.circle.cap())
     description = "、".join(names) or alert.unit.name
     return [
         cap.AreaSpec(
             description=description[:300],
-            polygons=[alert.polygon] if alert.polygon else [],
+            polygons=polygons,
             circles=circles,
             geocodes=[("liuqing:unit", alert.unit.code)],
         )
