@@ -9,6 +9,7 @@ and a partner page shows only what was sent to the signed-in partner and what th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -307,10 +308,18 @@ def cap_message(request: HttpRequest, identifier: str) -> HttpResponse:
     return response
 
 
+def atom_time(value: dt.datetime) -> str:
+    """An RFC 3339 date-time for Atom: seconds and an explicit offset, UTC written "Z"."""
+    text = timezone.localtime(value).replace(microsecond=0).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 @require_GET
 def feed(request: HttpRequest) -> HttpResponse:
-    """An Atom feed of the current public alerts: one entry per alert (its latest version),
-    whose id is the version's stable CAP URL, with a link of type application/cap+xml."""
+    """An Atom feed (RFC 4287) of the current public alerts: one entry per alert (its latest
+    version), whose id is the version's stable CAP URL, with a link of type
+    application/cap+xml; the feed has its own id, title, updated time, author and rel=self
+    link, so it is valid with no entries too."""
     versions = selectors.current_public_versions()
     updated = max((v.sent for v in versions), default=timezone.now())
     self_url = request.build_absolute_uri(reverse("partners:feed"))
@@ -324,7 +333,7 @@ def feed(request: HttpRequest) -> HttpResponse:
             "<entry>"
             f"<id>{escape(url)}</id>"
             f"<title>{escape(text.headline if text else v.identifier)}</title>"
-            f"<updated>{cap.cap_time(v.sent)}</updated>"
+            f"<updated>{atom_time(v.sent)}</updated>"
             f'<link rel="alternate" type="{cap.CAP_CONTENT_TYPE}" href="{escape(url)}"/>'
             f"<summary>{escape((text.description if text else '')[:500])}</summary>"
             f"<author><name>{escape(v.alert.unit.name)}</name></author>"
@@ -335,8 +344,11 @@ def feed(request: HttpRequest) -> HttpResponse:
         '<feed xmlns="http://www.w3.org/2005/Atom">'
         f"<id>{escape(self_url)}</id>"
         f"<title>{escape(_('Liuqing public alerts'))}</title>"
-        f"<updated>{cap.cap_time(updated)}</updated>"
-        f'<link rel="self" href="{escape(self_url)}"/>' + "".join(entries) + "</feed>"
+        f"<updated>{atom_time(updated)}</updated>"
+        f"<author><name>{escape(cap.sender())}</name></author>"
+        f'<link rel="self" type="application/atom+xml" href="{escape(self_url)}"/>'
+        + "".join(entries)
+        + "</feed>"
     )
     response = HttpResponse(
         body.encode("utf-8"), content_type="application/atom+xml; charset=utf-8"
