@@ -30,10 +30,14 @@ Wire formats (see docs of each service, summarised in reference/alerts-cap.md §
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
+import ssl
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -68,10 +72,133 @@ def post_json(
     return post_bytes(url, body, headers)
 
 
+# One kept-alive connection per (scheme, host, port) and sending thread: a worker sending a
+# big alert to a webhook or an SMS gateway pays the TCP (and TLS) handshake once, not per
+# message. A connection the server closed while idle is reopened, and the request sent once
+# more on the fresh one (it carries the same idempotency key).
+_pool = threading.local()
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+_ANSWER_MAX = 65536
+
+
+class _OneWrite:
+    """http.client writes a request's head and body with two system calls; a small body goes
+    with its head in one (one wake-up of the receiver instead of two)."""
+
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        if isinstance(message_body, bytes) and len(message_body) <= _ONE_WRITE_MAX:
+            buffer = self._buffer  # type: ignore[attr-defined]
+            buffer.extend((b"", b""))
+            head = b"\r\n".join(buffer)
+            del buffer[:]
+            self.send(head + message_body)  # type: ignore[attr-defined]
+            return
+        super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+
+
+class _HTTPConnection(_OneWrite, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_OneWrite, http.client.HTTPSConnection):
+    pass
+
+
+_ONE_WRITE_MAX = 256 * 1024
+
+
+def _connection(scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
+    connections: dict[tuple[str, str, int | None], http.client.HTTPConnection] | None = getattr(
+        _pool, "connections", None
+    )
+    if connections is None:
+        connections = _pool.connections = {}
+    key = (scheme, host, port)
+    found = connections.get(key)
+    if found is None:
+        if scheme == "https":
+            found = _HTTPSConnection(
+                host, port, timeout=channels.http_timeout(), context=ssl.create_default_context()
+            )
+        else:
+            found = _HTTPConnection(host, port, timeout=channels.http_timeout())
+        connections[key] = found
+    return found
+
+
+def _forget(scheme: str, host: str, port: int | None) -> None:
+    found = getattr(_pool, "connections", {}).pop((scheme, host, port), None)
+    if found is not None:
+        found.close()
+
+
+def close_connections() -> None:
+    """Close this thread's kept-alive connections (the worker's pool threads end with their
+    batch; their connections are closed with them)."""
+    for key in list(getattr(_pool, "connections", {})):
+        _forget(*key)
+
+
+@functools.cache
+def _proxies() -> dict[str, str]:
+    # Read once per process, as urllib's default opener does.
+    return urllib.request.getproxies()
+
+
+def _status(code: int) -> None:
+    if code in (408, 425, 429) or code >= 500:
+        raise TransientError(f"HTTP {code}")
+    if code >= 300:
+        # Redirects are not followed (a POST must not wander to another address).
+        raise PermanentError(f"HTTP {code}")
+
+
 def post_bytes(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """POST `body`; (status, answer). Network failures and 5xx/408/429 are transient, other
+    4xx and 3xx permanent. Through a proxy of the environment (``https_proxy``…), if one is
+    set for the address, as urllib does; else over a kept-alive connection."""
     if not url.startswith(("http://", "https://")):
         raise PermanentError("the endpoint URL is not http(s)")
-    request = urllib.request.Request(  # noqa: S310  (scheme checked above)
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        raise PermanentError("the endpoint URL has a bad port") from None
+    if not host:
+        raise PermanentError("the endpoint URL has no host")
+    if parts.scheme in _proxies() and not urllib.request.proxy_bypass(host):
+        return _post_urllib(url, body, headers)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    sent = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    for fresh_try in (False, True):
+        conn = _connection(parts.scheme, host, port)
+        reused = conn.sock is not None
+        try:
+            conn.request("POST", target, body=body, headers=sent)
+            response = conn.getresponse()
+            answer = response.read(_ANSWER_MAX)
+        except _STALE as exc:
+            _forget(parts.scheme, host, port)
+            if reused and not fresh_try:
+                continue  # the server closed the idle connection: once more, afresh
+            raise TransientError(f"network: {exc}") from None
+        except (TimeoutError, OSError) as exc:
+            _forget(parts.scheme, host, port)
+            raise TransientError(f"network: {exc}") from None
+        except (http.client.HTTPException, ValueError) as exc:  # not an HTTP answer
+            _forget(parts.scheme, host, port)
+            raise TransientError(f"bad answer: {type(exc).__name__}") from None
+        if not response.isclosed() or response.will_close:
+            # An answer longer than we read, or a server that closes: no reuse.
+            _forget(parts.scheme, host, port)
+        _status(response.status)
+        return response.status, answer
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _post_urllib(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(  # noqa: S310  (scheme checked by the caller)
         url,
         data=body,
         method="POST",
@@ -79,10 +206,9 @@ def post_bytes(url: str, body: bytes, headers: dict[str, str] | None = None) -> 
     )
     try:
         with urllib.request.urlopen(request, timeout=channels.http_timeout()) as response:  # noqa: S310
-            return response.status, response.read(65536)
+            return response.status, response.read(_ANSWER_MAX)
     except urllib.error.HTTPError as exc:
-        if exc.code in (408, 425, 429) or exc.code >= 500:
-            raise TransientError(f"HTTP {exc.code}") from None
+        _status(exc.code)
         raise PermanentError(f"HTTP {exc.code}") from None
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
         raise TransientError(f"network: {exc}") from None

@@ -121,12 +121,19 @@ PERSONAL = frozenset({"sms", "email"})
 
 
 def send_threads() -> int:
-    """External sends in flight at once per worker (a SIGKILL may repeat up to this many,
-    each with its idempotency key)."""
+    """External sends in flight at once per worker (a SIGKILL may repeat these, each with
+    its idempotency key, and the outcomes not yet written: see `book_every`)."""
     return max(1, int(getattr(settings, "NOTIFY_SEND_THREADS", 1)))
 
 
-def prepare(delivery: Any) -> None:
+def book_every() -> int:
+    """External sends whose outcomes the worker writes together, in one transaction (fewer
+    commits per delivery); a worker killed between two writes sends up to this many again
+    (with their idempotency keys), besides those in flight. 1 writes each at once."""
+    return max(1, int(getattr(settings, "NOTIFY_BOOK_EVERY", 4)))
+
+
+def prepare(delivery: Any, secrets: dict[int, Any] | None = None) -> None:
     """Before an external send, in the worker's own thread: resolve the outside recipient's
     contact (adapters then send from pool threads without touching the database), and give
     an SMS without a gateway the deployment's first active one."""
@@ -140,8 +147,15 @@ def prepare(delivery: Any) -> None:
         delivery.endpoint = (
             Endpoint.objects.filter(channel="sms", is_active=True).order_by("pk").first()
         )
-    if delivery.endpoint is not None and delivery.endpoint.secret:
-        delivery._secret = delivery.endpoint.secret.reveal()
+    endpoint = delivery.endpoint
+    if endpoint is not None and endpoint.secret:
+        # Decrypted once per endpoint and batch (`secrets`), not once per delivery.
+        if secrets is None:
+            delivery._secret = endpoint.secret.reveal()
+        else:
+            if endpoint.pk not in secrets:
+                secrets[endpoint.pk] = endpoint.secret.reveal()
+            delivery._secret = secrets[endpoint.pk]
 
 
 def contact_for(delivery: Any) -> Contact:

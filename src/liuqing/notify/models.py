@@ -49,6 +49,8 @@ class Endpoint(models.Model):
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500)
     secret = SecretField(_("secret"))
+    # When the secret was last set (never shown back: only whether one is set, and this).
+    secret_rotated_at = models.DateTimeField(_("secret last set"), null=True, blank=True)
     options = models.JSONField(_("options"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)

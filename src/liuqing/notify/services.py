@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Field, Model, Q, QuerySet
+from django.db.models import Field, ForeignKey, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -204,12 +205,24 @@ def _lock(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
     # SQLite has no row locks; its IMMEDIATE transactions (settings.py) take the one write
     # lock at BEGIN, so a second worker waits for the claim to commit and then sees the rows
     # as `sending` with a lease in the future: the same effect, serialised.
-    # Only the delivery rows are locked (`of`): their endpoint comes along through an outer
-    # join, which PostgreSQL cannot lock.
+    # Only the delivery rows are locked (`of`); their endpoints are read after, unlocked
+    # (`_with_endpoints`).
     of = ("self",) if connection.features.has_select_for_update_of else ()
     if connection.features.has_select_for_update_skip_locked:
         return qs.select_for_update(skip_locked=True, of=of)
     return qs.select_for_update(of=of)
+
+
+def _with_endpoints(claimed: list[Delivery]) -> list[Delivery]:
+    """Attach each claimed row's endpoint, loaded once per batch (a batch to one webhook has
+    one endpoint: one row read and one secret decrypted, not one per delivery)."""
+    ids = {d.endpoint_id for d in claimed if d.endpoint_id is not None}
+    endpoints = Endpoint.objects.in_bulk(ids) if ids else {}
+    field = Delivery._meta.get_field("endpoint")
+    assert isinstance(field, ForeignKey)
+    for d in claimed:
+        field.set_cached_value(d, endpoints.get(d.endpoint_id) if d.endpoint_id else None)
+    return claimed
 
 
 def _throttle(claimed: list[Delivery], now: dt.datetime, report: DeliveryReport) -> set[int]:
@@ -278,7 +291,7 @@ def deliver_due(limit: int = 500, *, now: dt.datetime | None = None) -> Delivery
     report = DeliveryReport()
     external: list[tuple[Delivery, channels.Adapter]] = []
     with transaction.atomic():
-        claimed = list(_lock(_due(now)).select_related("endpoint")[:limit])
+        claimed = _with_endpoints(list(_lock(_due(now))[:limit]))
         report.claimed = len(claimed)
         put_back = _throttle(claimed, now, report)
         for delivery in claimed:
@@ -328,7 +341,7 @@ def _save_claimed(claimed: list[Delivery]) -> None:
         Delivery.objects.filter(pk__in=pks).update(**dict(zip(UPDATE_FIELDS, key, strict=True)))
 
 
-def _book(delivery: Delivery, exc: BaseException | None, report: DeliveryReport) -> None:
+def _outcome(delivery: Delivery, exc: BaseException | None, report: DeliveryReport) -> None:
     if exc is not None:
         _failed(delivery, exc, timezone.now(), report)
     else:
@@ -336,32 +349,65 @@ def _book(delivery: Delivery, exc: BaseException | None, report: DeliveryReport)
         delivery.sent_at = timezone.now()
         delivery.last_error = ""
         report.sent += 1
-    # Only the claim we hold is updated: if our lease lapsed and another worker took the row
-    # meanwhile, its bookkeeping wins. One autocommit UPDATE per send, as soon as it is
-    # known, so a worker killed now re-sends only what was in flight. Plain SQL: the ORM's
-    # compilation of this statement cost more than the send itself.
-    adapt = connection.ops.adapt_datetimefield_value
-    table = connection.ops.quote_name(Delivery._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # No wait for the WAL flush: if the server crashed before flushing it, the row
-            # would still be `sending` and go out again with the same idempotency key (the
-            # same effect as a worker killed mid-send), and the worker keeps its pace.
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute(
-            f"UPDATE {table} SET status = %s, attempts = %s, next_attempt_at = %s, "  # noqa: S608
-            "sent_at = %s, last_error = %s WHERE id = %s AND status = %s AND attempts = %s",
-            [
-                delivery.status,
-                delivery.attempts,
-                adapt(delivery.next_attempt_at),
-                adapt(delivery.sent_at) if delivery.sent_at else None,
-                delivery.last_error,
-                delivery.pk,
+
+
+class _Ledger:
+    """The outcomes of a batch's external sends, written a few at a time: every
+    `NOTIFY_BOOK_EVERY` outcomes (or half a second after the oldest unwritten one), one
+    transaction with one guarded UPDATE per row. A worker killed before a write re-sends
+    only the sends since the last one (plus those in flight), each with its idempotency key.
+
+    Only the claim we hold is updated (`status = sending AND attempts = n`): if our lease
+    lapsed and another worker took the row meanwhile, its bookkeeping wins. Plain SQL: the
+    ORM's compilation of this statement cost more than the send itself."""
+
+    MAX_WAIT = 0.5
+
+    def __init__(self, report: DeliveryReport) -> None:
+        self.report = report
+        self.every = channels.book_every()
+        self.rows: list[Delivery] = []
+        self.since = 0.0
+
+    def add(self, delivery: Delivery, exc: BaseException | None) -> None:
+        _outcome(delivery, exc, self.report)
+        if not self.rows:
+            self.since = time.monotonic()
+        self.rows.append(delivery)
+        if len(self.rows) >= self.every or time.monotonic() - self.since >= self.MAX_WAIT:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        table = connection.ops.quote_name(Delivery._meta.db_table)
+        params = [
+            (
+                d.status,
+                d.attempts,
+                adapt(d.next_attempt_at),
+                adapt(d.sent_at) if d.sent_at else None,
+                d.last_error,
+                d.pk,
                 DeliveryStatus.SENDING.value,
-                delivery.attempts,
-            ],
-        )
+                d.attempts,
+            )
+            for d in self.rows
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # No wait for the WAL flush: if the server crashed before flushing it, the
+                # rows would still be `sending` and go out again with the same idempotency
+                # keys (the same effect as a worker killed mid-send).
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.executemany(
+                f"UPDATE {table} SET status = %s, attempts = %s, "  # noqa: S608
+                "next_attempt_at = %s, sent_at = %s, last_error = %s "
+                "WHERE id = %s AND status = %s AND attempts = %s",
+                params,
+            )
+        self.rows = []
 
 
 def _attempt(delivery: Delivery, adapter: channels.Adapter) -> BaseException | None:
@@ -378,23 +424,28 @@ def _send_external(
     """Send the claimed external deliveries, `NOTIFY_SEND_THREADS` at a time (sends wait on
     the network, not on us). Everything that touches the database (resolving recipients,
     the bookkeeping) stays in this thread; the pool threads only talk HTTP or SMTP."""
+    ledger = _Ledger(report)
     ready: list[tuple[Delivery, channels.Adapter]] = []
+    secrets: dict[int, Any] = {}
     for delivery, adapter in external:
         try:
-            channels.prepare(delivery)
+            channels.prepare(delivery, secrets)
         except Exception as exc:
-            _book(delivery, exc, report)
+            ledger.add(delivery, exc)
         else:
             ready.append((delivery, adapter))
     threads = channels.send_threads()
-    if threads <= 1 or len(ready) <= 1:
-        for delivery, adapter in ready:
-            _book(delivery, _attempt(delivery, adapter), report)
-        return
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="notify-send") as pool:
-        futures = {pool.submit(_attempt, d, a): d for d, a in ready}
-        for future in as_completed(futures):
-            _book(futures[future], future.result(), report)
+    try:
+        if threads <= 1 or len(ready) <= 1:
+            for delivery, adapter in ready:
+                ledger.add(delivery, _attempt(delivery, adapter))
+            return
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="notify-send") as pool:
+            futures = {pool.submit(_attempt, d, a): d for d, a in ready}
+            for future in as_completed(futures):
+                ledger.add(futures[future], future.result())
+    finally:
+        ledger.flush()
 
 
 def withdraw(*, topic: str, reason: str = "") -> int:

@@ -35,6 +35,7 @@ class Received:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int] = ("", 0)  # the client's address: one per connection
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))
@@ -47,6 +48,9 @@ class FakeServer:
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
     delay: float = 0.0  # seconds to wait before answering (a slow receiver)
+    # Close each connection after answering without saying so (as a server whose idle
+    # timeout ran out): the client finds out when it sends the next request.
+    drop_idle: bool = False
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -70,6 +74,11 @@ class FakeServer:
         with self.lock:
             return Counter(r.headers.get("Idempotency-Key", "") for r in self.received)
 
+    def connections(self) -> int:
+        """How many connections the requests came over."""
+        with self.lock:
+            return len({r.peer for r in self.received})
+
     def on(self, path: str) -> list[Received]:
         with self.lock:
             return [r for r in self.received if r.path == path]
@@ -78,6 +87,9 @@ class FakeServer:
 def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # As production servers do on kept-alive connections (nginx's tcp_nodelay): without
+        # it the answer's body waits for the client's delayed ACK of its headers (40 ms).
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -85,7 +97,13 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             with server.lock:
                 server.received.append(
-                    Received(parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
+                    Received(
+                        parts.path,
+                        parse_qs(parts.query),
+                        dict(self.headers.items()),
+                        body,
+                        (str(self.client_address[0]), int(self.client_address[1])),
+                    )
                 )
             if server.delay:
                 time.sleep(server.delay)
@@ -99,6 +117,8 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
+            if server.drop_idle:
+                self.close_connection = True
 
         def do_GET(self) -> None:
             # What a receiver in another process saw: requests and distinct idempotency keys.

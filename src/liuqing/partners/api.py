@@ -16,6 +16,7 @@ from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.core.models import Member, Place, Unit
 from liuqing.partners import selectors, services
 from liuqing.partners.models import Alert, Partner, PartnerGroup
+from liuqing.partners.pp_api import router as pp_router
 
 router = Router(tags=["partners"])
 
@@ -46,6 +47,44 @@ class GroupIn(Schema):
     description: str = Field("", max_length=1000)
 
 
+class EndpointOut(Schema):
+    """A group bot or webhook as shown back: never its secret (only whether one is set and
+    when it was last set), and its address with the query's values hidden."""
+
+    id: int
+    channel: str
+    name: str
+    url: str
+    is_active: bool
+    secret_set: bool
+    secret_rotated_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return selectors.masked_url(obj.url)
+
+    @staticmethod
+    def resolve_secret_set(obj: Any) -> bool:
+        return bool(obj.secret)
+
+
+class EndpointIn(Schema):
+    channel: str = Field(..., max_length=16)
+    name: str = Field(..., max_length=200)
+    url: str = Field(..., max_length=1000)
+    secret: str = Field("", max_length=1000)
+
+
+class EndpointPatchIn(Schema):
+    name: str | None = Field(None, max_length=200)
+    url: str = Field("", max_length=1000)
+    is_active: bool | None = None
+
+
+class SecretIn(Schema):
+    secret: str = Field(..., max_length=1000)
+
+
 class TextIn(Schema):
     headline: str = Field("", max_length=500)
     description: str = Field("", max_length=5000)
@@ -62,6 +101,8 @@ class AlertIn(Schema):
     places: list[int] = Field(default_factory=list, max_length=500)
     circle: str = Field("", max_length=100)
     polygon: str = Field("", max_length=20000)
+    # Around each target place without a boundary (km); null: PARTNERS_PLACE_RADIUS_KM.
+    place_radius_km: float | None = None
     severity: str = Field("", max_length=16)
     urgency: str = Field("", max_length=16)
     certainty: str = Field("", max_length=16)
@@ -113,6 +154,7 @@ class AlertOut(Schema):
     circle_lat: float | None
     circle_lon: float | None
     radius_km: float | None
+    place_radius_km: float | None
     texts: list[TextOut]
 
 
@@ -152,6 +194,7 @@ def _input(actor: Member, unit: Unit, payload: AlertIn) -> services.AlertInput:
         severity=payload.severity,
         urgency=payload.urgency,
         certainty=payload.certainty,
+        place_radius_km=payload.place_radius_km,
     )
 
 
@@ -210,6 +253,63 @@ def create_group(request: HttpRequest, payload: GroupIn) -> Any:
     unit = unit_in_scope(actor, payload.unit)
     return 201, services.create_group(
         actor=actor, unit=unit, name=payload.name, description=payload.description
+    )
+
+
+@router.get(
+    "/groups/{pk}/endpoints",
+    response=list[EndpointOut],
+    operation_id="list_group_endpoints",
+    summary="A group's bots and webhooks",
+)
+def list_group_endpoints(request: HttpRequest, pk: int) -> Any:
+    return list(selectors.group_endpoints(selectors.access_group(api_actor(request), pk)))
+
+
+@router.post(
+    "/groups/{pk}/endpoints",
+    response={201: EndpointOut},
+    operation_id="create_group_endpoint",
+    summary="Connect a bot or webhook to a group",
+)
+def create_group_endpoint(request: HttpRequest, pk: int, payload: EndpointIn) -> Any:
+    actor = api_actor(request)
+    group = selectors.access_group(actor, pk, for_write=True)
+    return 201, services.add_group_endpoint(actor=actor, group=group, **payload.dict())
+
+
+@router.patch(
+    "/groups/{pk}/endpoints/{eid}",
+    response=EndpointOut,
+    operation_id="update_group_endpoint",
+    summary="Rename, readdress, disable or enable a group's bot or webhook",
+)
+def update_group_endpoint(request: HttpRequest, pk: int, eid: int, payload: EndpointPatchIn) -> Any:
+    actor = api_actor(request)
+    group = selectors.access_group(actor, pk, for_write=True)
+    endpoint = selectors.group_endpoint(group, eid)
+    return services.edit_group_endpoint(
+        actor=actor,
+        group=group,
+        endpoint=endpoint,
+        name=endpoint.name if payload.name is None else payload.name,
+        url=payload.url,
+        is_active=endpoint.is_active if payload.is_active is None else payload.is_active,
+    )
+
+
+@router.post(
+    "/groups/{pk}/endpoints/{eid}/secret",
+    response=EndpointOut,
+    operation_id="rotate_group_endpoint_secret",
+    summary="Set a new signing secret (never shown back)",
+)
+def rotate_group_endpoint_secret(request: HttpRequest, pk: int, eid: int, payload: SecretIn) -> Any:
+    actor = api_actor(request)
+    group = selectors.access_group(actor, pk, for_write=True)
+    endpoint = selectors.group_endpoint(group, eid)
+    return services.rotate_endpoint_secret(
+        actor=actor, group=group, endpoint=endpoint, secret=payload.secret
     )
 
 
@@ -293,3 +393,7 @@ def redrive_alert(request: HttpRequest, pk: int) -> Any:
     actor = api_actor(request)
     alert = selectors.access_alert(actor, pk, for_write=True)
     return {"requeued": services.redrive_alert(actor=actor, alert=alert)}
+
+
+# The partners' own operations (/api/v1/partners/pp/…), with their own authentication.
+router.add_router("/pp", pp_router)

@@ -72,6 +72,26 @@ class EndpointForm(forms.Form):
     )
 
 
+class EndpointEditForm(forms.Form):
+    name = forms.CharField(label=_("name"), max_length=100)
+    url = forms.CharField(
+        label=_("new web address (empty: keep the present one)"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "ltr", "autocomplete": "off"}),
+    )
+    is_active = forms.BooleanField(label=_("active (alerts are sent to it)"), required=False)
+
+
+class SecretForm(forms.Form):
+    secret = forms.CharField(
+        label=_("new signing secret"),
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
 class MultipleGroups(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: PartnerGroup) -> str:
         return obj.name
@@ -109,6 +129,12 @@ class AlertForm(forms.Form):
         required=False,
         max_length=80,
         widget=forms.TextInput(attrs={"dir": "ltr", "placeholder": "43.9169,81.3241 5"}),
+    )
+    place_radius_km = forms.FloatField(
+        label=_("radius around villages without a boundary (km)"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "0.5", "dir": "ltr"}),
     )
     polygon = forms.CharField(
         label=_("polygon: “lat,lon lat,lon …”, the first point repeated last"),
@@ -167,6 +193,7 @@ class AlertForm(forms.Form):
             severity=data.get("severity", ""),
             urgency=data.get("urgency", ""),
             certainty=data.get("certainty", ""),
+            place_radius_km=data.get("place_radius_km"),
         )
 
 
@@ -200,6 +227,7 @@ def initial_from(alert: Any) -> dict[str, Any]:
         "groups": list(alert.groups.values_list("pk", flat=True)),
         "places": list(alert.places.values_list("pk", flat=True)),
         "polygon": alert.polygon,
+        "place_radius_km": alert.place_radius_km,
         "circle": f"{alert.circle_lat},{alert.circle_lon} {alert.radius_km:g}"
         if alert.radius_km is not None
         else "",

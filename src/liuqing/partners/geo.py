@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -100,3 +101,46 @@ def circle_box(circle: Circle) -> tuple[float, float, float, float]:
     dlat = circle.radius_km / 111.2
     dlon = circle.radius_km / max(0.01, 111.2 * math.cos(math.radians(circle.lat)))
     return circle.lat - dlat, circle.lon - dlon, circle.lat + dlat, circle.lon + dlon
+
+
+def boundary_polygons(geojson: str) -> list[list[tuple[float, float]]]:
+    """A place's GeoJSON boundary (Polygon or MultiPolygon, bare or in a Feature, in
+    "lon,lat" order) as CAP polygons in "lat,lon" order: the outer ring of each polygon
+    (CAP has no holes), closed, at most MAX_POINTS points (longer rings are thinned
+    evenly). An empty, unreadable or degenerate boundary gives no polygon."""
+    if not geojson:
+        return []
+    try:
+        data = json.loads(geojson)
+    except (TypeError, ValueError):
+        return []
+    if isinstance(data, dict) and data.get("type") == "Feature":
+        data = data.get("geometry")
+    if not isinstance(data, dict):
+        return []
+    coordinates = data.get("coordinates")
+    if data.get("type") == "Polygon":
+        coordinates = [coordinates]
+    elif data.get("type") != "MultiPolygon":
+        return []
+    polygons = []
+    for polygon in coordinates if isinstance(coordinates, list) else []:
+        if not isinstance(polygon, list) or not polygon or not isinstance(polygon[0], list):
+            continue
+        try:
+            ring = [(round(float(p[1]), 6), round(float(p[0]), 6)) for p in polygon[0]]
+        except (TypeError, ValueError, IndexError):
+            continue
+        if ring and ring[0] != ring[-1]:
+            ring.append(ring[0])
+        if len(ring) > MAX_POINTS:
+            step = math.ceil((len(ring) - 1) / (MAX_POINTS - 1))
+            ring = [*ring[:-1:step], ring[0]]
+        if len(ring) >= 4 and all(-90 <= a <= 90 and -180 <= b <= 180 for a, b in ring):
+            polygons.append(ring)
+    return polygons
+
+
+def cap_polygon(points: list[tuple[float, float]]) -> str:
+    """Points as a CAP polygon, six decimals at most."""
+    return " ".join(f"{lat:.6f},{lon:.6f}" for lat, lon in points)

@@ -248,6 +248,9 @@ class Alert(models.Model):
     circle_lat = models.FloatField(_("centre latitude"), null=True, blank=True)
     circle_lon = models.FloatField(_("centre longitude"), null=True, blank=True)
     radius_km = models.FloatField(_("radius (km)"), null=True, blank=True)
+    # The radius around each target place that has no boundary of its own (None: the
+    # deployment's default, settings.PARTNERS_PLACE_RADIUS_KM, 2 km unless set).
+    place_radius_km = models.FloatField(_("radius around places (km)"), null=True, blank=True)
     # CAP polygon: "lat,lon lat,lon …", closed (first point = last), at least four points.
     polygon = models.TextField(_("polygon"), blank=True)
     expires_at = models.DateTimeField(_("expires"))

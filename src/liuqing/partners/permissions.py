@@ -3,8 +3,9 @@
 Targets are made through the real services by a station chief of the target unit, the marker
 in the partner's name, the group's name or the alert's headline. The partners' pages (/pp/)
 and the public CAP messages and feed need no staff login (`PUBLIC`): the partner pages act
-only for the partner signed in with a one-time code (tests/test_partner_pages.py), and the
-CAP pages show public alerts only.
+only for the partner signed in with a one-time code (tests/test_views.py), and the
+CAP pages show public alerts only. So do the partners' own API operations (pp_…), which take
+a partner's session token and refuse staff credentials (tests/test_pp_api.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,22 @@ def _group(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
     from liuqing.partners.testing import make_group
 
     return {"pk": make_group(unit, marker).pk}, marker
+
+
+def _group_endpoint(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
+    from liuqing.partners import services
+    from liuqing.partners.testing import chief_of, make_group
+
+    group = make_group(unit, f"G{marker}")
+    endpoint = services.add_group_endpoint(
+        actor=chief_of(unit),
+        group=group,
+        channel="webhook",
+        name=marker,
+        url="https://example.org/hook",
+        secret="matrix-secret",  # noqa: S106  (test data)
+    )
+    return {"pk": group.pk, "eid": endpoint.pk}, marker
 
 
 def _alert(world: Any, unit: Unit, marker: str) -> tuple[Kwargs, str]:
@@ -83,6 +100,7 @@ TARGETS: dict[str, TargetFactory] = {
     "sighting_photo": _sighting_photo,
     "partner": _partner,
     "partner_group": _group,
+    "group_endpoint": _group_endpoint,
     "alert": _alert,
     "issued_alert": _issued_alert,
 }
@@ -151,6 +169,15 @@ ROUTES: list[Route] = [
         data=lambda w, u, k: {"renew": "1"},
     ),
     Route(name="partners:group_qr", kind=PARTNER_GROUP, target="partner_group"),
+    Route(name="partners:group_endpoint", kind=PARTNER_GROUP, target="group_endpoint"),
+    Route(
+        name="partners:group_endpoint",
+        kind=PARTNER_GROUP,
+        action=CHANGE,
+        method=POST,
+        target="group_endpoint",
+        data=lambda w, u, k: {"action": "edit", "name": "矩阵机器人", "is_active": "on"},
+    ),
     Route(name="partners:alerts", kind=ALERT, lists="alert"),
     Route(name="partners:alert_new", kind=ALERT, action=CHANGE),
     Route(
@@ -189,6 +216,39 @@ ROUTES: list[Route] = [
         method=POST,
         data=_group_form,
         unit_param="unit",
+        api=True,
+    ),
+    Route(name="list_group_endpoints", kind=PARTNER_GROUP, target="partner_group", api=True),
+    Route(
+        name="create_group_endpoint",
+        kind=PARTNER_GROUP,
+        action=CHANGE,
+        method=POST,
+        target="partner_group",
+        data=lambda w, u, k: {
+            "channel": "webhook",
+            "name": "矩阵",
+            "url": "https://example.org/hook",
+            "secret": "matrix-secret",
+        },
+        api=True,
+    ),
+    Route(
+        name="update_group_endpoint",
+        kind=PARTNER_GROUP,
+        action=CHANGE,
+        method="PATCH",
+        target="group_endpoint",
+        data=lambda w, u, k: {"name": "矩阵二", "is_active": False},
+        api=True,
+    ),
+    Route(
+        name="rotate_group_endpoint_secret",
+        kind=PARTNER_GROUP,
+        action=CHANGE,
+        method=POST,
+        target="group_endpoint",
+        data=lambda w, u, k: {"secret": "rotated-secret"},
         api=True,
     ),
     Route(name="list_alerts", kind=ALERT, lists="alert", api=True),
@@ -253,4 +313,23 @@ PUBLIC: set[str] = {
     "partners:pp_leave_group",
     "partners:cap",
     "partners:feed",
+    # The partners' own API (/api/v1/partners/pp/…): no staff login, a partner's session
+    # token instead (liuqing.partners.pp_api.PartnerAuth); staff tokens get 401 there and
+    # partner tokens 401 on the staff API (tests/test_pp_api.py).
+    "pp_request_code",
+    "pp_sign_in",
+    "pp_sign_out",
+    "pp_me",
+    "pp_list_alerts",
+    "pp_get_alert",
+    "pp_acknowledge_alert",
+    "pp_report_sighting",
+    "pp_tip_options",
+    "pp_send_tip",
+    "pp_list_reports",
+    "pp_join_group",
+    "pp_leave_group",
+    "pp_pause",
+    "pp_resume",
+    "pp_leave",
 }

@@ -9,6 +9,7 @@ and a partner page shows only what was sent to the signed-in partner and what th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -29,7 +30,7 @@ from liuqing.core.access import NotFound
 from liuqing.core.forms import apply_errors
 from liuqing.partners import cap, selectors, services
 from liuqing.partners.forms import CodeForm, InviteForm, JoinForm, PhoneForm, SightingForm, TipForm
-from liuqing.partners.models import Partner, PartnerGroup, PartnerStatus
+from liuqing.partners.models import Partner, PartnerStatus
 
 COOKIE = "lq_partner"
 GET_POST = require_http_methods(["GET", "POST"])
@@ -230,8 +231,8 @@ def alert(request: HttpRequest, partner: Partner, pk: int) -> HttpResponse:
         {
             "alert": found,
             "text": selectors.text_for(found, partner.language),
-            "acked": found.replies.filter(partner=partner, kind="ack").exists(),
-            "mine": found.replies.filter(partner=partner, kind="sighting").order_by("-created_at"),
+            "acked": selectors.acknowledged(partner, found),
+            "mine": selectors.sightings_by(partner, found),
             "form": form,
         },
     )
@@ -242,7 +243,7 @@ def alert(request: HttpRequest, partner: Partner, pk: int) -> HttpResponse:
 def tip(request: HttpRequest, partner: Partner) -> HttpResponse:
     from liuqing.appeals.public_selectors import public_categories
 
-    places = list(selectors.places_for_unit(partner.unit)[:500])
+    places = list(selectors.tip_places(partner)[:500])
     form = TipForm(
         request.POST or None,
         categories=public_categories(),
@@ -285,10 +286,7 @@ def set_status(request: HttpRequest, partner: Partner) -> HttpResponse:
 @partner_required
 @require_POST
 def leave_group(request: HttpRequest, partner: Partner, pk: int) -> HttpResponse:
-    group = PartnerGroup.objects.filter(pk=pk).first()
-    if group is None:
-        raise Http404
-    services.leave_group(partner=partner, group=group)
+    services.leave_group(partner=partner, group=selectors.partner_group(partner, pk))
     messages.success(request, _("You left the group."))
     return redirect("partners:pp_home")
 
@@ -310,10 +308,18 @@ def cap_message(request: HttpRequest, identifier: str) -> HttpResponse:
     return response
 
 
+def atom_time(value: dt.datetime) -> str:
+    """An RFC 3339 date-time for Atom: seconds and an explicit offset, UTC written "Z"."""
+    text = timezone.localtime(value).replace(microsecond=0).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 @require_GET
 def feed(request: HttpRequest) -> HttpResponse:
-    """An Atom feed of the current public alerts: one entry per alert (its latest version),
-    whose id is the version's stable CAP URL, with a link of type application/cap+xml."""
+    """An Atom feed (RFC 4287) of the current public alerts: one entry per alert (its latest
+    version), whose id is the version's stable CAP URL, with a link of type
+    application/cap+xml; the feed has its own id, title, updated time, author and rel=self
+    link, so it is valid with no entries too."""
     versions = selectors.current_public_versions()
     updated = max((v.sent for v in versions), default=timezone.now())
     self_url = request.build_absolute_uri(reverse("partners:feed"))
@@ -327,7 +333,7 @@ def feed(request: HttpRequest) -> HttpResponse:
             "<entry>"
             f"<id>{escape(url)}</id>"
             f"<title>{escape(text.headline if text else v.identifier)}</title>"
-            f"<updated>{cap.cap_time(v.sent)}</updated>"
+            f"<updated>{atom_time(v.sent)}</updated>"
             f'<link rel="alternate" type="{cap.CAP_CONTENT_TYPE}" href="{escape(url)}"/>'
             f"<summary>{escape((text.description if text else '')[:500])}</summary>"
             f"<author><name>{escape(v.alert.unit.name)}</name></author>"
@@ -338,8 +344,11 @@ def feed(request: HttpRequest) -> HttpResponse:
         '<feed xmlns="http://www.w3.org/2005/Atom">'
         f"<id>{escape(self_url)}</id>"
         f"<title>{escape(_('Liuqing public alerts'))}</title>"
-        f"<updated>{cap.cap_time(updated)}</updated>"
-        f'<link rel="self" href="{escape(self_url)}"/>' + "".join(entries) + "</feed>"
+        f"<updated>{atom_time(updated)}</updated>"
+        f"<author><name>{escape(cap.sender())}</name></author>"
+        f'<link rel="self" type="application/atom+xml" href="{escape(self_url)}"/>'
+        + "".join(entries)
+        + "</feed>"
     )
     response = HttpResponse(
         body.encode("utf-8"), content_type="application/atom+xml; charset=utf-8"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils import timezone
 from liuqing.core import access
 from liuqing.core.access import VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit
-from liuqing.notify.models import Channel, Delivery, DeliveryStatus
+from liuqing.notify.models import Channel, Delivery, DeliveryStatus, Endpoint
 from liuqing.partners.models import (
     Alert,
     AlertScope,
@@ -80,6 +81,30 @@ def access_group(member: Member, pk: Any, *, for_write: bool = False) -> Partner
     return access.access(
         member, PartnerGroup.objects.select_related("unit"), PARTNER_GROUP, pk, for_write=for_write
     )
+
+
+def group_endpoints(group: PartnerGroup) -> QuerySet[Endpoint]:
+    return group.endpoints.order_by("channel", "name", "pk")
+
+
+def group_endpoint(group: PartnerGroup, pk: Any) -> Endpoint:
+    """One of the group's bots or webhooks; anything else is NotFound."""
+    found = group.endpoints.filter(pk=_pk(pk)).first()
+    if found is None:
+        raise NotFound
+    return found
+
+
+def masked_url(url: str) -> str:
+    """An endpoint's address as shown back: the query's values hidden (a WeCom bot's key,
+    a DingTalk bot's access token are credentials)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = "&".join(
+        f"{name}=***" if value else name for name, value in parse_qsl(parts.query, True)
+    )
+    return urlunsplit(parts._replace(query=query))
 
 
 def group_members(group: PartnerGroup) -> QuerySet[Partner]:
@@ -236,6 +261,36 @@ def access_partner_alert(partner: Partner, pk: Any) -> Alert:
     ).exists():
         raise NotFound
     return Alert.objects.select_related("unit").get(pk=pk)
+
+
+def acknowledged(partner: Partner, alert: Alert) -> bool:
+    return alert.replies.filter(partner=partner, kind=ReplyKind.ACK).exists()
+
+
+def sightings_by(partner: Partner, alert: Alert) -> QuerySet[Reply]:
+    """The partner's own sightings of the alert (nobody else's)."""
+    return alert.replies.filter(partner=partner, kind=ReplyKind.SIGHTING).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def partner_group(partner: Partner, pk: Any) -> PartnerGroup:
+    """A group the partner is in (now); anything else is NotFound."""
+    found = (
+        PartnerGroup.objects.filter(
+            pk=_pk(pk), memberships__partner=partner, memberships__left_at__isnull=True
+        )
+        .select_related("unit")
+        .first()
+    )
+    if found is None:
+        raise NotFound
+    return found
+
+
+def tip_places(partner: Partner) -> QuerySet[Place]:
+    """The villages and communities a partner's tip may name: those of their unit."""
+    return places_for_unit(partner.unit)
 
 
 def replies_of(partner: Partner) -> QuerySet[Reply]:

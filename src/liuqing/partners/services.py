@@ -124,6 +124,18 @@ def renew_invite_code(*, actor: Member, group: PartnerGroup) -> PartnerGroup:
     return group
 
 
+def _check_url(errors: dict[str, list[str]], url: str) -> None:
+    if not url.startswith("https://") and not (settings.DEBUG or settings.TESTING):
+        _add(errors, "url", _("The address must start with https://."))
+    if not url.startswith(("https://", "http://")) or len(url) > 500:
+        _add(errors, "url", _("Give the bot's web address (at most 500 characters)."))
+
+
+def _check_name(errors: dict[str, list[str]], name: str) -> None:
+    if not name.strip() or len(name) > 100:
+        _add(errors, "name", _("Give it a name of at most 100 characters."))
+
+
 def add_group_endpoint(
     *,
     actor: Member,
@@ -140,12 +152,9 @@ def add_group_endpoint(
     errors: dict[str, list[str]] = {}
     if channel not in (Channel.WECOM, Channel.DINGTALK, Channel.WEBHOOK):
         _add(errors, "channel", _("Choose a group bot or a webhook."))
-    if not name.strip() or len(name) > 100:
-        _add(errors, "name", _("Give it a name of at most 100 characters."))
-    if not url.startswith("https://") and not (settings.DEBUG or settings.TESTING):
-        _add(errors, "url", _("The address must start with https://."))
-    if not url.startswith(("https://", "http://")) or len(url) > 500:
-        _add(errors, "url", _("Give the bot's web address (at most 500 characters)."))
+    _check_name(errors, name)
+    url = (url or "").strip()
+    _check_url(errors, url)
     if len(secret) > 200:
         _add(errors, "secret", _("At most 200 characters."))
     elif channel in SIGNED_CHANNELS and not secret.strip():
@@ -158,14 +167,94 @@ def add_group_endpoint(
         raise ValidationError(errors)
     with transaction.atomic():
         endpoint = Endpoint.objects.create(
-            channel=channel, name=name.strip(), url=url, secret=secret
+            channel=channel,
+            name=name.strip(),
+            url=url,
+            secret=secret,
+            secret_rotated_at=timezone.now() if secret else None,
         )
         group.endpoints.add(endpoint)
         audit.record(
             "partner_group.add_endpoint",
             actor=actor,
             obj=group,
-            details={"channel": channel, "name": name.strip()},
+            details={"channel": channel, "name": name.strip(), "endpoint": endpoint.pk},
+        )
+    return endpoint
+
+
+def edit_group_endpoint(
+    *,
+    actor: Member,
+    group: PartnerGroup,
+    endpoint: Endpoint,
+    name: str,
+    url: str = "",
+    is_active: bool = True,
+) -> Endpoint:
+    """Rename a group's bot or webhook, give it a new address (empty: keep the address,
+    which for a WeCom bot holds its key and is never shown back whole), or disable it
+    (`is_active` False: nothing more is sent to it; its queued messages are dead-lettered
+    when their turn comes and can be re-driven once it is enabled again). The channel
+    cannot change; the secret changes only by `rotate_endpoint_secret`."""
+    _in_scope(actor, group.unit, PARTNER_GROUP)
+    errors: dict[str, list[str]] = {}
+    _check_name(errors, name)
+    url = (url or "").strip()
+    if url:
+        _check_url(errors, url)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        changed = []
+        if endpoint.name != name.strip():
+            endpoint.name = name.strip()
+            changed.append("name")
+        if url and url != endpoint.url:
+            endpoint.url = url
+            changed.append("url")
+        if endpoint.is_active != bool(is_active):
+            endpoint.is_active = bool(is_active)
+            changed.append("is_active")
+        if changed:
+            endpoint.save(update_fields=changed)
+            audit.record(
+                "partner_group.edit_endpoint",
+                actor=actor,
+                obj=group,
+                details={"endpoint": endpoint.pk, "changed": changed, "active": endpoint.is_active},
+            )
+    return endpoint
+
+
+def rotate_endpoint_secret(
+    *, actor: Member, group: PartnerGroup, endpoint: Endpoint, secret: str
+) -> Endpoint:
+    """Store a new signing secret for a group's bot or webhook (encrypted; never shown
+    back). A signed channel's secret cannot be emptied; a WeCom bot's may be."""
+    _in_scope(actor, group.unit, PARTNER_GROUP)
+    secret = secret or ""
+    if len(secret) > 200:
+        raise ValidationError({"secret": _("At most 200 characters.")})
+    if endpoint.channel in SIGNED_CHANNELS and not secret.strip():
+        raise ValidationError(
+            {
+                "secret": _(
+                    "A webhook or a DingTalk bot needs its signing secret: every message is signed."
+                )
+            }
+        )
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.secret = secret  # type: ignore[assignment]
+        endpoint.secret_rotated_at = timezone.now() if secret else None
+        endpoint.save(update_fields=["secret", "secret_rotated_at"])
+        audit.record(
+            "partner_group.rotate_secret",
+            actor=actor,
+            obj=group,
+            details={"endpoint": endpoint.pk, "set": bool(secret)},
         )
     return endpoint
 
@@ -355,6 +444,37 @@ def set_partner_status(*, partner: Partner, status: str, actor: Member | None = 
     return partner
 
 
+def join_with_code(*, partner: Partner, invite_code: str) -> PartnerGroup:
+    """A signed-in partner joins one more group with its invite code, with their registration
+    as it is (name, channels and place unchanged). A wrong or retired code is an error on
+    ``invite_code`` and nothing is written; joining a group one is already in changes
+    nothing; a group left earlier is joined again."""
+    group = group_by_code(invite_code)
+    if group is None:
+        raise ValidationError(
+            {"invite_code": _("This invite code is not valid. Check it with your officer.")}
+        )
+    if partner.status == PartnerStatus.LEFT:
+        raise ValidationError({"status": _("This partner has left.")})
+    now = timezone.now()
+    with transaction.atomic():
+        membership, joined = Membership.objects.get_or_create(partner=partner, group=group)
+        if not joined:
+            if membership.left_at is None:
+                return group
+            membership.left_at = None
+            membership.joined_at = now
+            membership.save(update_fields=["left_at", "joined_at"])
+        audit.record(
+            "partner.join",
+            obj=partner,
+            unit=group.unit,
+            username=f"partner:{partner.pk}",
+            details={"group": group.pk, "new": False, "kind": partner.kind},
+        )
+    return group
+
+
 def leave_group(*, partner: Partner, group: PartnerGroup) -> None:
     with transaction.atomic():
         updated = Membership.objects.filter(
@@ -481,6 +601,17 @@ def partner_for_token(token: str | None) -> Partner | None:
     return session.partner
 
 
+def session_expiry(token: str) -> dt.datetime | None:
+    """When a live session token stops working (None: it does not)."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        PartnerSession.objects.filter(digest=_digest(token), ended_at__isnull=True)
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+
+
 def sign_out(*, token: str) -> None:
     PartnerSession.objects.filter(digest=_digest(token), ended_at__isnull=True).update(
         ended_at=timezone.now()
@@ -511,6 +642,38 @@ class AlertInput:
     severity: str = ""
     urgency: str = ""
     certainty: str = ""
+    place_radius_km: float | None = None
+
+
+PLACE_RADIUS_MAX_KM = 50.0
+
+
+def default_place_radius_km() -> float:
+    """The radius around a target place without a boundary of its own, when the alert does
+    not choose one: settings.PARTNERS_PLACE_RADIUS_KM (2 km unless set)."""
+    return float(getattr(settings, "PARTNERS_PLACE_RADIUS_KM", 2.0))
+
+
+@dataclass(frozen=True)
+class PlaceArea:
+    """The area a target place stands for: its boundary's polygons when it has a boundary,
+    else a circle of the alert's place radius around its point (neither: the place alone)."""
+
+    place: Place
+    polygons: list[list[tuple[float, float]]]
+    circle: geo.Circle | None
+
+
+def place_areas(alert: Alert) -> list[PlaceArea]:
+    radius = alert.place_radius_km or default_place_radius_km()
+    areas = []
+    for place in alert.places.all():
+        polygons = geo.boundary_polygons(place.boundary)
+        circle = None
+        if not polygons and place.latitude is not None and place.longitude is not None:
+            circle = geo.Circle(float(place.latitude), float(place.longitude), radius)
+        areas.append(PlaceArea(place=place, polygons=polygons, circle=circle))
+    return areas
 
 
 def _check_alert(
@@ -548,6 +711,12 @@ def _check_alert(
         else:
             if not 0 < circle.radius_km <= 200:
                 _add(errors, "circle", _("A radius of more than 0 and at most 200 km."))
+    if data.place_radius_km is not None and not (0 < data.place_radius_km <= PLACE_RADIUS_MAX_KM):
+        _add(
+            errors,
+            "place_radius_km",
+            _("A radius of more than 0 and at most %(n)d km.") % {"n": PLACE_RADIUS_MAX_KM},
+        )
     polygon = ""
     if data.polygon.strip():
         try:
@@ -638,6 +807,7 @@ def _apply(alert: Alert, data: AlertInput, checked: dict[str, Any]) -> None:
     alert.circle_lon = circle.lon if circle else None
     alert.radius_km = circle.radius_km if circle else None
     alert.polygon = checked["polygon"]
+    alert.place_radius_km = data.place_radius_km
 
 
 def _store_texts_and_targets(alert: Alert, data: AlertInput, checked: dict[str, Any]) -> None:
@@ -662,7 +832,9 @@ class Recipients:
 def recipients(alert: Alert) -> Recipients:
     """Who receives the alert: active partners (consented, not paused) of the alert's unit
     subtree who are in a target group, or whose village is a target place or lies in the
-    circle or the polygon; and the group bots and webhooks of the target groups."""
+    circle, the polygon or a target place's area (its boundary, else the circle of the
+    alert's place radius around it: `place_areas`); and the group bots and webhooks of the
+    target groups."""
     base = Partner.objects.filter(status=PartnerStatus.ACTIVE).filter(
         access.subtree_q(alert.unit, "unit__path")
     )
@@ -683,8 +855,22 @@ def recipients(alert: Alert) -> Recipients:
         ).values_list("pk", "latitude", "longitude"):
             if circle.contains(float(lat), float(lon)):
                 place_ids.add(pk)
-    if alert.polygon:
-        points = geo.parse_polygon(alert.polygon)
+    polygons = [geo.parse_polygon(alert.polygon)] if alert.polygon else []
+    circles = []
+    # A target place stands for its boundary, or the circle of the place radius around it:
+    # the villages inside are targeted too.
+    for area in place_areas(alert):
+        polygons += area.polygons
+        if area.circle is not None:
+            circles.append(area.circle)
+    for circle in circles:
+        lo_lat, lo_lon, hi_lat, hi_lon = geo.circle_box(circle)
+        for pk, lat, lon in places_qs.filter(
+            latitude__gte=lo_lat, latitude__lte=hi_lat, longitude__gte=lo_lon, longitude__lte=hi_lon
+        ).values_list("pk", "latitude", "longitude"):
+            if circle.contains(float(lat), float(lon)):
+                place_ids.add(pk)
+    for points in polygons:
         lo_lat, lo_lon, hi_lat, hi_lon = geo.bounding_box(points)
         for pk, lat, lon in places_qs.filter(
             latitude__gte=lo_lat, latitude__lte=hi_lat, longitude__gte=lo_lon, longitude__lte=hi_lon
@@ -753,14 +939,16 @@ def _areas(alert: Alert) -> list[cap.AreaSpec]:
         and alert.circle_lon is not None
     ):
         circles.append(geo.Circle(alert.circle_lat, alert.circle_lon, alert.radius_km).cap())
-    for place in alert.places.all():
-        if place.latitude is not None and place.longitude is not None:
-            circles.append(f"{float(place.latitude):.6f},{float(place.longitude):.6f} 2")
+    polygons = [alert.polygon] if alert.polygon else []
+    for area in place_areas(alert):
+        polygons += [geo.cap_polygon(points) for points in area.polygons]
+        if area.circle is not None:
+            circles.append(area.circle.cap())
     description = "、".join(names) or alert.unit.name
     return [
         cap.AreaSpec(
             description=description[:300],
-            polygons=[alert.polygon] if alert.polygon else [],
+            polygons=polygons,
             circles=circles,
             geocodes=[("liuqing:unit", alert.unit.code)],
         )
@@ -1181,11 +1369,20 @@ def send_tip(
     longitude: Any = None,
 ) -> Reply:
     """A tip outside any alert (a broken street light, a hazard): it becomes a resident's
-    request through the appeals module's service, at the chosen village; the partner keeps
-    the request's tracking code. Errors are the appeals service's, on the same fields."""
+    request through the appeals module's service, at the chosen village (one of the
+    partner's unit, `selectors.tip_places`); the partner keeps the request's tracking code.
+    Errors are on the same fields as the appeals service's."""
     from liuqing.appeals.public_services import submit_public_appeal
+    from liuqing.partners.selectors import tip_places
 
     errors: dict[str, list[str]] = {}
+    # The villages offered to the partner: those of their unit (the page's choices).
+    if place not in (None, "") and not (
+        str(place).isdigit()
+        and len(str(place)) < 19
+        and tip_places(partner).filter(pk=int(str(place))).exists()
+    ):
+        _add(errors, "place", _("Choose one of the villages or communities offered."))
     lat, lon = _location(errors, latitude, longitude)
     if errors:
         raise ValidationError(errors)

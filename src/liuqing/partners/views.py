@@ -24,9 +24,11 @@ from liuqing.core.views.common import actor_of, paginate, posted
 from liuqing.partners import selectors, services
 from liuqing.partners.forms import (
     AlertForm,
+    EndpointEditForm,
     EndpointForm,
     GroupForm,
     NoteForm,
+    SecretForm,
     initial_for,
     initial_from,
 )
@@ -142,11 +144,62 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "group": group,
             "members": selectors.group_members(group)[:200],
-            "endpoints": group.endpoints.all(),
+            "endpoints": selectors.group_endpoints(group),
             "join_url": join_url(request, group.invite_code),
             "form": form,
             "can_change": can_change,
         },
+    )
+
+
+@staff_required
+@GET_POST
+def group_endpoint(request: HttpRequest, pk: int, eid: int) -> HttpResponse:
+    """One group bot or webhook: rename it, change its address, disable or enable it, or
+    set a new secret (the secret and the address's key are never shown back)."""
+    actor = actor_of(request)
+    group = selectors.access_group(actor, pk, for_write=request.method == "POST")
+    endpoint = selectors.group_endpoint(group, eid)
+    can_change = access.can(actor, PARTNER_GROUP, CHANGE)
+    if request.method == "POST" and not can_change:
+        raise AccessDenied
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    edit_form = EndpointEditForm(
+        request.POST if action == "edit" else None,
+        initial={"name": endpoint.name, "is_active": endpoint.is_active},
+    )
+    secret_form = SecretForm(request.POST if action == "rotate" else None)
+    if action == "edit" and edit_form.is_valid():
+        try:
+            services.edit_group_endpoint(
+                actor=actor, group=group, endpoint=endpoint, **edit_form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_errors(edit_form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("partners:group_endpoint", pk=group.pk, eid=endpoint.pk)
+    elif action == "rotate" and secret_form.is_valid():
+        try:
+            services.rotate_endpoint_secret(
+                actor=actor, group=group, endpoint=endpoint, **secret_form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_errors(secret_form, exc)
+        else:
+            messages.success(request, _("The new secret was saved."))
+            return redirect("partners:group_endpoint", pk=group.pk, eid=endpoint.pk)
+    return render(
+        request,
+        "partners/staff/endpoint.html",
+        {
+            "group": group,
+            "endpoint": endpoint,
+            "url": selectors.masked_url(endpoint.url),
+            "edit_form": edit_form if can_change else None,
+            "secret_form": secret_form if can_change else None,
+        },
+        status=400 if edit_form.errors or secret_form.errors else 200,
     )
 
 
@@ -319,6 +372,7 @@ staff_urlpatterns = [
     ("partners/groups/", group_list, "groups"),
     ("partners/groups/<int:pk>/", group_detail, "group"),
     ("partners/groups/<int:pk>/qr.svg", group_qr, "group_qr"),
+    ("partners/groups/<int:pk>/endpoints/<int:eid>/", group_endpoint, "group_endpoint"),
     ("partners/alerts/", alert_list, "alerts"),
     ("partners/alerts/new/", alert_new, "alert_new"),
     ("partners/alerts/<int:pk>/", alert_detail, "alert"),

@@ -111,6 +111,51 @@ def test_a_webhook_answering_5xx_is_retried_and_4xx_dead_lettered(server: FakeSe
     assert keys[flaky_key] == 2  # the retry carried the same key
 
 
+def test_sends_to_an_endpoint_share_one_kept_alive_connection(server: FakeServer) -> None:
+    hook = endpoint(server, Channel.WEBHOOK, "/hook", secret="s3cret")
+    send(Channel.WEBHOOK, hook, n=12)
+    assert deliver_due().sent == 12
+    assert len(server.received) == 12
+    assert server.connections() == 1
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_a_connection_the_server_dropped_is_reopened_and_nothing_is_sent_twice(
+    server: FakeServer,
+) -> None:
+    server.drop_idle = True
+    hook = endpoint(server, Channel.WEBHOOK, "/hook", secret="s3cret")
+    send(Channel.WEBHOOK, hook, n=5)
+    assert deliver_due().sent == 5
+    keys = server.keys()
+    assert len(keys) == 5
+    assert set(keys.values()) == {1}
+    assert server.connections() == 5
+
+
+def test_a_redirect_is_not_followed_and_dead_lettered(server: FakeServer) -> None:
+    server.script("/moved", (302, b""))
+    send(Channel.WEBHOOK, endpoint(server, Channel.WEBHOOK, "/moved", secret="s3cret"))
+    assert deliver_due().dead == 1
+    assert "HTTP 302" in Delivery.objects.get().last_error
+    assert len(server.received) == 1
+
+
+def test_outcomes_are_written_a_few_at_a_time_and_all_of_them(
+    server: FakeServer, settings: Any
+) -> None:
+    settings.NOTIFY_BOOK_EVERY = 3
+    server.script("/mixed", (200, b"ok"), (200, b"ok"), (410, b"gone"), (200, b"ok"))
+    hook = endpoint(server, Channel.WEBHOOK, "/mixed", secret="s3cret")
+    send(Channel.WEBHOOK, hook, n=7)
+    report = deliver_due()
+    assert (report.sent, report.dead) == (6, 1)
+    statuses = list(Delivery.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses.count(DeliveryStatus.SENT) == 6
+    assert statuses.count(DeliveryStatus.DEAD) == 1
+    assert not Delivery.objects.filter(status=DeliveryStatus.SENDING).exists()
+
+
 def test_a_webhook_answering_garbage_is_retried_then_dead_lettered(
     server: FakeServer, settings: Any
 ) -> None:
