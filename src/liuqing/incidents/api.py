@@ -73,7 +73,7 @@ def list_categories(request: HttpRequest) -> list[IncidentCategory]:
     operation_id="add_incident_category",
     summary="Add an incident category",
 )
-def add_category(request: HttpRequest, payload: CategoryAddIn) -> Status:
+def add_category(request: HttpRequest, payload: CategoryAddIn) -> Status[IncidentCategory]:
     """Administrators (detachment staff, system administrator) add a category."""
     category = services.add_category(
         actor=api_actor(request), code=payload.code, name=payload.name, order=payload.order

@@ -28,7 +28,7 @@ from liuqing.core import access, audit
 from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, PlaceKind, Unit
 from liuqing.core.validation import Errors, add_error
-from liuqing.incidents.models import TouristSeason
+from liuqing.incidents.models_maps import TouristSeason
 from liuqing.incidents.policies import TOURIST_SEASON
 
 OWN = "own"

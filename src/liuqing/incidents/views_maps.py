@@ -35,7 +35,7 @@ from liuqing.core.access import CHANGE, AccessDenied
 from liuqing.core.auth import staff_required
 from liuqing.core.models import Member, Unit
 from liuqing.core.views.common import actor_of
-from liuqing.incidents import maps, selectors
+from liuqing.incidents import maps, selectors, thresholds
 from liuqing.incidents.locate import resolutions
 from liuqing.incidents.models import IncidentCategory
 from liuqing.incidents.policies import INCIDENT
@@ -241,7 +241,21 @@ def _page(request: HttpRequest, layer: str, template: str) -> HttpResponse:
         context["rows"] = maps.hot_rows(view)[:200]
     if view is not None and layer == "emerging":
         context["rows"] = maps.pattern_rows(view)[:200]
+    if layer == "emerging":
+        context["thresholds"] = _thresholds()
     return render(request, template, context)
+
+
+def _thresholds() -> dict[str, Any]:
+    """The emerging hot-spot settings in force, as the page states them (percentages)."""
+    t = thresholds.emerging_parameters()
+    return {
+        "confidence": f"{t['confidence'] * 100:g}",
+        "fdr": t["fdr"],
+        "alpha": f"{t['trend_alpha'] * 100:g}",
+        "share": f"{float(t['persistence']) * 100:g}",
+        "lag": t["time_lag"],
+    }
 
 
 def _page_name(layer: str) -> str:

@@ -12,12 +12,14 @@ import h3.api.basic_int as h3int
 import numpy as np
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 
 from liuqing.analytics import cells, emerging
 from liuqing.analytics.emerging import Pattern
 from liuqing.analytics.hotspots import NotEnoughData, Reason
-from liuqing.core.testing import World
+from liuqing.core.models import Role
+from liuqing.core.testing import World, login_verified
 from liuqing.incidents import refresh
 from liuqing.incidents.models import CellTrend, MapRun
 from liuqing.incidents.testing import record_incidents
@@ -147,3 +149,26 @@ def test_a_bad_setting_is_refused_by_name(name: str, value: Any) -> None:
     assert [e.id for e in errors] == ["incidents.E001"]
     assert name in errors[0].msg
     assert check_emerging_settings() == []
+
+
+@pytest.mark.django_db
+def test_the_emerging_page_states_the_thresholds_in_force(mapped: World) -> None:
+    client = login_verified(Client(), mapped.persona(Role.ANALYST))
+    url = reverse("incidents:emerging")
+    page = client.get(url).content.decode()
+    assert "significant at 90 % confidence after the false discovery rate correction" in page
+    assert "(tie-corrected, 5 %)" in page
+    assert "at least 90 % of the months are significant" in page
+    assert "in this month and the month before." in page
+    with override_settings(
+        INCIDENTS_EMERGING_CONFIDENCE="0.95",
+        INCIDENTS_EMERGING_FDR=False,
+        INCIDENTS_EMERGING_TREND_ALPHA="0.01",
+        INCIDENTS_EMERGING_PERSISTENCE="4/5",
+        INCIDENTS_EMERGING_TIME_LAG=2,
+    ):
+        changed = client.get(url).content.decode()
+    assert "at 95 % confidence, without a false discovery rate correction" in changed
+    assert "(tie-corrected, 1 %)" in changed
+    assert "at least 80 % of the months are significant" in changed
+    assert "in this month and the 2 months before." in changed

@@ -4,6 +4,7 @@ audit, the seasonal view and API using each place's own months, the page and the
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from liuqing.core.access import AccessDenied, NotFound
 from liuqing.core.models import AuditEvent, Member, Place, PlaceKind, Role
 from liuqing.core.testing import World, login_verified
 from liuqing.incidents import kpis, refresh, seasons
-from liuqing.incidents.models import TouristSeason
+from liuqing.incidents.models_maps import TouristSeason
 from liuqing.incidents.testing import LAT, LNG, record_incidents
 from liuqing.incidents.tests.test_api import bearer
 
@@ -176,7 +177,7 @@ def test_the_api_lists_sets_and_clears(mapped: World, chief: Member) -> None:
     s1, lake = mapped.units["S1"], scenic(mapped)
     headers = bearer(chief)
 
-    def put(body: dict[str, object]) -> object:
+    def put(body: dict[str, object]) -> Any:
         return Client().put(API, json.dumps(body), content_type="application/json", **headers)
 
     listed = Client().get(API, **headers).json()
