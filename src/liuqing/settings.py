@@ -389,6 +389,22 @@ INCIDENTS_PERMUTATIONS = envint("INCIDENTS_PERMUTATIONS", 999)
 # Cell levels: the shares of non-zero cells that are red and yellow (KPIS.md: 10 % and 20 %).
 INCIDENTS_RED_SHARE = os.environ.get("INCIDENTS_RED_SHARE", "0.1")
 INCIDENTS_YELLOW_SHARE = os.environ.get("INCIDENTS_YELLOW_SHARE", "0.2")
+# Emerging hot spots (liuqing.analytics.emerging, read through
+# liuqing.incidents.thresholds.emerging_parameters, checked by `manage.py check`). The defaults
+# are ArcGIS Pro's Emerging Hot Spot Analysis as hotspots.md reads it:
+# - a month's bin is a significant hot / cold bin at this confidence (two-sided, 0 < c < 1),
+INCIDENTS_EMERGING_CONFIDENCE = os.environ.get("INCIDENTS_EMERGING_CONFIDENCE", "0.90")
+# - after Benjamini-Hochberg over all the cube's bins (false: each bin's own p),
+INCIDENTS_EMERGING_FDR = envbool("INCIDENTS_EMERGING_FDR", True)
+# - the Mann-Kendall trend of a cell's z series counts when its two-sided p is below this,
+INCIDENTS_EMERGING_TREND_ALPHA = os.environ.get("INCIDENTS_EMERGING_TREND_ALPHA", "0.05")
+# - "frequent" (intensifying, persistent, diminishing, historical): significant in at least
+#   this share of the months (a fraction "9/10" or a decimal "0.9"; 0 < share <= 1),
+INCIDENTS_EMERGING_PERSISTENCE = os.environ.get("INCIDENTS_EMERGING_PERSISTENCE", "9/10")
+# - each bin's neighbourhood: its cell's k-ring in this month and this many months before,
+INCIDENTS_EMERGING_TIME_LAG = envint("INCIDENTS_EMERGING_TIME_LAG", 1)
+# - and fewer months than this give "not enough data" rather than patterns.
+INCIDENTS_EMERGING_MIN_MONTHS = envint("INCIDENTS_EMERGING_MIN_MONTHS", 4)
 # Tourist season for the seasonal view of scenic areas (months 1-12).
 INCIDENTS_TOURIST_MONTHS = tuple(
     int(m) for m in os.environ.get("INCIDENTS_TOURIST_MONTHS", "6,7,8").split(",") if m.strip()

@@ -45,6 +45,28 @@ earlier cold spots is *new* (table order) rather than oscillating; and a locatio
 of steps but not in the final one is *historical*, since ArcGIS requires the final step for
 intensifying and diminishing and we hold persistent to the same. Unlike ArcMap 10.3 and sfdep,
 sporadic requires the final step (ArcGIS Pro's definition).
+
+**Thresholds.** Every threshold is a parameter of `emerging_hot_spots` (and `classify`), with
+the defaults below; the incident maps take them from the settings (settings.py,
+`liuqing.incidents.thresholds`), whose defaults are these same values:
+
+=====================  ==================================  ===============================
+parameter              meaning                             setting (default)
+=====================  ==================================  ===============================
+``confidence``         a bin is significant at this         INCIDENTS_EMERGING_CONFIDENCE
+                       confidence (two-sided normal p)      (0.90)
+``fdr``                Benjamini–Hochberg over all bins     INCIDENTS_EMERGING_FDR (True)
+``trend_alpha``        Mann–Kendall p below which the       INCIDENTS_EMERGING_TREND_ALPHA
+                       trend counts                         (0.05)
+``persistence``        share of steps that makes a spot     INCIDENTS_EMERGING_PERSISTENCE
+                       "frequent" (exact fraction)          (9/10)
+``time_lag``           previous steps in each bin's         INCIDENTS_EMERGING_TIME_LAG (1)
+                       neighbourhood
+``min_steps``          fewer steps: `NotEnoughData`         INCIDENTS_EMERGING_MIN_MONTHS (4)
+=====================  ==================================  ===============================
+
+The run of "consecutive" (at least 2 bins) is part of the pattern's definition, not a
+threshold.
 """
 
 from __future__ import annotations

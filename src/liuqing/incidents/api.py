@@ -10,13 +10,19 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from liuqing.core import access
+from liuqing.core.access import AccessDenied
 from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.incidents import selectors, services
-from liuqing.incidents.models import Incident
+from liuqing.incidents.models import Incident, IncidentCategory
+from liuqing.incidents.policies import INCIDENT_CATEGORY_SET
 from liuqing.incidents.schemas import (
+    CategoryAddIn,
+    CategoryChangeIn,
+    CategoryOut,
     IncidentListQuery,
     IncidentOut,
     IncidentPushIn,
@@ -45,6 +51,56 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentListQuery]) -> Q
             occurred_from=filters.occurred_from,
             occurred_to=filters.occurred_to,
         ),
+    )
+
+
+@router.get(
+    "/categories",
+    response=list[CategoryOut],
+    operation_id="list_incident_categories",
+    summary="Incident categories",
+)
+def list_categories(request: HttpRequest) -> list[IncidentCategory]:
+    """Every category, active or disabled, in their order; names in the caller's language."""
+    if not access.can(api_actor(request), INCIDENT_CATEGORY_SET, access.VIEW):
+        raise AccessDenied
+    return list(selectors.categories(active=None))
+
+
+@router.post(
+    "/categories",
+    response={201: CategoryOut},
+    operation_id="add_incident_category",
+    summary="Add an incident category",
+)
+def add_category(request: HttpRequest, payload: CategoryAddIn) -> Status[IncidentCategory]:
+    """Administrators (detachment staff, system administrator) add a category."""
+    category = services.add_category(
+        actor=api_actor(request), code=payload.code, name=payload.name, order=payload.order
+    )
+    return Status(201, category)
+
+
+@router.patch(
+    "/categories",
+    response=CategoryOut,
+    operation_id="change_incident_category",
+    summary="Rename, reorder, disable or enable an incident category",
+)
+def change_category(request: HttpRequest, payload: CategoryChangeIn) -> IncidentCategory:
+    """The category named by `code`; the fields left out keep their values."""
+    actor = api_actor(request)
+    if not access.can(actor, INCIDENT_CATEGORY_SET, access.CHANGE):
+        raise AccessDenied
+    category = selectors.categories(active=None).filter(code=payload.code).first()
+    if category is None:
+        raise ValidationError({"code": _("Choose one of the categories offered.")})
+    return services.change_category(
+        actor=actor,
+        category=category,
+        name=category.name if payload.name is None else payload.name,
+        order=category.order if payload.order is None else payload.order,
+        is_active=category.is_active if payload.active is None else payload.active,
     )
 
 
@@ -107,4 +163,4 @@ def push_incidents(request: HttpRequest, payload: IncidentPushIn) -> dict[str, A
 
 
 # The analytics operations (maps, trends, patrols) are on this router too.
-from liuqing.incidents import api_maps  # noqa: E402, F401
+from liuqing.incidents import api_maps, api_seasons  # noqa: E402, F401

@@ -99,6 +99,8 @@ class TrendRowOut(Schema):
 
 class SeasonOut(Schema):
     label: str
+    months: list[int] = Field(..., description="The tourist season of this row")
+    season_source: str = Field(..., description="own, inherited or global")
     in_season: int
     in_days: int
     rest: int
@@ -113,7 +115,9 @@ class TrendsOut(Schema):
     period: str
     by_category: list[TrendRowOut]
     by_unit: list[TrendRowOut]
-    tourist_months: list[int]
+    tourist_months: list[int] = Field(
+        ..., description="The default season (each seasonal row has its own months)"
+    )
     seasonal: list[SeasonOut]
 
 
@@ -332,6 +336,8 @@ def get_incident_trends(request: HttpRequest, query: Query[TrendQuery]) -> dict[
         "seasonal": [
             {
                 "label": s.label,
+                "months": s.months,
+                "season_source": s.season.source if s.season else "",
                 "in_season": s.comparison.in_count,
                 "in_days": s.comparison.in_days,
                 "rest": s.comparison.out_count,

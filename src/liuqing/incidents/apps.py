@@ -10,4 +10,9 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         # Imported for their side effects: the access policies, the incident ledger kind of
         # the import engine, the menu entries and the dashboard figures.
+        from django.core import checks
+
         from liuqing.incidents import kpis, ledger, nav, policies  # noqa: F401
+        from liuqing.incidents.thresholds import check_emerging_settings
+
+        checks.register(check_emerging_settings)

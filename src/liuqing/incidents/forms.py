@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from liuqing.core.forms import UnitFilterField
 from liuqing.core.models import Member
 from liuqing.incidents import selectors
+from liuqing.incidents.defaults import BUILTIN_NAMES
 from liuqing.incidents.models import IncidentCategory
 
 
 class CategoryChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: IncidentCategory) -> str:
-        return obj.name
+        return obj.label
 
 
 class FilterForm(forms.Form):
@@ -60,3 +61,44 @@ class CategoryMappingForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = selectors.categories()  # type: ignore[attr-defined]
+
+
+class CategoryAddForm(forms.Form):
+    """A new category (administrators): `services.add_category` checks the values."""
+
+    code = forms.CharField(
+        label=_("code"),
+        max_length=32,
+        help_text=_("Stable, never changed: lower-case letters, digits and _, e.g. drugs."),
+    )
+    name = forms.CharField(label=_("name"), max_length=64)
+    order = forms.IntegerField(
+        label=_("order"), initial=100, help_text=_("Smaller numbers come first.")
+    )
+
+
+class CategoryEditForm(forms.Form):
+    """Rename, reorder, disable a category (administrators)."""
+
+    name = forms.CharField(label=_("name"), max_length=64, required=False)
+    order = forms.IntegerField(label=_("order"))
+    is_active = forms.BooleanField(
+        label=_("active"),
+        required=False,
+        help_text=_("A disabled category takes no new incidents; its history stays."),
+    )
+
+    def __init__(self, *args: Any, category: IncidentCategory, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"name": category.name, "order": category.order, "is_active": category.is_active},
+        )
+        super().__init__(*args, **kwargs)
+        self.category = category
+        name = self.fields["name"]
+        if category.is_builtin:
+            name.help_text = _(
+                "Empty: the built-in name in the reader's language (here: %(name)s)."
+            ) % {"name": BUILTIN_NAMES[category.code]}
+        else:
+            name.required = True

@@ -23,8 +23,8 @@ from liuqing.analytics import periods, rates, trends
 from liuqing.analytics.periods import Period
 from liuqing.analytics.rates import Rate
 from liuqing.core import access, figures
-from liuqing.core.models import Member, Place, PlaceKind, Unit
-from liuqing.incidents import selectors
+from liuqing.core.models import Member, Place, Unit
+from liuqing.incidents import seasons, selectors
 from liuqing.incidents.locate import boundary_cells, resolutions
 from liuqing.incidents.models import IncidentCategory
 from liuqing.incidents.policies import INCIDENT
@@ -124,7 +124,7 @@ def trend_rows(member: Member, unit: Unit, p: Period) -> tuple[list[TrendRow], l
     yoy = counts_by_category(member, unit, y.start, y.end)
     mom = counts_by_category(member, unit, m.start, m.end)
     by_category = [
-        _row(c.name, now.get(c.pk, 0), yoy.get(c.pk, 0), mom.get(c.pk, 0), p)
+        _row(c.label, now.get(c.pk, 0), yoy.get(c.pk, 0), mom.get(c.pk, 0), p)
         for c in IncidentCategory.objects.order_by("order", "code")
         if c.is_active or now.get(c.pk) or yoy.get(c.pk) or mom.get(c.pk)
     ]
@@ -146,6 +146,11 @@ def trend_rows(member: Member, unit: Unit, p: Period) -> tuple[list[TrendRow], l
 class SeasonRow:
     label: str
     comparison: trends.SeasonalComparison
+    season: seasons.Season | None = None
+
+    @property
+    def months(self) -> list[int]:
+        return list(self.season.months) if self.season else []
 
     @property
     def in_per_month(self) -> str:
@@ -182,13 +187,12 @@ def place_cells(place: Place) -> np.ndarray:
 
 def seasonal_rows(member: Member, unit: Unit, last: Period, months: int = 24) -> list[SeasonRow]:
     """Tourist season against the other months over the `months` months ending with `last`:
-    for the unit as a whole and for each scenic area of its subtree."""
+    for the unit as a whole and for each scenic area of its subtree, each with its own season
+    (`seasons`: its own, else its unit's or an ancestor's, else the global default). A row
+    whose season cannot be compared (none, or all twelve months) is left out."""
     if not access.can(member, INCIDENT, access.VIEW):
         raise access.AccessDenied
     window = [*periods.previous(last, months - 1), last]
-    season = tourist_months()
-    if not season or len(season) == 12:
-        return []
     rows = []
 
     def monthly(extra: dict[str, Any]) -> list[tuple[Period, int]]:
@@ -196,17 +200,28 @@ def seasonal_rows(member: Member, unit: Unit, last: Period, months: int = 24) ->
             (p, _incidents(member, unit, p.start, p.end).filter(**extra).count()) for p in window
         ]
 
-    rows.append(SeasonRow(unit.name, trends.seasonal_comparison(monthly({}), season)))
-    low, high = unit.subtree_range()
-    scenic = Place.objects.filter(
-        kind=PlaceKind.SCENIC, unit__path__gte=low, unit__path__lt=high
-    ).order_by("name")[:20]
+    scenic = seasons.scenic_places(unit, limit=20)
+    unit_season, place_seasons = seasons.seasons_for(unit, scenic)
+    if unit_season.comparable:
+        rows.append(
+            SeasonRow(
+                unit.name,
+                trends.seasonal_comparison(monthly({}), frozenset(unit_season.months)),
+                unit_season,
+            )
+        )
     for place in scenic:
+        season = place_seasons[place.pk]
+        if not season.comparable:
+            continue
         cells = [int(c) for c in place_cells(place)]
         rows.append(
             SeasonRow(
                 place.name,
-                trends.seasonal_comparison(monthly({"cell_fine__in": cells}), season),
+                trends.seasonal_comparison(
+                    monthly({"cell_fine__in": cells}), frozenset(season.months)
+                ),
+                season,
             )
         )
     return rows
@@ -229,7 +244,7 @@ def _compute_incidents(
             readings.append(
                 figures.Reading(
                     key=f"incidents.{category.code}",
-                    label=category.name,
+                    label=category.label,
                     value=counts.get(category.pk, 0),
                     rise_is_good=False,
                 )

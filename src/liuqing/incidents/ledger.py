@@ -7,8 +7,9 @@ refused, the others go in:
 * required fields (source id, time, category, latitude, longitude);
 * the time: parseable (ISO 8601, "2025/03/01 08:05", or the mapping's own format) and not in
   the future; a time without a zone is local time (settings.TIME_ZONE);
-* the category: one of ours (code or name) or mapped from the source's text
-  (`CategoryMapping`), otherwise unknown;
+* the category: an active one of ours (code or name; a built-in one also by its name in any
+  of the site's languages) or mapped from the source's text (`CategoryMapping`) onto an
+  active one; a disabled category is refused as such, anything else as unknown;
 * coordinates: possible (`cells.valid_coordinates`) and inside the detachment's area,
   converted from GCJ-02 first when the mapping says so;
 * the unit: the code given, in the jurisdiction, or derived from the point (`locate`).
@@ -52,6 +53,7 @@ from liuqing.imports.registry import (
     OptionSpec,
     RowError,
 )
+from liuqing.incidents.defaults import builtin_aliases
 from liuqing.incidents.locate import Locator, resolutions
 from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
 from liuqing.incidents.policies import INCIDENT
@@ -158,19 +160,31 @@ def parse_time(text: str, time_format: str, zone: dt.tzinfo) -> dt.datetime | No
 
 
 def category_lookup(source_system: str) -> dict[str, int]:
-    """Lower-cased text → category id: our codes and names, then this source's mappings
-    (which win)."""
+    """Lower-cased text → id of an active category: our codes and names (a built-in category
+    by its name in any of the site's languages too), then this source's mappings (which
+    win). A disabled category is in none of them: its rows are refused as unknown."""
     table: dict[str, int] = {}
     for pk, code, name in IncidentCategory.objects.filter(is_active=True).values_list(
         "pk", "code", "name"
     ):
+        table.update(dict.fromkeys(builtin_aliases(code), pk))
         table[code.lower()] = pk
-        table[name.strip().lower()] = pk
+        if name.strip():
+            table[name.strip().lower()] = pk
     for text, pk in CategoryMapping.objects.filter(
         source_system=source_system, category__is_active=True
     ).values_list("source_text", "category_id"):
         table[text.strip().lower()] = pk
     return table
+
+
+def disabled_category_texts() -> frozenset[str]:
+    """Lower-cased codes and names of the disabled categories (their rows are refused with
+    that reason rather than as unknown)."""
+    texts: set[str] = set()
+    for code, name in IncidentCategory.objects.filter(is_active=False).values_list("code", "name"):
+        texts.update({code.lower(), name.strip().lower(), *builtin_aliases(code)})
+    return frozenset(texts - {""})
 
 
 @dataclass
@@ -202,6 +216,7 @@ class IncidentWriter(BatchWriter):
         self.zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         self.run_id = run_id
         self.categories = category_lookup(self.source_system)
+        self.disabled = disabled_category_texts()
         self.locator = Locator(unit)
         self.coarse, self.fine = resolutions()
         self.want_ids = False
@@ -317,14 +332,12 @@ class IncidentWriter(BatchWriter):
         if not label:
             bad.append(RowError(number, "category", "", required))
         elif category is None:
-            bad.append(
-                RowError(
-                    number,
-                    "category",
-                    label,
-                    _("Unknown category: map it on the category mapping page."),
-                )
+            reason = (
+                _("This category is disabled: it takes no new incidents.")
+                if label.strip().lower() in self.disabled
+                else _("Unknown category: map it on the category mapping page.")
             )
+            bad.append(RowError(number, "category", label, reason))
         coords: list[float] = []
         for name in ("latitude", "longitude"):
             value = raw.get(name, "")

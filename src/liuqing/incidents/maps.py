@@ -42,12 +42,18 @@ LEVEL_LABELS = {
 }
 LEVEL_KEYS = {Level.GREEN: "green", Level.YELLOW: "yellow", Level.RED: "red"}
 BIN_LABELS = {
+    # xgettext:no-python-format
     3: gettext_lazy("Hot spot, 99 % confidence"),
+    # xgettext:no-python-format
     2: gettext_lazy("Hot spot, 95 % confidence"),
+    # xgettext:no-python-format
     1: gettext_lazy("Hot spot, 90 % confidence"),
     0: gettext_lazy("Not significant"),
+    # xgettext:no-python-format
     -1: gettext_lazy("Cold spot, 90 % confidence"),
+    # xgettext:no-python-format
     -2: gettext_lazy("Cold spot, 95 % confidence"),
+    # xgettext:no-python-format
     -3: gettext_lazy("Cold spot, 99 % confidence"),
 }
 REASON_LABELS = {

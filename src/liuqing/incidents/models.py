@@ -14,14 +14,25 @@ from django.utils.translation import gettext_lazy as _
 
 from liuqing.core.models import Unit
 from liuqing.imports.models import ImportRun
+from liuqing.incidents.defaults import BUILTIN_NAMES
 
 
 class IncidentCategory(models.Model):
-    """One of Liuqing's incident categories (criminal, public order, telecom fraud, ...);
-    configurable, eight by default."""
+    """One of Liuqing's incident categories: the eight built-in ones (criminal, public order,
+    telecom fraud, ...; `defaults.BUILTIN_NAMES`) and those administrators add.
+
+    `name` is what an administrator called it; empty for a built-in category that was never
+    renamed, which then shows its built-in name translated into the reader's language
+    (`label`). A disabled category (`is_active` false) takes no new incidents (import, push,
+    report, mapping) but keeps the ones it has, and stays on the maps and in the trends."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(
+        _("name"),
+        max_length=64,
+        blank=True,
+        help_text=_("Empty for a built-in category: its name in the reader's language."),
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -31,7 +42,20 @@ class IncidentCategory(models.Model):
         verbose_name_plural = _("incident categories")
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.code in BUILTIN_NAMES
+
+    @property
+    def label(self) -> str:
+        """The name shown: the administrator's, else the built-in one in the active
+        language, else the code."""
+        if self.name:
+            return self.name
+        builtin = BUILTIN_NAMES.get(self.code)
+        return str(builtin) if builtin is not None else self.code
 
 
 class CategoryMapping(models.Model):
@@ -130,4 +154,5 @@ from liuqing.incidents.models_maps import (  # noqa: E402, F401
     PatrolPlan,
     RunStatus,
     RunTrigger,
+    TouristSeason,
 )

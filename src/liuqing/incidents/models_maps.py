@@ -225,3 +225,47 @@ class PatrolLog(models.Model):
 
     def cell_list(self) -> list[str]:
         return self.cells.split()
+
+
+class TouristSeason(models.Model):
+    """The tourist season of one scenic place, or of a unit (for the unit as a whole and as
+    the default of the places and units below it): its months, 1–12, at least one and not
+    all twelve. Without one, the nearest ancestor unit's season applies, then the global
+    settings.INCIDENTS_TOURIST_MONTHS (`incidents.seasons`).
+
+    `unit` is always set: the unit itself, or the unit owning the place (which decides who
+    may see and change it)."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE)
+    place = models.ForeignKey(
+        "core.Place",
+        verbose_name=_("scenic place"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+    )
+    months = models.CharField(_("months"), max_length=32)  # "6,7,8": sorted, comma-separated
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tourist season")
+        verbose_name_plural = _("tourist seasons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=models.Q(place__isnull=True),
+                name="tourist_season_one_per_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["place"],
+                condition=models.Q(place__isnull=False),
+                name="tourist_season_one_per_place",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place_id or self.unit_id}: {self.months}"
+
+    @property
+    def month_list(self) -> list[int]:
+        return [int(m) for m in self.months.split(",") if m.strip()]

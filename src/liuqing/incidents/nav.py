@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from liuqing.core.access import VIEW
+from liuqing.core.access import CHANGE, VIEW
 from liuqing.core.navigation import NavEntry, may, register
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, PATROL_LOG, PATROL_PLAN
+from liuqing.incidents.policies import (
+    INCIDENT,
+    INCIDENT_CATEGORY,
+    INCIDENT_CATEGORY_SET,
+    PATROL_LOG,
+    PATROL_PLAN,
+    TOURIST_SEASON,
+)
 
 register(
     NavEntry(
@@ -24,6 +31,15 @@ register(
         url_name="incidents:category_mappings",
         allowed=may(INCIDENT_CATEGORY, VIEW),
         order=31,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Incident category settings"),
+        url_name="incidents:category_settings",
+        allowed=may(INCIDENT_CATEGORY_SET, CHANGE),
+        order=32,
     )
 )
 register(
@@ -78,5 +94,14 @@ register(
         url_name="incidents:patrol_logs",
         allowed=may(PATROL_LOG, VIEW),
         order=17,
+    )
+)
+register(
+    NavEntry(
+        section="jingqing",
+        label=_("Tourist seasons"),
+        url_name="incidents:seasons",
+        allowed=may(TOURIST_SEASON, VIEW),
+        order=18,
     )
 )

@@ -22,7 +22,14 @@ from liuqing.core.models import Role, Unit
 from liuqing.imports import services as import_services
 from liuqing.imports.policies import IMPORT_RUN
 from liuqing.incidents.defaults import ensure_default_categories
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, PATROL_LOG, PATROL_PLAN
+from liuqing.incidents.policies import (
+    INCIDENT,
+    INCIDENT_CATEGORY,
+    INCIDENT_CATEGORY_SET,
+    PATROL_LOG,
+    PATROL_PLAN,
+    TOURIST_SEASON,
+)
 from liuqing.incidents.testing import (
     LAT,
     LNG,
@@ -72,8 +79,46 @@ def _mapping_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     }
 
 
+def _category_add(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    ensure_default_categories()
+    return {"action": "add", "code": "matrix_kind", "name": "矩阵类别", "order": "90"}
+
+
+def _category_change(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    ensure_default_categories()
+    return {"code": "other", "name": "其它", "order": 85}
+
+
 ROUTES: list[Route] = [
     Route(name="incidents:list", kind=INCIDENT, lists="incident"),
+    Route(name="incidents:category_settings", kind=INCIDENT_CATEGORY_SET),
+    Route(
+        name="incidents:category_settings",
+        kind=INCIDENT_CATEGORY_SET,
+        action=CHANGE,
+        method=POST,
+        data=_category_add,
+    ),
+    Route(name="list_incident_categories", kind=INCIDENT_CATEGORY_SET, api=True),
+    Route(
+        name="add_incident_category",
+        kind=INCIDENT_CATEGORY_SET,
+        action=CHANGE,
+        method=POST,
+        api=True,
+        data=lambda world, unit, kwargs: (
+            {k: v for k, v in _category_add(world, unit, kwargs).items() if k != "action"}
+            | {"order": 90}
+        ),
+    ),
+    Route(
+        name="change_incident_category",
+        kind=INCIDENT_CATEGORY_SET,
+        action=CHANGE,
+        method="PATCH",
+        api=True,
+        data=_category_change,
+    ),
     Route(name="incidents:detail", kind=INCIDENT, target="incident"),
     Route(name="incidents:category_mappings", kind=INCIDENT_CATEGORY),
     Route(
@@ -276,6 +321,13 @@ ROUTES += [
     ),
     Route(name="incidents:map_geojson", kind=INCIDENT, unit_param="unit", data=_mapped_unit),
     Route(name="incidents:map_csv", kind=INCIDENT, unit_param="unit", data=_mapped_unit),
+    Route(
+        name="incidents:map_png_audit",
+        kind=INCIDENT,
+        method=POST,
+        unit_param="unit",
+        data=lambda world, unit, kwargs: {**_mapped_unit(world, unit, kwargs), "layer": "levels"},
+    ),
     Route(name="incidents:map", kind=INCIDENT),
     Route(name="incidents:map_data", kind=INCIDENT),
     Route(name="incidents:hotspots", kind=INCIDENT),
@@ -283,5 +335,34 @@ ROUTES += [
     Route(name="incidents:map_refresh", kind=INCIDENT, action=CHANGE, method=POST),
 ]
 TARGETS["import_run"] = _import_run
+
+# --- Tourist seasons ---------------------------------------------------------------------------
+
+
+def _season_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"unit": unit.pk, "action": "set", "months": ["5", "6", "7"]}
+
+
+ROUTES += [
+    Route(name="incidents:seasons", kind=TOURIST_SEASON),
+    Route(
+        name="incidents:seasons",
+        kind=TOURIST_SEASON,
+        action=CHANGE,
+        method=POST,
+        unit_param="unit",
+        data=_season_form,
+    ),
+    Route(name="list_tourist_seasons", kind=TOURIST_SEASON, api=True),
+    Route(
+        name="set_tourist_season",
+        kind=TOURIST_SEASON,
+        action=CHANGE,
+        method="PUT",
+        api=True,
+        unit_param="unit",
+        data=lambda world, unit, kwargs: {"unit": unit.pk, "months": [5, 6, 7]},
+    ),
+]
 
 PUBLIC: set[str] = set()

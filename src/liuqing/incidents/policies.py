@@ -7,14 +7,25 @@
   one incident reported in person, `services.report_incident`); the auditor reads; the system
   administrator sees none (`resident_data`: the descriptions are about residents' lives).
 * ``incident_category``: the categories and the source-category mappings are national
-  configuration without a unit: the same roles view, the importers change.
+  configuration without a unit: the same roles view, the importers change the mappings.
+* ``incident_category_set``: the set of categories itself (add one, rename it, order it,
+  disable it) is the detachment's configuration of every map, trend and import: the
+  ledger's viewers and the system administrator see it, detachment staff and the system
+  administrator change it (as the working-day calendar). No resident data.
 """
 
 from __future__ import annotations
 
 from liuqing.core.access import Policy, register
 from liuqing.core.models import Role
-from liuqing.incidents.models import CategoryMapping, Incident, PatrolLog, PatrolPlan
+from liuqing.incidents.models import (
+    CategoryMapping,
+    Incident,
+    IncidentCategory,
+    PatrolLog,
+    PatrolPlan,
+    TouristSeason,
+)
 
 INCIDENT = "incident"
 INCIDENT_CATEGORY = "incident_category"
@@ -48,6 +59,19 @@ register(
     )
 )
 
+INCIDENT_CATEGORY_SET = "incident_category_set"
+CATEGORY_ADMINS = frozenset({Role.DETACHMENT_STAFF, Role.SYSADMIN})
+register(
+    Policy(
+        kind=INCIDENT_CATEGORY_SET,
+        model=IncidentCategory,
+        view=VIEWERS | {Role.SYSADMIN},
+        change=CATEGORY_ADMINS,
+        unit_field="",
+        extra={"global": True},  # no owning unit: only access.can() applies
+    )
+)
+
 # Patrols (incidents.patrols): plans are seen by the ledger's viewers and made by station
 # chiefs and brigade and detachment staff; logs are written by those who patrol (officers and
 # sergeants too) and by their chiefs. Place-based records without resident data.
@@ -66,3 +90,8 @@ PATROLLERS = frozenset(
 
 register(Policy(kind=PATROL_PLAN, model=PatrolPlan, view=VIEWERS, change=PLANNERS))
 register(Policy(kind=PATROL_LOG, model=PatrolLog, view=VIEWERS, change=PATROLLERS))
+
+# Tourist seasons (incidents.seasons): the months of a unit's or a scenic place's season for
+# the seasonal view; seen by the ledger's viewers, set by those who import and analyse it.
+TOURIST_SEASON = "tourist_season"
+register(Policy(kind=TOURIST_SEASON, model=TouristSeason, view=VIEWERS, change=IMPORTERS))

@@ -41,6 +41,7 @@ from liuqing.analytics import cells as cellsmod
 from liuqing.analytics import emerging, hotspots, levels, periods
 from liuqing.core import audit
 from liuqing.core.models import Member, Unit
+from liuqing.incidents import thresholds
 from liuqing.incidents.locate import boundary_cells, resolutions
 from liuqing.incidents.models import (
     CellGrid,
@@ -422,7 +423,11 @@ def _gi(
 
 def _trend(grid: CellGrid, category_id: int | None, cube: np.ndarray, weights: object) -> CellTrend:
     try:
-        result = emerging.emerging_hot_spots(cube, weights)  # type: ignore[arg-type]
+        result = emerging.emerging_hot_spots(
+            cube,
+            weights,  # type: ignore[arg-type]
+            **thresholds.emerging_parameters(),
+        )
     except hotspots.NotEnoughData as exc:
         return CellTrend(
             grid=grid,

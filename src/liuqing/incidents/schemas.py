@@ -7,7 +7,7 @@ import h3.api.basic_int as h3int
 from ninja import Field, Schema
 
 from liuqing.core.schemas import Id, In, Text
-from liuqing.incidents.models import Incident
+from liuqing.incidents.models import Incident, IncidentCategory
 
 
 class IncidentOut(Schema):
@@ -33,7 +33,7 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_category_name(obj: Incident) -> str:
-        return obj.category.name
+        return obj.category.label
 
     @staticmethod
     def resolve_unit_name(obj: Incident) -> str:
@@ -97,3 +97,45 @@ class IncidentPushOut(Schema):
     unchanged: int
     rejected: int
     items: list[ItemResultOut]
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str = Field(..., description="The name shown, in the caller's language")
+    custom_name: str = Field(
+        ..., description="The administrator's name; empty: a built-in name, translated"
+    )
+    builtin: bool
+    order: int
+    active: bool
+
+    @staticmethod
+    def resolve_name(obj: IncidentCategory) -> str:
+        return obj.label
+
+    @staticmethod
+    def resolve_custom_name(obj: IncidentCategory) -> str:
+        return obj.name
+
+    @staticmethod
+    def resolve_builtin(obj: IncidentCategory) -> bool:
+        return obj.is_builtin
+
+    @staticmethod
+    def resolve_active(obj: IncidentCategory) -> bool:
+        return obj.is_active
+
+
+class CategoryAddIn(In):
+    code: Text = Field(..., max_length=32, description="Stable: a-z, 0-9 and _, from a letter")
+    name: Text = Field(..., max_length=64)
+    order: int = Field(100, ge=0, le=32767)
+
+
+class CategoryChangeIn(In):
+    code: Text = Field(..., max_length=32, description="The category to change")
+    name: Text | None = Field(
+        None, max_length=64, description="Empty (built-in only): the translated built-in name"
+    )
+    order: int | None = Field(None, ge=0, le=32767)
+    active: bool | None = None

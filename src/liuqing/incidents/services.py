@@ -1,9 +1,10 @@
-"""Writes of incidents: the JSON push (the same writer as the file import) and the category
-mappings. Files go through the import engine (`liuqing.imports.services`)."""
+"""Writes of incidents: the JSON push (the same writer as the file import), the categories
+and the category mappings. Files go through the import engine (`liuqing.imports.services`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,10 +16,17 @@ from django.utils.translation import gettext as _
 from liuqing.core import access, audit
 from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit
+from liuqing.core.validation import Errors, add_error, clean_text
 from liuqing.imports.registry import CREATED, BatchResult
+from liuqing.incidents.defaults import builtin_aliases
 from liuqing.incidents.ledger import CLOCK_SKEW, DESCRIPTION_MAX, WGS84, IncidentWriter
 from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, REPORTERS
+from liuqing.incidents.policies import (
+    INCIDENT,
+    INCIDENT_CATEGORY,
+    INCIDENT_CATEGORY_SET,
+    REPORTERS,
+)
 
 PUSH_MAX = 1000
 
@@ -197,3 +205,130 @@ def unmap_category(*, actor: Member, mapping: CategoryMapping) -> None:
             details={"source_system": mapping.source_system, "source_text": mapping.source_text},
         )
         mapping.delete()
+
+
+# --- The categories themselves ----------------------------------------------------------------
+
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+NAME_MAX = 64
+ORDER_MAX = 32767
+
+
+def _names_taken(exclude: IncidentCategory | None) -> dict[str, str]:
+    """Lower-cased code, name or built-in name → the code of the category holding it, for
+    every category but `exclude`: a source's category text must name one category only."""
+    taken: dict[str, str] = {}
+    for other in IncidentCategory.objects.all():
+        if exclude is not None and other.pk == exclude.pk:
+            continue
+        for text in {other.code, other.name.strip(), *builtin_aliases(other.code)}:
+            if text:
+                taken[text.lower()] = other.code
+    return taken
+
+
+def _clean_order(errors: Errors, value: Any) -> int:
+    try:
+        order = int(str(value).strip())
+    except (TypeError, ValueError):
+        order = -1
+    if not 0 <= order <= ORDER_MAX:
+        add_error(errors, "order", _("A whole number from 0 to %(max)d.") % {"max": ORDER_MAX})
+    return order
+
+
+def _check_name(errors: Errors, name: str, taken: dict[str, str]) -> None:
+    if name and name.lower() in taken:
+        add_error(
+            errors,
+            "name",
+            _("Already the code or name of the category %(code)s.") % {"code": taken[name.lower()]},
+        )
+
+
+def _state(category: IncidentCategory) -> dict[str, Any]:
+    return {
+        "name": category.name,
+        "order": category.order,
+        "is_active": category.is_active,
+    }
+
+
+def add_category(*, actor: Member, code: Any, name: Any, order: Any) -> IncidentCategory:
+    """Add an incident category (administrators: `policies.CATEGORY_ADMINS`). The code is
+    stable (lower-case letters, digits and "_", starting with a letter); the name is shown as
+    given in every language. Neither may be the code or name of another category (a source's
+    text must name one category). One transaction with its audit event."""
+    if not access.can(actor, INCIDENT_CATEGORY_SET, CHANGE):
+        raise AccessDenied
+    errors: Errors = {}
+    code = clean_text(errors, "code", code, max_length=32, required=True).lower()
+    if code and "code" not in errors and not CODE_RE.match(code):
+        add_error(
+            errors,
+            "code",
+            _("Lower-case letters, digits and _ only, starting with a letter."),
+        )
+    name = clean_text(errors, "name", name, max_length=NAME_MAX, required=True)
+    number = _clean_order(errors, order)
+    taken = _names_taken(None)
+    if code and code in taken:
+        add_error(
+            errors,
+            "code",
+            _("Already the code or name of the category %(code)s.") % {"code": taken[code]},
+        )
+    _check_name(errors, name, taken)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            category = IncidentCategory.objects.create(code=code, name=name, order=number)
+            audit.record(
+                "incident.category_add",
+                actor=actor,
+                obj=category,
+                details={"code": code, **_state(category)},
+            )
+    except IntegrityError as exc:  # the same code added by someone else at the same moment
+        raise ValidationError({"code": _("This code was just taken; choose another.")}) from exc
+    return category
+
+
+def change_category(
+    *, actor: Member, category: IncidentCategory, name: Any, order: Any, is_active: Any
+) -> IncidentCategory:
+    """Rename, reorder, disable or enable a category (administrators). A built-in category
+    may be given an empty name: it then shows its built-in name in the reader's language
+    again. A disabled category takes no new incidents (import, push, report, mapping) and
+    keeps its history; at least one category stays active. The code never changes. One
+    transaction with its audit event (the fields changed, before and after)."""
+    if not access.can(actor, INCIDENT_CATEGORY_SET, CHANGE):
+        raise AccessDenied
+    errors: Errors = {}
+    text = clean_text(errors, "name", name, max_length=NAME_MAX, required=not category.is_builtin)
+    number = _clean_order(errors, order)
+    active = bool(is_active)
+    _check_name(errors, text, _names_taken(category))
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        current = IncidentCategory.objects.select_for_update().get(pk=category.pk)
+        if (
+            not active
+            and current.is_active
+            and not IncidentCategory.objects.filter(is_active=True).exclude(pk=current.pk).exists()
+        ):
+            raise ValidationError({"is_active": _("At least one category must stay active.")})
+        before = _state(current)
+        current.name, current.order, current.is_active = text, number, active
+        after = _state(current)
+        if before != after:
+            current.save(update_fields=["name", "order", "is_active"])
+            audit.record(
+                "incident.category_change",
+                actor=actor,
+                obj=current,
+                details={"code": current.code, "changes": audit.diff(before, after)},
+            )
+    return current

@@ -19,9 +19,14 @@ from liuqing.core.forms import apply_errors
 from liuqing.core.views.common import actor_of, paginate, posted, render_list
 from liuqing.imports.policies import IMPORT_RUN
 from liuqing.incidents import selectors, services
-from liuqing.incidents.forms import CategoryMappingForm, FilterForm
+from liuqing.incidents.forms import (
+    CategoryAddForm,
+    CategoryEditForm,
+    CategoryMappingForm,
+    FilterForm,
+)
 from liuqing.incidents.locate import resolutions
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
+from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, INCIDENT_CATEGORY_SET
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -99,6 +104,67 @@ def category_mappings(request: HttpRequest) -> HttpResponse:
             "categories": selectors.categories(active=None),
             "form": form,
             "can_change": can_change,
+            "can_manage": access.can(actor, INCIDENT_CATEGORY_SET, VIEW),
+        },
+    )
+
+
+@staff_required
+@GET_POST
+def category_settings(request: HttpRequest) -> HttpResponse:
+    """The categories themselves: administrators add one, rename, reorder or disable one
+    (``?edit=<code>`` opens a category's form; the POST names it in ``category``)."""
+    actor = actor_of(request)
+    if not access.can(actor, INCIDENT_CATEGORY_SET, VIEW):
+        raise AccessDenied
+    can_change = access.can(actor, INCIDENT_CATEGORY_SET, CHANGE)
+    if request.method == "POST" and not can_change:
+        raise AccessDenied
+    categories = list(selectors.categories(active=None))
+    by_code = {c.code: c for c in categories}
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    add_form = CategoryAddForm(posted(request) if action == "add" else None) if can_change else None
+    editing = by_code.get(
+        (request.POST.get("category") if action == "change" else request.GET.get("edit")) or ""
+    )
+    edit_form = None
+    if can_change and editing is not None:
+        edit_form = CategoryEditForm(request.POST if action == "change" else None, category=editing)
+    if action == "add" and add_form is not None and add_form.is_valid():
+        try:
+            category = services.add_category(actor=actor, **add_form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(add_form, exc)
+        else:
+            messages.success(
+                request, _("The category %(name)s was added.") % {"name": category.label}
+            )
+            return redirect("incidents:category_settings")
+    elif action == "change" and edit_form is not None and editing is not None:
+        if edit_form.is_valid():
+            try:
+                category = services.change_category(
+                    actor=actor, category=editing, **edit_form.cleaned_data
+                )
+            except ValidationError as exc:
+                apply_errors(edit_form, exc)
+            else:
+                messages.success(
+                    request, _("The category %(name)s was saved.") % {"name": category.label}
+                )
+                return redirect("incidents:category_settings")
+    elif action == "change":
+        messages.error(request, _("Choose one of the categories listed."))
+        return redirect("incidents:category_settings")
+    return render(
+        request,
+        "incidents/category_settings.html",
+        {
+            "categories": categories,
+            "can_change": can_change,
+            "add_form": add_form,
+            "edit_form": edit_form,
+            "editing": editing,
         },
     )
 
@@ -107,11 +173,13 @@ app_name = "incidents"
 urlpatterns = [
     path("incidents/", incident_list, name="list"),
     path("incidents/categories/", category_mappings, name="category_mappings"),
+    path("incidents/categories/settings/", category_settings, name="category_settings"),
     path("incidents/<int:pk>/", incident_detail, name="detail"),
 ]
 
 # The analytics pages live in their own modules (maps, trends, patrols).
 from liuqing.incidents.views_analysis import urlpatterns as _analysis_urls  # noqa: E402
 from liuqing.incidents.views_maps import urlpatterns as _map_urls  # noqa: E402
+from liuqing.incidents.views_seasons import urlpatterns as _season_urls  # noqa: E402
 
-urlpatterns += _map_urls + _analysis_urls
+urlpatterns += _map_urls + _analysis_urls + _season_urls

@@ -97,7 +97,6 @@ def trends_page(request: HttpRequest) -> HttpResponse:
             "by_category": by_category,
             "by_unit": by_unit,
             "seasonal": seasonal,
-            "tourist_months": sorted(kpis.tourist_months()),
         },
     )
 

@@ -1,6 +1,15 @@
 """Staff pages of the incident maps (under /incidents/map/): the monthly heat map, hot spots
-(Gi*), emerging hot spots, their data for the page's script, the GeoJSON and CSV exports
-(audited), and "refresh now". Every page is scoped to the member's jurisdiction; a unit,
+(Gi*), emerging hot spots, their data for the page's script, the exports, and "refresh now".
+
+Every export is audited (``incident.map_export``: format, unit, month, category, resolution,
+cells; the PNG also its layer). GeoJSON and CSV are written by the server, which records the
+event as it answers. The PNG is drawn by the page's script on a canvas from the cells it
+already shows (the browser shapes the Uyghur and Kazakh Arabic-script legend correctly, which
+a server-side raster library without a shaping engine would not, and no second renderer has
+to agree with the map on screen): before saving the file the script posts what it exports to
+`export_png_audit`, and saves it only once the server has recorded the event (the name of
+the file comes back with it). The picture holds nothing that `map_data` did not already give
+the page. Every page is scoped to the member's jurisdiction; a unit,
 month, category or resolution that is not offered is shown as a field error, never a 500."""
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from liuqing.core.access import CHANGE, AccessDenied
 from liuqing.core.auth import staff_required
 from liuqing.core.models import Member, Unit
 from liuqing.core.views.common import actor_of
-from liuqing.incidents import maps, selectors
+from liuqing.incidents import maps, selectors, thresholds
 from liuqing.incidents.locate import resolutions
 from liuqing.incidents.models import IncidentCategory
 from liuqing.incidents.policies import INCIDENT
@@ -94,7 +103,7 @@ class MapForm(forms.Form):
         cat_field = self.fields["category"]
         assert isinstance(cat_field, forms.ChoiceField)
         cat_field.choices = [("", _("All categories"))] + [
-            (c.code, c.name) for c in self.categories
+            (c.code, c.label) for c in self.categories
         ]
 
     def selection(self) -> tuple[Unit | None, int, IncidentCategory | None, dt.date | None]:
@@ -122,13 +131,14 @@ class MapForm(forms.Form):
 
 
 def _view(
-    request: HttpRequest, *, strict: bool = False
+    request: HttpRequest, *, strict: bool = False, data: Any = None
 ) -> tuple[MapForm, maps.MapView | None, dict[str, Any]]:
-    """The form and the chosen map. `strict` (exports): a unit or month that is not offered
-    is a 404 rather than the default map shown with the error."""
+    """The form and the chosen map (from `data`, the query string by default). `strict`
+    (exports): a unit or month that is not offered is a 404 rather than the default map
+    shown with the error."""
     actor = actor_of(request)
     maps.require_view(actor)
-    form = MapForm(request.GET, actor=actor)
+    form = MapForm(request.GET if data is None else data, actor=actor)
     unit, resolution, category, month = form.selection()
     if strict and form.errors:
         raise access.NotFound
@@ -208,6 +218,7 @@ def _page(request: HttpRequest, layer: str, template: str) -> HttpResponse:
         "month_index": months.index(params["month"]) if view and params["month"] in months else 0,
         "query": query,
         "data_url": f"{reverse('incidents:map_data')}?{query}",
+        "params": params,
         "tile_url": getattr(settings, "MAP_TILE_URL", ""),
         "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
         "can_refresh": access.can(actor, INCIDENT, CHANGE),
@@ -220,7 +231,7 @@ def _page(request: HttpRequest, layer: str, template: str) -> HttpResponse:
             "title": str(LAYERS[layer]),
             "subtitle": (
                 f"{view.unit.name} · {params['month']} · "
-                f"{view.category.name if view.category else _('All categories')}"
+                f"{view.category.label if view.category else _('All categories')}"
                 if view
                 else ""
             ),
@@ -230,7 +241,21 @@ def _page(request: HttpRequest, layer: str, template: str) -> HttpResponse:
         context["rows"] = maps.hot_rows(view)[:200]
     if view is not None and layer == "emerging":
         context["rows"] = maps.pattern_rows(view)[:200]
+    if layer == "emerging":
+        context["thresholds"] = _thresholds()
     return render(request, template, context)
+
+
+def _thresholds() -> dict[str, Any]:
+    """The emerging hot-spot settings in force, as the page states them (percentages)."""
+    t = thresholds.emerging_parameters()
+    return {
+        "confidence": f"{t['confidence'] * 100:g}",
+        "fdr": t["fdr"],
+        "alpha": f"{t['trend_alpha'] * 100:g}",
+        "share": f"{float(t['persistence']) * 100:g}",
+        "lag": t["time_lag"],
+    }
 
 
 def _page_name(layer: str) -> str:
@@ -268,20 +293,23 @@ def map_data(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _export_audit(actor: Member, view: maps.MapView, fmt: str) -> None:
+def _export_audit(actor: Member, view: maps.MapView, fmt: str, layer: str = "") -> None:
+    details: dict[str, Any] = {
+        "format": fmt,
+        "unit": view.unit.code,
+        "resolution": view.resolution,
+        "month": view.month.strftime("%Y-%m"),
+        "category": view.category.code if view.category else "",
+        "cells": int(view.cells.size),
+    }
+    if layer:
+        details["layer"] = layer
     audit.record(
         "incident.map_export",
         actor=actor,
         object_type="incidents.cellmap",
         unit=view.unit,
-        details={
-            "format": fmt,
-            "unit": view.unit.code,
-            "resolution": view.resolution,
-            "month": view.month.strftime("%Y-%m"),
-            "category": view.category.code if view.category else "",
-            "cells": int(view.cells.size),
-        },
+        details=details,
     )
 
 
@@ -325,6 +353,24 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
+def export_png_audit(request: HttpRequest) -> HttpResponse:
+    """Record the PNG export the page's script is about to save: the map posted (unit,
+    resolution, category, month, as the page shows it) and its layer. 201 with the file's
+    name; a map or layer that is not offered is a 404 and nothing is recorded."""
+    actor = actor_of(request)
+    layer = request.POST.get("layer", "")
+    if layer not in LAYERS:
+        raise access.NotFound
+    _form, view, _params = _view(request, strict=True, data=request.POST)
+    if view is None:
+        raise access.NotFound
+    _export_audit(actor, view, "png", layer)
+    name = _filename(view, "png").replace("incident-map-", f"incident-{layer}-", 1)
+    return JsonResponse({"filename": name}, status=201)
+
+
+@staff_required
+@require_POST
 def refresh_now(request: HttpRequest) -> HttpResponse:
     """Recompute the maps of a unit of the jurisdiction (and the units below it) now."""
     actor = actor_of(request)
@@ -350,6 +396,7 @@ urlpatterns = [
     path("incidents/map/data/", map_data, name="map_data"),
     path("incidents/map/export.geojson", export_geojson, name="map_geojson"),
     path("incidents/map/export.csv", export_csv, name="map_csv"),
+    path("incidents/map/export.png/audit/", export_png_audit, name="map_png_audit"),
     path("incidents/map/refresh/", refresh_now, name="map_refresh"),
     path("incidents/hotspots/", hot_spots, name="hotspots"),
     path("incidents/emerging/", emerging_hot_spots, name="emerging"),

@@ -57,7 +57,7 @@ class RouteForm(forms.Form):
         self.fields["dispute_type"].queryset = mediation_selectors.dispute_types()  # type: ignore[attr-defined]
         self.fields["incident_category"].choices = [  # type: ignore[attr-defined]
             ("", "—"),
-            *[(c.code, c.name) for c in incident_selectors.categories()],
+            *[(c.code, c.label) for c in incident_selectors.categories()],
         ]
         self.fields["place"].queryset = core_selectors.places_visible_to(actor, active=True)  # type: ignore[attr-defined]
         self.fields["about_unit"].queryset = core_selectors.unit_choices(actor).filter(  # type: ignore[attr-defined]

@@ -1,15 +1,18 @@
 """The heat map in real headless Chromium: the cells are drawn on the canvas, the legend is
-painted, the slider and selectors are there, no script error (the page's CSP forbids inline
-scripts and eval); a screenshot is kept as an artefact (var/artifacts/browser/)."""
+painted, the slider and selectors are there, the PNG export is saved only after the server
+recorded it, no script error (the page's CSP forbids inline scripts and eval); a screenshot
+is kept as an artefact (var/artifacts/browser/)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from liuqing.casework.testing import root_staff
 from liuqing.core import services as core_services
-from liuqing.core.models import Role
+from liuqing.core.models import AuditEvent, Role
 from liuqing.core.testing import World, confirmed_device
 from liuqing.core.tests.test_browser import ARTIFACTS, browser, log_in  # noqa: F401
 from liuqing.incidents import refresh
@@ -59,9 +62,19 @@ def test_the_heat_map_draws_its_cells_in_chromium(
     assert page.locator("#month-slider").is_visible()
     swatch = page.locator("#map-legend .swatch").first
     assert swatch.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+    # The PNG export is audited before the file is saved: the record names what was saved.
+    assert not AuditEvent.objects.filter(action="incident.map_export").exists()
     with page.expect_download() as download:
         page.click("#export-png")
-    assert download.value.suggested_filename == "incident-map.png"
+    name = f"incident-levels-{s1.code}-2026-03-all-r9.png"
+    assert download.value.suggested_filename == name
+    with open(download.value.path(), "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    event = AuditEvent.objects.get(action="incident.map_export")
+    details = json.loads(event.details)
+    assert (details["format"], details["layer"], details["month"]) == ("png", "levels", "2026-03")
+    assert (details["unit"], details["category"], details["resolution"]) == (s1.code, "", 9)
+    assert event.member_username == chief.username
     shot = ARTIFACTS / "incident-map.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot: {shot}")

@@ -95,6 +95,52 @@ def test_exports_are_audited_and_hold_every_cell(refreshed: World) -> None:
     assert sorted(json.loads(e.details)["format"] for e in events) == ["csv", "geojson"]
 
 
+def test_the_png_export_is_audited_before_the_browser_saves_it(refreshed: World) -> None:
+    client = login_verified(Client(), refreshed.persona(Role.ANALYST))
+    s1 = refreshed.units["S1"]
+    traffic = IncidentCategory.objects.get(code="traffic")
+    page = client.get(
+        reverse("incidents:hotspots"), {"unit": s1.pk, "month": "2026-02", "category": "traffic"}
+    ).content.decode()
+    # The page's export form carries the map it shows and its layer.
+    form = page.split('id="export-png-form"')[1].split("</form>")[0]
+    for field in (
+        f'name="unit" value="{s1.pk}"',
+        'name="month" value="2026-02"',
+        'name="category" value="traffic"',
+        'name="resolution" value="9"',
+        'name="layer" value="hotspots"',
+        "csrfmiddlewaretoken",
+    ):
+        assert field in form
+    url = reverse("incidents:map_png_audit")
+    posted = {"unit": s1.pk, "month": "2026-02", "category": "traffic", "resolution": 9}
+    answer = client.post(url, {**posted, "layer": "hotspots"})
+    assert answer.status_code == 201
+    assert answer.json() == {"filename": f"incident-hotspots-{s1.code}-2026-02-traffic-r9.png"}
+    event = AuditEvent.objects.get(action="incident.map_export")
+    assert json.loads(event.details) == {
+        "format": "png",
+        "layer": "hotspots",
+        "unit": s1.code,
+        "resolution": 9,
+        "month": "2026-02",
+        "category": traffic.code,
+        "cells": refresh.boundary_cells(s1.boundary, 9).size,
+        "channel": json.loads(event.details)["channel"],
+    }
+    assert event.unit_path == s1.path
+    # A layer, month or unit that is not offered: 404, nothing recorded; GET is refused.
+    for bad in (
+        {**posted, "layer": "satellite"},
+        {**posted, "layer": "levels", "month": "1999-01"},
+        {**posted, "layer": "levels", "unit": refreshed.units["S3"].pk},
+    ):
+        assert client.post(url, bad).status_code == 404
+    assert client.get(url, {**posted, "layer": "levels"}).status_code == 405
+    assert AuditEvent.objects.filter(action="incident.map_export").count() == 1
+
+
 def test_the_hot_spot_page_lists_the_cluster_and_says_when_data_is_too_thin(
     refreshed: World,
 ) -> None:

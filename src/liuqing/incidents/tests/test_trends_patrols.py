@@ -36,7 +36,7 @@ def test_three_to_one_is_a_drop_without_significance(mapped: World) -> None:
     record_incidents(s1, [(LAT, LNG, "fire", "2026-02-10 10:00")] * 2)
     chief = mapped.persona(Role.STATION_CHIEF)
     by_category, _by_unit = kpis.trend_rows(chief, s1, MARCH)
-    fire = next(r for r in by_category if r.label == "火灾")
+    fire = next(r for r in by_category if r.label == "Fire")  # in the reader's language
     assert (fire.now, fire.yoy.before, fire.mom.before) == (1, 3, 2)
     assert fire.yoy_change == "-66.7%"
     assert fire.yoy_note == "too few incidents to say"

@@ -3,12 +3,14 @@ preview, result, error report; the ledger, one incident, the category mapping.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from liuqing.core.models import Role
+from liuqing.core.models import AuditEvent, Role
 from liuqing.core.testing import World, login_verified
 from liuqing.imports.models import ColumnMapping, ImportRun, RunStatus
 from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
@@ -77,6 +79,10 @@ def test_the_import_flow_from_upload_to_error_report(mapped: World) -> None:
     download = client.get(reverse("imports:errors", kwargs={"pk": run.pk}))
     assert download["Content-Disposition"].startswith("attachment")
     assert "The time is in the future." in download.content.decode("utf-8-sig")
+    # The download of the refused rows is an export: audited.
+    event = AuditEvent.objects.get(action="import.error_report")
+    assert (event.object_id, event.unit_path) == (str(run.pk), mapped.units["S1"].path)
+    assert json.loads(event.details)["rows_rejected"] == 1
     # Once run, the mapping page leads to the result and the run cannot be repeated.
     assert client.get(reverse("imports:mapping", kwargs={"pk": run.pk})).status_code == 302
     # The saved mapping is offered for the next file.

@@ -1,7 +1,8 @@
 /* The incident map pages: cells (H3 hexagons, GeoJSON) coloured by level, Gi* bin or emerging
    pattern over the unit boundaries, drawn with the vendored Leaflet on a canvas. No tiles
    unless the deployment configured a tile URL. The month slider submits the filter form; the
-   PNG export draws the cells and the legend on a canvas of its own (works offline). */
+   PNG export draws the cells and the legend on a canvas of its own (works offline), after
+   the server has recorded the export in the audit log (no record, no file). */
 (function () {
   "use strict";
 
@@ -63,7 +64,7 @@
     });
   }
 
-  function exportPng(map, cfg, cells) {
+  function exportPng(map, cfg, cells, filename) {
     var size = map.getSize();
     var legendWidth = 260;
     var canvas = document.createElement("canvas");
@@ -109,7 +110,7 @@
       ctx.fillText(item.label + " (" + item.count + ")", x + 20, y + 12);
     });
     var link = document.createElement("a");
-    link.download = "incident-map.png";
+    link.download = filename;
     link.href = canvas.toDataURL("image/png");
     document.body.appendChild(link);
     link.click();
@@ -163,9 +164,34 @@
         node.setAttribute("data-cells", String(data.cells.features.length));
         node.classList.add("drawn");
         var button = document.getElementById("export-png");
-        if (button) {
+        var form = document.getElementById("export-png-form");
+        var failed = document.getElementById("export-png-error");
+        if (button && form) {
           button.addEventListener("click", function () {
-            exportPng(map, cfg, data.cells);
+            button.disabled = true;
+            failed.hidden = true;
+            // Audited first: the file is saved only once the server recorded the export.
+            fetch(form.action, {
+              method: "POST",
+              body: new FormData(form),
+              credentials: "same-origin",
+              headers: { Accept: "application/json" },
+            })
+              .then(function (response) {
+                if (response.status !== 201) {
+                  throw new Error("export not recorded: " + response.status);
+                }
+                return response.json();
+              })
+              .then(function (answer) {
+                exportPng(map, cfg, data.cells, answer.filename);
+              })
+              .catch(function () {
+                failed.hidden = false;
+              })
+              .then(function () {
+                button.disabled = false;
+              });
           });
         }
       });
