@@ -22,6 +22,17 @@ from urllib.parse import urlsplit, urlunsplit
 PROJECT = Path(__file__).resolve().parent.parent
 
 
+def db_name(text: str) -> str:
+    """A database name for --database-name: a plain lower-case identifier (it goes into
+    CREATE DATABASE and a file name)."""
+    import argparse
+    import re
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", text):
+        raise argparse.ArgumentTypeError("a lower-case identifier: letters, digits, _")
+    return text
+
+
 def fresh_postgres(url: str, name: str, reuse: bool) -> str:
     """The URL of database `name` on the server of `url`, dropped and created unless reused."""
     import psycopg

@@ -59,6 +59,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database-url", help="a PostgreSQL server URL")
+    parser.add_argument(
+        "--database-name",
+        default=BENCH_DB_NAME,
+        type=benchlib.db_name,
+        help=f"the bench database (default {BENCH_DB_NAME}), dropped and created",
+    )
     return parser.parse_args()
 
 
@@ -140,7 +146,7 @@ def peak_rss_mb() -> float:
 
 def main() -> None:
     args = parse_args()
-    benchlib.configure(args.database_url, BENCH_DB_NAME, reuse=False)
+    benchlib.configure(args.database_url, args.database_name, reuse=False)
 
     from django.core.files import File
     from django.core.management import call_command

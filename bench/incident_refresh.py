@@ -45,6 +45,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", type=int, default=2_000_000)
     parser.add_argument("--database-url", help="a PostgreSQL server URL")
+    parser.add_argument(
+        "--database-name",
+        default=BENCH_DB_NAME,
+        type=benchlib.db_name,
+        help=f"the bench database (default {BENCH_DB_NAME}), dropped and created",
+    )
     return parser.parse_args()
 
 
@@ -163,7 +169,7 @@ def reference_read(unit_ids: list[int], window: list[object]) -> tuple[float, in
 
 def main() -> None:
     args = parse_args()
-    benchlib.configure(args.database_url, BENCH_DB_NAME, reuse=False)
+    benchlib.configure(args.database_url, args.database_name, reuse=False)
 
     from django.core.management import call_command
     from django.db import connection

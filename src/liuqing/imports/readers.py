@@ -165,10 +165,9 @@ class Table:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(row number, cells) for every non-blank record after the header."""
-        number = 1
-        for cells in self._iter:
-            number += 1
-            if "".join(cells).strip():
+        strip, join = str.strip, "".join
+        for number, cells in enumerate(self._iter, start=2):
+            if strip(join(cells)):
                 yield number, cells
 
     def preview(self, n: int = PREVIEW_ROWS) -> list[list[str]]:

@@ -220,25 +220,30 @@ def _safe_cell(value: str) -> str:
 
 def _batches(
     rows: Iterator[tuple[int, list[str]]], header: list[str], columns: dict[str, str]
-) -> Iterator[list[tuple[int, dict[str, str]]]]:
+) -> Iterator[registry.Batch]:
+    """The file's rows in batches of `IMPORTS_BATCH_ROWS`, by column (`registry.Batch`):
+    each mapped column picked, stripped and listed with C-level maps, no object per row."""
     names = list(columns.values())
-    positions = [header.index(column) for column in columns]
-    pick = itemgetter(*positions)
-    last = max(positions)
+    getters = [itemgetter(header.index(column)) for column in columns]
+    last = max(header.index(column) for column in columns)
     size = batch_rows()
     strip = str.strip
+    first = itemgetter(0)
+    second = itemgetter(1)
     while True:
         chunk = list(islice(rows, size))
         if not chunk:
             return
-        batch = []
-        for number, cells in chunk:
-            if len(cells) <= last:  # a short row: the missing cells are empty
-                cells = cells + [""] * (last + 1 - len(cells))
-            picked = pick(cells)
-            values = map(strip, picked) if len(names) > 1 else [strip(picked)]
-            batch.append((number, dict(zip(names, values, strict=True))))
-        yield batch
+        records = list(map(second, chunk))
+        if min(map(len, records)) <= last:  # short rows: the missing cells are empty
+            records = [r if len(r) > last else r + [""] * (last + 1 - len(r)) for r in records]
+        yield registry.Batch(
+            numbers=list(map(first, chunk)),
+            columns={
+                name: list(map(strip, map(get, records)))
+                for name, get in zip(names, getters, strict=True)
+            },
+        )
 
 
 def run_import(
@@ -403,7 +408,7 @@ def _execute(
         try:
             for batch in _batches(table.rows(), table.header, used):
                 with transaction.atomic():
-                    result = writer.write(batch)
+                    result = writer.write_batch(batch)
                     run.rows_read += len(batch)
                     run.rows_created += result.created
                     run.rows_updated += result.updated
@@ -426,7 +431,7 @@ def _execute(
                         obj=run,
                         details={
                             "kind": run.kind,
-                            "first_row": batch[0][0],
+                            "first_row": batch.numbers[0],
                             "rows": len(batch),
                             "created": result.created,
                             "updated": result.updated,

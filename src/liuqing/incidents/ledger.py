@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -47,12 +50,14 @@ from liuqing.imports.registry import (
     REJECTED,
     UNCHANGED,
     UPDATED,
+    Batch,
     BatchResult,
     BatchWriter,
     FieldSpec,
     OptionSpec,
     RowError,
 )
+from liuqing.incidents import vectors
 from liuqing.incidents.defaults import builtin_aliases
 from liuqing.incidents.locate import Locator, resolutions
 from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
@@ -188,17 +193,19 @@ def disabled_category_texts() -> frozenset[str]:
 
 
 @dataclass
-class _Pending:
-    numbers: list[int] = field(default_factory=list)
-    source_ids: list[str] = field(default_factory=list)
-    times: list[dt.datetime] = field(default_factory=list)
-    categories: list[int] = field(default_factory=list)
-    subs: list[str] = field(default_factory=list)
-    lats: list[float] = field(default_factory=list)
-    lngs: list[float] = field(default_factory=list)
-    units: list[int] = field(default_factory=list)
-    outcomes: list[str] = field(default_factory=list)
-    descriptions: list[str] = field(default_factory=list)
+class _Checked:
+    """The rows of a batch that passed the field checks, by column."""
+
+    numbers: list[int]
+    source_ids: list[str]
+    times: list[str]  # UTC, as `_utc_text` writes it
+    categories: list[int]
+    subs: list[str]
+    lats: list[float]
+    lngs: list[float]
+    units: list[int]
+    outcomes: list[str]
+    descriptions: list[str]
 
 
 class IncidentWriter(BatchWriter):
@@ -220,6 +227,7 @@ class IncidentWriter(BatchWriter):
         self.locator = Locator(unit)
         self.coarse, self.fine = resolutions()
         self.want_ids = False
+        self.hour_offsets: dict[int, tuple[int, bool]] = {}  # see vectors.local_to_utc
         self.inserted = 0
         self.analyze_at = ANALYZE_FIRST
         if connection.vendor == "sqlite":
@@ -250,62 +258,108 @@ class IncidentWriter(BatchWriter):
 
     # --- validation ---------------------------------------------------------------------------
 
-    def _check(self, rows: list[tuple[int, dict[str, str]]], errors: list[RowError]) -> _Pending:
-        pending = _Pending()
+    def _check(self, batch: Batch, errors: list[RowError]) -> _Checked:
+        """Every row checked, a column at a time (`vectors`, C-level maps); a row that fails
+        any fast check goes through `_examine`, which says what is wrong with it (or finds
+        it fine after all, e.g. a time in one of the other accepted forms)."""
+        n = len(batch)
+        numbers, columns = batch.numbers, batch.columns
+        blank = [""] * n
+        source_ids = columns.get("source_id", blank)
+        labels = columns.get("category", blank)
+        subs = columns.get("sub_category", blank)
+        outcomes = columns.get("outcome", blank)
+        descriptions = columns.get("description", blank)
         now = timezone.now() + CLOCK_SKEW
-        categories = self.categories
-        by_code = self.locator.by_code
-        fromiso = dt.datetime.fromisoformat
+        flagged: set[int] = set()
+
+        times = self._times(columns.get("occurred_at", blank), now, flagged)
+        categories = list(map(self.categories.get, map(str.lower, labels)))
+        if None in categories:
+            flagged.update(i for i, c in enumerate(categories) if c is None)
+        lengths = list(map(len, source_ids))
+        if min(lengths) == 0 or max(lengths) > TEXT_MAX:
+            flagged.update(i for i, k in enumerate(lengths) if k == 0 or k > TEXT_MAX)
+        lats = _floats(columns.get("latitude", blank), flagged)
+        lngs = _floats(columns.get("longitude", blank), flagged)
+        codes = columns.get("unit")
+        units = [0] * n
+        if codes is not None and any(codes):
+            by_code = self.locator.by_code
+            units = [by_code.get(code, 0) if code else 0 for code in codes]
+            flagged.update(i for i, code in enumerate(codes) if code and not units[i])
+        for texts, limit in (
+            (subs, TEXT_MAX),
+            (outcomes, TEXT_MAX),
+            (descriptions, DESCRIPTION_MAX),
+        ):
+            if max(map(len, texts)) > limit or "\x00" in "".join(texts):
+                flagged.update(i for i, t in enumerate(texts) if len(t) > limit or "\x00" in t)
+
+        refused: set[int] = set()
+        for i in sorted(flagged):
+            raw = {name: values[i] for name, values in columns.items()}
+            parsed = self._examine(numbers[i], raw, now)
+            if isinstance(parsed, list):
+                errors.extend(parsed)
+                refused.add(i)
+                continue
+            _sid, when, category, _sub, lat, lng, unit_id, _out, _desc = parsed
+            times[i] = _utc_text(when)
+            categories[i], lats[i], lngs[i], units[i] = category, lat, lng, unit_id
+        keep = [i for i in range(n) if i not in refused] if refused else None
+        return _Checked(
+            numbers=_take(numbers, keep),
+            source_ids=_take(source_ids, keep),
+            times=_take(times, keep),
+            categories=_take(categories, keep),
+            subs=_take(subs, keep),
+            lats=_take(lats, keep),
+            lngs=_take(lngs, keep),
+            units=_take(units, keep),
+            outcomes=_take(outcomes, keep),
+            descriptions=_take(descriptions, keep),
+        )
+
+    def _times(self, texts: list[str], now: dt.datetime, flagged: set[int]) -> list[Any]:
+        """Each row's time as UTC text (see `_utc_text`); None, and the row flagged, when it
+        cannot be read or is in the future. The common ISO shapes are converted a column at
+        a time (`vectors.iso_utc`); any other readable form row by row."""
+        n = len(texts)
         zone = self.zone
-        time_format = self.time_format
-        for number, raw in rows:
-            # The fast path: a row with nothing wrong costs a few dictionary lookups and
-            # conversions. Anything unusual goes through `_examine`, which says what is wrong.
-            g = raw.get
-            source_id, text, label = g("source_id", ""), g("occurred_at", ""), g("category", "")
-            sub, outcome, description = (
-                g("sub_category", ""),
-                g("outcome", ""),
-                g("description", ""),
-            )
-            unit_code = g("unit", "")
-            try:
-                when = parse_time(text, time_format, zone) if time_format else fromiso(text)
-                lat, lng = float(g("latitude", "")), float(g("longitude", ""))
-            except (ValueError, TypeError):
-                when = None
-            category = categories.get(label.lower())
-            unit_id = by_code.get(unit_code, 0) if unit_code else 0
-            if when is not None and when.tzinfo is None:
-                when = when.replace(tzinfo=zone)
-            if (
-                when is None
-                or when > now
-                or category is None
-                or not source_id
-                or len(source_id) > TEXT_MAX
-                or (unit_code and not unit_id)
-                or len(sub) > TEXT_MAX
-                or len(outcome) > TEXT_MAX
-                or len(description) > DESCRIPTION_MAX
-                or "\x00" in sub + outcome + description
-            ):
-                parsed = self._examine(number, raw, now)
-                if isinstance(parsed, list):
-                    errors.extend(parsed)
+        if self.time_format:
+            parsed = [parse_time(text, self.time_format, zone) for text in texts]
+            missing = [i for i, when in enumerate(parsed) if when is None]
+            fast = np.zeros(n, dtype=bool)
+            utc = np.zeros(0, dtype="datetime64[s]")
+        else:
+            parsed, missing = vectors.parse_iso(texts)
+            readable = np.ones(n, dtype=bool)
+            readable[missing] = False
+            fast, utc = vectors.iso_utc(texts, zone, readable, self.hour_offsets)
+        out: list[Any] = [None] * n
+        flagged.update(missing)
+        if fast.any():
+            limit = np.datetime64(now.astimezone(dt.UTC).replace(tzinfo=None), "us")
+            future = fast & (utc.astype("datetime64[us]") > limit)
+            if future.any():
+                flagged.update(np.flatnonzero(future).tolist())
+                fast &= ~future
+            where = np.flatnonzero(fast).tolist()
+            for i, text in zip(where, vectors.utc_texts(utc[fast]), strict=True):
+                out[i] = text
+        if not fast.all():
+            for i in np.flatnonzero(~fast).tolist():
+                when = parsed[i]
+                if when is None:
                     continue
-                source_id, when, category, sub, lat, lng, unit_id, outcome, description = parsed
-            pending.numbers.append(number)
-            pending.source_ids.append(source_id)
-            pending.times.append(when)
-            pending.categories.append(category)
-            pending.subs.append(sub)
-            pending.lats.append(lat)
-            pending.lngs.append(lng)
-            pending.units.append(unit_id)
-            pending.outcomes.append(outcome)
-            pending.descriptions.append(description)
-        return pending
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=zone)
+                if when > now:
+                    flagged.add(i)
+                else:
+                    out[i] = _utc_text(when)
+        return out
 
     def _examine(self, number: int, raw: dict[str, str], now: dt.datetime) -> Any:
         """One row checked field by field: its errors (a list), or its parsed values."""
@@ -385,12 +439,12 @@ class IncidentWriter(BatchWriter):
         )
 
     def _place(
-        self, pending: _Pending, errors: list[RowError]
+        self, rows: _Checked, errors: list[RowError]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Vectorised: coordinates converted and checked, cells, units. Returns (keep mask,
         lat, lng, coarse cells, fine cells, unit ids)."""
-        lat = np.asarray(pending.lats, dtype=np.float64)
-        lng = np.asarray(pending.lngs, dtype=np.float64)
+        lat = np.asarray(rows.lats, dtype=np.float64)
+        lng = np.asarray(rows.lngs, dtype=np.float64)
         possible = cells.valid_coordinates(lat, lng)
         if self.gcj and possible.any():
             wlat, wlng = cells.gcj02_to_wgs84(lat[possible], lng[possible])
@@ -398,119 +452,172 @@ class IncidentWriter(BatchWriter):
         inside = possible.copy()
         if self.locator.area is not None:
             inside &= cells.valid_coordinates(lat, lng, bbox=self.locator.area)
-        coarse = cells.points_to_cells(
-            np.where(inside, lat, 0.0), np.where(inside, lng, 0.0), self.coarse
-        )
-        fine = cells.points_to_cells(
-            np.where(inside, lat, 0.0), np.where(inside, lng, 0.0), self.fine
-        )
-        units = np.asarray(pending.units, dtype=np.int64)
+        if inside.all():
+            coarse = cells.points_to_cells(lat, lng, self.coarse)
+            fine = cells.points_to_cells(lat, lng, self.fine)
+        else:
+            zero_lat, zero_lng = np.where(inside, lat, 0.0), np.where(inside, lng, 0.0)
+            coarse = cells.points_to_cells(zero_lat, zero_lng, self.coarse)
+            fine = cells.points_to_cells(zero_lat, zero_lng, self.fine)
+        units = np.asarray(rows.units, dtype=np.int64)
         derive = inside & (units == 0)
         if derive.any():
             units[derive] = self.locator.locate(fine[derive], lat[derive], lng[derive])
         keep = inside & (units != 0)
-        for i in np.flatnonzero(~keep):
-            number = pending.numbers[i]
-            value = f"{pending.lats[i]}, {pending.lngs[i]}"
+        for i in np.flatnonzero(~keep).tolist():
+            value = f"{rows.lats[i]}, {rows.lngs[i]}"
             if not possible[i]:
                 reason = _("Impossible coordinates.")
             elif not inside[i]:
                 reason = _("The location is outside the detachment's area.")
             else:
                 reason = _("No unit's jurisdiction contains this location.")
-            errors.append(RowError(number, "latitude", value, reason))
+            errors.append(RowError(rows.numbers[i], "latitude", value, reason))
         return keep, lat, lng, coarse, fine, units
 
     # --- writing ------------------------------------------------------------------------------
 
     def write(self, rows: list[tuple[int, dict[str, str]]]) -> BatchResult:
+        return self.write_batch(Batch.from_rows(rows))
+
+    def write_batch(self, batch: Batch) -> BatchResult:
         result = BatchResult()
-        pending = self._check(rows, result.errors)
-        if not pending.numbers:
+        checked = self._check(batch, result.errors) if len(batch) else None
+        if checked is None or not checked.numbers:
             if self.want_ids:
-                self._statuses(result, rows, {})
+                self._statuses(result, batch, {})
             return result
-        keep, lat, lng, coarse, fine, units = self._place(pending, result.errors)
-        # Times as the database takes them: SQLite stores UTC as text ("YYYY-MM-DD HH:MM:SS",
-        # what Django's own adapter writes), PostgreSQL takes the aware datetime. Done here
-        # rather than through connection.ops per row, which costs more than the rest of a row.
-        text_times = connection.vendor == "sqlite"
-        utc = dt.UTC
-        now_dt = timezone.now()
-        now: Any = _utc_text(now_dt) if text_times else now_dt
-        # source id → (its rows in this batch, the values of the last one). The same id twice
-        # in a batch behaves as it would in two batches: the later row wins, and reports
-        # "updated" (or "unchanged" when it repeats the earlier one).
-        records: dict[str, tuple[list[int], tuple[Any, ...]]] = {}
-        row_status: dict[int, str] = {}
-        # Plain Python lists: indexing numpy arrays row by row costs more than the row.
-        lat_list, lng_list = lat.round(7).tolist(), lng.round(7).tolist()
+        keep, lat, lng, coarse, fine, units = self._place(checked, result.errors)
+        # Only the rows that stay, as plain lists: indexing numpy arrays row by row costs
+        # more than the row.
+        kept = None if keep.all() else np.flatnonzero(keep).tolist()
+        numbers = _take(checked.numbers, kept)
+        source_ids = _take(checked.source_ids, kept)
+        times = _take(checked.times, kept)
+        categories = _take(checked.categories, kept)
+        subs = _take(checked.subs, kept)
+        outcomes = _take(checked.outcomes, kept)
+        descriptions = _take(checked.descriptions, kept)
+        lat, lng = lat[keep].round(7), lng[keep].round(7)
+        coarse, fine, units = (
+            coarse[keep].astype(np.int64),
+            fine[keep].astype(np.int64),
+            units[keep],
+        )
+        digests = vectors.digests(
+            times,
+            (subs, outcomes, descriptions),
+            (np.asarray(categories, dtype=np.int64), lat, lng, coarse, fine, units),
+        )
+        lat_list, lng_list = lat.tolist(), lng.tolist()
         coarse_list, fine_list, unit_list = coarse.tolist(), fine.tolist(), units.tolist()
-        times, source_ids, numbers = pending.times, pending.source_ids, pending.numbers
-        for i in np.flatnonzero(keep).tolist():
-            when = times[i]
-            when_text = when.astimezone(utc).replace(tzinfo=None).isoformat(" ")
-            values = (
+        when_list = times if connection.vendor == "sqlite" else [t + "+00:00" for t in times]
+
+        def values(i: int) -> tuple[Any, ...]:
+            return (
                 self.source_system,
                 source_ids[i],
-                when_text if text_times else when,
-                pending.categories[i],
-                pending.subs[i],
+                when_list[i],
+                categories[i],
+                subs[i],
                 lat_list[i],
                 lng_list[i],
                 coarse_list[i],
                 fine_list[i],
                 unit_list[i],
-                pending.outcomes[i],
-                pending.descriptions[i],
+                outcomes[i],
+                descriptions[i],
+                digests[i],
             )
-            digest = _fingerprint(when_text, values)
-            number = numbers[i]
-            earlier = records.get(source_ids[i])
-            if earlier is None:
-                records[source_ids[i]] = ([number], (*values, digest))
-                continue
-            earlier[0].append(number)
-            row_status[number] = UNCHANGED if earlier[1][-1] == digest else UPDATED
-            records[source_ids[i]] = (earlier[0], (*values, digest))
-        existing = self._existing(list(records))
+
+        # Which row is written for each source id: the last of the batch. The same id twice
+        # in a batch behaves as it would in two batches: the later row wins, and reports
+        # "updated" (or "unchanged" when it repeats the earlier one).
+        row_status: dict[int, str] = {}
+        first: dict[str, int] = {}  # source id → its first row (insertion order: first seen)
+        last: dict[str, int] = {}  # source id → its last row
+        repeated: dict[str, list[int]] = {}  # source id → its row numbers, when more than one
+        if len(set(source_ids)) == len(source_ids):
+            first = last = dict(zip(source_ids, range(len(source_ids)), strict=True))
+        else:
+            for i, source_id in enumerate(source_ids):
+                j = last.get(source_id)
+                if j is None:
+                    first[source_id] = i
+                else:
+                    repeated.setdefault(source_id, [numbers[j]]).append(numbers[i])
+                    row_status[numbers[i]] = UNCHANGED if digests[j] == digests[i] else UPDATED
+                last[source_id] = i
+        existing = self._existing(list(first))
+        now_dt = timezone.now()
+        now: Any = _utc_text(now_dt) if connection.vendor == "sqlite" else now_dt
+        tail = (self.run_id, now, now)
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        scope = self.root.path
-        for source_id, (numbers, values) in records.items():
-            first = numbers[0]
-            found = existing.get(source_id)
-            if found is None:
-                inserts.append((*values, self.run_id, now, now))
-                row_status[first] = CREATED
-            elif not found[2].startswith(scope):
-                for number in numbers:
-                    result.errors.append(
-                        RowError(
-                            number,
-                            "source_id",
-                            source_id,
-                            _("Recorded by a unit outside the jurisdiction of this import."),
+        if not existing and not repeated:
+            # The usual case of a first import: every row new and once in the batch.
+            inserts = list(
+                zip(
+                    repeat(self.source_system),
+                    source_ids,
+                    when_list,
+                    categories,
+                    subs,
+                    lat_list,
+                    lng_list,
+                    coarse_list,
+                    fine_list,
+                    unit_list,
+                    outcomes,
+                    descriptions,
+                    digests,
+                    repeat(self.run_id),
+                    repeat(now),
+                    repeat(now),
+                    strict=False,
+                )
+            )
+            result.created = len(inserts)
+            row_status = dict.fromkeys(numbers, CREATED) if self.want_ids else {}
+        else:
+            scope = self.root.path
+            for source_id, i in first.items():
+                j = last[source_id]
+                number = numbers[i]
+                found = existing.get(source_id)
+                if found is None:
+                    inserts.append((*values(j), *tail))
+                    row_status[number] = CREATED
+                elif not found[2].startswith(scope):
+                    for refused in repeated.get(source_id, [number]):
+                        result.errors.append(
+                            RowError(
+                                refused,
+                                "source_id",
+                                source_id,
+                                _("Recorded by a unit outside the jurisdiction of this import."),
+                            )
                         )
-                    )
-                    row_status[number] = REJECTED
-            elif found[1] == values[-1]:
-                row_status[first] = UNCHANGED
-            else:
-                updates.append((*values[2:], self.run_id, now, found[0]))
-                row_status[first] = UPDATED
+                        row_status[refused] = REJECTED
+                elif found[1] == digests[j] or found[1] == _legacy_fingerprint(
+                    times[j], values(j)[3:12]
+                ):
+                    row_status[number] = UNCHANGED
+                else:
+                    updates.append((*values(j)[2:], *tail[:1], now, found[0]))
+                    row_status[number] = UPDATED
+            for status in row_status.values():
+                if status == CREATED:
+                    result.created += 1
+                elif status == UPDATED:
+                    result.updated += 1
+                elif status == UNCHANGED:
+                    result.unchanged += 1
         self._insert(inserts)
         self._update(updates)
         self._keep_statistics(len(inserts))
-        for status in row_status.values():
-            if status == CREATED:
-                result.created += 1
-            elif status == UPDATED:
-                result.updated += 1
-            elif status == UNCHANGED:
-                result.unchanged += 1
         if self.want_ids:
-            self._statuses(result, rows, row_status, self._existing(list(records)))
+            self._statuses(result, batch, row_status, self._existing(list(first)))
         return result
 
     def _keep_statistics(self, inserted: int) -> None:
@@ -531,14 +638,15 @@ class IncidentWriter(BatchWriter):
     def _statuses(
         self,
         result: BatchResult,
-        rows: list[tuple[int, dict[str, str]]],
+        batch: Batch,
         row_status: dict[int, str],
         ids: dict[str, tuple[int, str, str]] | None = None,
     ) -> None:
         refused = {e.row for e in result.errors}
-        for number, raw in rows:
+        source_ids = batch.columns.get("source_id") or [""] * len(batch)
+        for number, source_id in zip(batch.numbers, source_ids, strict=True):
             status = REJECTED if number in refused else row_status.get(number, REJECTED)
-            found = (ids or {}).get(raw.get("source_id", ""))
+            found = (ids or {}).get(source_id)
             result.statuses[number] = (status, found[0] if found and status != REJECTED else None)
 
     def _existing(self, source_ids: list[str]) -> dict[str, tuple[int, str, str]]:
@@ -594,6 +702,9 @@ class IncidentWriter(BatchWriter):
     def _update(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        if connection.vendor == "postgresql":  # the time as a datetime, not as text
+            fromiso = dt.datetime.fromisoformat
+            rows = [(fromiso(row[0]), *row[1:]) for row in rows]
         changed = [c for c in self.columns[2:] if c != "created_at"]
         assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in changed)
         with connection.cursor() as cursor:
@@ -603,13 +714,41 @@ class IncidentWriter(BatchWriter):
             )
 
 
+def _floats(texts: list[str], flagged: set[int]) -> list[float]:
+    """float() of each text; NaN, and the row flagged, where it is not a number."""
+    try:
+        return list(map(float, texts))
+    except ValueError:
+        pass
+    out: list[float] = []
+    for i, text in enumerate(texts):
+        try:
+            out.append(float(text))
+        except ValueError:
+            out.append(math.nan)
+            flagged.add(i)
+    return out
+
+
+def _take(values: list[Any], keep: list[int] | None) -> list[Any]:
+    """The items of `values` at the positions `keep` (all of them when None)."""
+    if keep is None:
+        return values
+    if len(keep) < 2:
+        return [values[i] for i in keep]
+    return list(itemgetter(*keep)(values))
+
+
 def _utc_text(when: dt.datetime) -> str:
+    """An aware time as naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]" (what Django stores
+    on SQLite, and what the digest of a row reads)."""
     return when.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
 
 
-def _fingerprint(when_text: str, values: tuple[Any, ...]) -> str:
-    """A digest of what a row stores (time in UTC, category, texts, position, unit)."""
-    return hashlib.blake2b(repr((when_text, values[3:])).encode(), digest_size=8).hexdigest()
+def _legacy_fingerprint(when_text: str, values: tuple[Any, ...]) -> str:
+    """The digest rows stored before `vectors.digests` carry (blake2b of the values' repr):
+    a row stored then and unchanged since still counts as unchanged on re-import."""
+    return hashlib.blake2b(repr((when_text, values)).encode(), digest_size=8).hexdigest()
 
 
 class IncidentLedger(registry.LedgerKind):

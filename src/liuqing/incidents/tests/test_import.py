@@ -5,6 +5,7 @@ error report."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 from typing import Any
@@ -22,7 +23,7 @@ from liuqing.imports import services
 from liuqing.imports.forms import MappingForm
 from liuqing.imports.models import ImportRun, RunStatus
 from liuqing.incidents import services as incident_services
-from liuqing.incidents.ledger import LEDGER
+from liuqing.incidents.ledger import LEDGER, _legacy_fingerprint
 from liuqing.incidents.models import Incident, IncidentCategory
 from liuqing.incidents.testing import LAT, LNG, ledger_csv, record_incident
 
@@ -197,6 +198,66 @@ def test_importing_the_same_file_again_changes_nothing(mapped: World, analyst: M
     assert (third.rows_unchanged, third.rows_updated, third.rows_created) == (1, 1, 0)
     assert Incident.objects.get(source_id="R2").outcome == "已调解"
     assert Incident.objects.count() == 3
+
+
+def test_a_row_stored_with_the_earlier_digest_counts_as_unchanged(
+    mapped: World, analyst: Member
+) -> None:
+    """Rows imported before the column-wise digest carry the earlier one (blake2b of the
+    values' repr): importing them again leaves them alone, a change still updates them."""
+    content = ledger_csv([row("V1"), row("V2")])
+    imported(analyst, mapped, content)
+    for incident in Incident.objects.all():
+        when = incident.occurred_at.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        values = (
+            incident.category_id,
+            incident.sub_category,
+            incident.latitude,
+            incident.longitude,
+            incident.cell_coarse,
+            incident.cell_fine,
+            incident.unit_id,
+            incident.outcome,
+            incident.description,
+        )
+        Incident.objects.filter(pk=incident.pk).update(
+            fingerprint=_legacy_fingerprint(when, values)
+        )
+    before = list(Incident.objects.order_by("pk").values())
+    again = imported(analyst, mapped, content)
+    assert (again.rows_unchanged, again.rows_updated) == (2, 0)
+    assert list(Incident.objects.order_by("pk").values()) == before
+    changed = imported(analyst, mapped, ledger_csv([row("V1"), row("V2", 处理结果="已调解")]))
+    assert (changed.rows_unchanged, changed.rows_updated) == (1, 1)
+    assert Incident.objects.get(source_id="V2").outcome == "已调解"
+
+
+def test_times_in_every_accepted_form_are_stored_in_utc(mapped: World, analyst: Member) -> None:
+    """The common ISO shapes are converted a column at a time, the others row by row, in
+    the same batch; all give the instant the text names (local time: Asia/Shanghai)."""
+    forms = {
+        "T1": ("2026-03-01 10:00:00", dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)),
+        "T2": ("2026-03-01T10:00", dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)),
+        "T3": ("2026-03-01T10:00:00Z", dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.UTC)),
+        "T4": ("2026-03-01T10:00:00+06:00", dt.datetime(2026, 3, 1, 4, 0, tzinfo=dt.UTC)),
+        "T5": ("2026-03-01 10:00:00.5", dt.datetime(2026, 3, 1, 2, 0, 0, 500000, tzinfo=dt.UTC)),
+        "T6": ("2026/03/01 10:00", dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)),
+        "T7": ("1988-04-17 03:30:00", dt.datetime(1988, 4, 16, 18, 30, tzinfo=dt.UTC)),  # DST
+    }
+    run = imported(analyst, mapped, ledger_csv([row(k, 报警时间=v[0]) for k, v in forms.items()]))
+    assert run.rows_created == len(forms), run.error_sample
+    stored = dict(Incident.objects.values_list("source_id", "occurred_at"))
+    assert stored == {k: v[1] for k, v in forms.items()}
+
+
+def test_short_and_blank_rows_keep_their_row_numbers(mapped: World, analyst: Member) -> None:
+    header = ",".join(COLUMNS)
+    good = f"W1,2026-03-01 10:00:00,刑事,{LAT},{LNG},已处理,商铺被盗"
+    content = f"{header}\n{good}\n\n , ,\nW2,2026-03-01 10:00:00,刑事\n".encode()
+    run = imported(analyst, mapped, content)
+    assert (run.rows_read, run.rows_created, run.rows_rejected) == (2, 1, 1)
+    assert set(reasons(run)) == {5}  # the short row (rows 3 and 4 are blank)
+    assert {r[1] for r in report(run)[1:]} == {"纬度", "经度"}
 
 
 def test_a_source_id_twice_in_one_file_keeps_the_later_row(mapped: World, analyst: Member) -> None:
