@@ -133,7 +133,9 @@ class ConductComplaint(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=16, choices=ComplaintOutcome.choices, blank=True
     )
-    outcome_note = models.TextField(_("outcome note"), blank=True)
+    # Staff-only, but it may name the people involved: encrypted like the complaint's text,
+    # shown masked, revealed with a reason (audited).
+    outcome_note = SensitiveNoteField(_("outcome note"))
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -70,6 +70,10 @@ def _reason(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     return {"reason": "矩阵：核实投诉内容"}
 
 
+def _reveal_note(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"action": "reveal_note", "reason": "矩阵：核实处理意见"}
+
+
 def _take(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     return {"action": "take"}
 
@@ -132,6 +136,13 @@ ROUTES: list[Route] = [
         method=POST,
         target="conduct_complaint",
         data=_take,
+    ),
+    Route(
+        name="reception:complaint",
+        kind=COMPLAINT,
+        method=POST,
+        target="conduct_complaint",
+        data=_reveal_note,
     ),
     Route(name="reception:reports", kind=RESTRICTED),
     Route(

@@ -20,6 +20,7 @@ from django.db.models import (
 from liuqing.core import access
 from liuqing.core.access import VIEW, AccessDenied
 from liuqing.core.models import Member
+from liuqing.reception import supervision
 from liuqing.reception.models import (
     ComplaintStatus,
     ConductComplaint,
@@ -64,11 +65,11 @@ def access_walk_in(member: Member, pk: Any, *, for_write: bool = False) -> WalkI
 
 def _not_about(qs: QuerySet[ConductComplaint], member: Member) -> QuerySet[ConductComplaint]:
     """Leave out complaints about the member's own unit or a unit above it: a supervisor
-    never sees a complaint about the unit they serve in."""
+    never sees a complaint about the unit they serve in, except a complaint about the top
+    unit for its designated supervisors (`liuqing.reception.supervision`)."""
     if not member.is_authenticated:
         return qs
-    own = [*member.unit.ancestors().values_list("pk", flat=True), member.unit.pk]
-    return qs.exclude(about_unit__in=own)
+    return qs.exclude(about_unit__in=supervision.concerned_units(member))
 
 
 def complaints_visible_to(member: Member) -> QuerySet[ConductComplaint]:

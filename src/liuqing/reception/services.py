@@ -25,9 +25,10 @@ from liuqing.casework.models import Case
 from liuqing.core import access, audit
 from liuqing.core import services as core_services
 from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
-from liuqing.core.models import Member, Place, Unit, UnitKind
+from liuqing.core.models import Member, Place, Unit
 from liuqing.incidents import services as incidents
 from liuqing.mediation import services as mediation
+from liuqing.reception import supervision
 from liuqing.reception.models import (
     LABEL_OF,
     ComplaintOutcome,
@@ -70,16 +71,6 @@ def serve(*, actor: Member, walk_in: WalkIn) -> WalkIn:
         walk_in.save(update_fields=["served_at", "served_by"])
         audit.record("reception.serve", actor=actor, obj=walk_in)
     return walk_in
-
-
-def _supervising_unit(unit: Unit) -> Unit:
-    """The unit above the station concerned (its brigade), where complaints are handled."""
-    station = unit
-    if unit.kind not in {UnitKind.DETACHMENT, UnitKind.BRIGADE, UnitKind.STATION}:
-        station = next(
-            (u for u in reversed(list(unit.ancestors())) if u.kind == UnitKind.STATION), unit
-        )
-    return station.parent or station
 
 
 def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) -> WalkIn:
@@ -186,7 +177,7 @@ def _complaint(walk_in: WalkIn, fields: dict[str, Any]) -> str:
         raise ValidationError({"about_unit": _("Choose the station the complaint is about.")})
     text = _text(fields)
     complaint = ConductComplaint.objects.create(
-        unit=_supervising_unit(about), about_unit=about, text=text, walk_in=walk_in
+        unit=supervision.supervising_unit(about), about_unit=about, text=text, walk_in=walk_in
     )
     return f"complaint:{complaint.pk}"
 
@@ -206,14 +197,30 @@ def _restricted(walk_in: WalkIn, fields: dict[str, Any]) -> str:
     return f"report:{report.pk}"
 
 
-def reveal_text(*, actor: Member, item: ConductComplaint | RestrictedReport, reason: str) -> str:
-    """The clear text of a complaint or a restricted report, for a member who may see the item
-    (a report's label grant included), with a reason; the reveal is audited (``pii.reveal``)
-    in the same transaction. No reason, no reveal and no audit record; outside the scope or
-    without the grant, NotFound before anything is written."""
-    kind = COMPLAINT if isinstance(item, ConductComplaint) else RESTRICTED
+COMPLAINT_FIELDS = ("text", "outcome_note")
+
+
+def reveal_text(
+    *,
+    actor: Member,
+    item: ConductComplaint | RestrictedReport,
+    reason: str,
+    field: str = "text",
+) -> str:
+    """The clear text of a complaint or a restricted report (or of a complaint's outcome
+    note, `field` "outcome_note"), for a member who may see the item (a report's label grant
+    included), with a reason; the reveal is audited (``pii.reveal``, naming the field) in the
+    same transaction. No reason, no reveal and no audit record; outside the scope or without
+    the grant, NotFound before anything is written."""
+    complaint = isinstance(item, ConductComplaint)
+    if field not in (COMPLAINT_FIELDS if complaint else ("text",)):
+        raise ValidationError({"field": _("This field is not protected personal data.")})
     return core_services.reveal_personal_data(
-        actor=actor, obj=item, kind=kind, field="text", reason=reason
+        actor=actor,
+        obj=item,
+        kind=COMPLAINT if complaint else RESTRICTED,
+        field=field,
+        reason=reason,
     )
 
 
@@ -231,7 +238,7 @@ def _complaint_for_write(actor: Member, complaint: ConductComplaint) -> ConductC
         .select_related("unit", "about_unit")
         .get(pk=complaint.pk)
     )
-    if locked.about_unit.is_ancestor_of(actor.unit):
+    if supervision.is_concerned(actor, locked.about_unit):
         raise NotFound
     return locked
 
@@ -270,7 +277,8 @@ def record_complaint_outcome(
     *, actor: Member, complaint: ConductComplaint, outcome: str, note: str
 ) -> ConductComplaint:
     """The handler records (or corrects, until closing) the outcome with a note. The note is
-    staff-only and, like the audit record, names no resident."""
+    staff-only, encrypted at rest and shown masked (reveal_text with "outcome_note"); the
+    audit record names no resident."""
     errors: dict[str, list[str]] = {}
     if outcome not in ComplaintOutcome.values:
         errors["outcome"] = [_("Choose the outcome.")]
