@@ -79,6 +79,13 @@ class RouteIn(In):
     report_kind: Literal["domestic_violence", "school_bullying"] | None = None
 
 
+class HandoverOut(Schema):
+    from_member_id: int | None = Field(description="The previous handler.")
+    to_member_id: int | None = Field(description="The supervisor who took it over.")
+    reason: str
+    at: dt.datetime
+
+
 class ComplaintOut(Schema):
     id: int
     unit: Ref
@@ -97,6 +104,11 @@ class ComplaintOut(Schema):
         "full note."
     )
     closed_at: dt.datetime | None
+    handovers: list[HandoverOut] = Field(description="Take-overs, oldest first.")
+
+    @staticmethod
+    def resolve_handovers(obj: ConductComplaint) -> list[Any]:
+        return list(obj.handovers.all())
 
     @staticmethod
     def resolve_text(obj: ConductComplaint) -> str:
@@ -323,6 +335,24 @@ def take_complaint(request: HttpRequest, pk: int) -> ConductComplaint:
     actor = api_actor(request)
     item = selectors.access_complaint(actor, pk, for_write=True)
     services.take_complaint(actor=actor, complaint=item)
+    return selectors.access_complaint(actor, pk)
+
+
+class TakeOverIn(In):
+    reason: Text = Field(..., max_length=500)
+
+
+@router.post(
+    "/complaints/{pk}/take-over",
+    response=ComplaintOut,
+    operation_id="take_over_conduct_complaint",
+)
+def take_over_complaint(request: HttpRequest, pk: int, payload: TakeOverIn) -> ConductComplaint:
+    """You take over a complaint another supervisor is handling, with a reason; they are told
+    (422 when closed, not yet taken, already yours, or without a reason)."""
+    actor = api_actor(request)
+    item = selectors.access_complaint(actor, pk, for_write=True)
+    services.take_over_complaint(actor=actor, complaint=item, reason=payload.reason)
     return selectors.access_complaint(actor, pk)
 
 

@@ -173,6 +173,13 @@ class RevealForm(forms.Form):
     reason = forms.CharField(max_length=200, label=_("reason"))
 
 
+class TakeOverForm(forms.Form):
+    """The reason for taking over a complaint another supervisor is handling (the service
+    checks it; the previous handler reads it)."""
+
+    reason = forms.CharField(max_length=500, required=False, label=_("reason"))
+
+
 class ComplaintOutcomeForm(forms.Form):
     """The outcome of a conduct complaint and its note (the service checks both)."""
 

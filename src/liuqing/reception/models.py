@@ -145,6 +145,37 @@ class ConductComplaint(models.Model):
         return f"complaint {self.pk}"
 
 
+class ComplaintHandover(models.Model):
+    """A supervisor of the queue took over a complaint another supervisor was handling: who
+    from whom, when and why (the previous handler is told through the notify outbox)."""
+
+    complaint = models.ForeignKey(
+        ConductComplaint, on_delete=models.CASCADE, related_name="handovers"
+    )
+    from_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("previous handler"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    to_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("new handler"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"handover {self.pk}"
+
+
 class ReportKind(models.TextChoices):
     DOMESTIC_VIOLENCE = "domestic_violence", _("Domestic violence")
     SCHOOL_BULLYING = "school_bullying", _("School bullying")

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,9 +29,11 @@ from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit
 from liuqing.incidents import services as incidents
 from liuqing.mediation import services as mediation
+from liuqing.notify import services as notify
 from liuqing.reception import supervision
 from liuqing.reception.models import (
     LABEL_OF,
+    ComplaintHandover,
     ComplaintOutcome,
     ComplaintStatus,
     ConductComplaint,
@@ -261,6 +264,63 @@ def take_complaint(*, actor: Member, complaint: ConductComplaint) -> ConductComp
         complaint.status = ComplaintStatus.IN_HAND
         complaint.save(update_fields=["owner", "taken_at", "status"])
         audit.record("reception.complaint_take", actor=actor, obj=complaint)
+    return complaint
+
+
+REASON_MIN = 4
+REASON_MAX = 500
+
+
+def take_over_complaint(
+    *, actor: Member, complaint: ConductComplaint, reason: str
+) -> ConductComplaint:
+    """`actor`, a supervisor of the complaint's queue, takes over a complaint another member
+    is handling (the handler is away, or the handling stalls), with a reason. The take-over
+    is recorded (ComplaintHandover) and audited with the reason, and the previous handler is
+    told through the notify outbox, all in one transaction. Refused, with nothing written,
+    for a closed complaint, one that nobody handles yet (take it instead), one `actor`
+    already handles, and without a reason."""
+    reason = str(reason or "").strip()
+    if len(reason) < REASON_MIN:
+        raise ValidationError({"reason": _("Say why you take it over (at least 4 characters).")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _("At most %(max)d characters.") % {"max": REASON_MAX}})
+    with transaction.atomic():
+        complaint = _complaint_for_write(actor, complaint)
+        if complaint.status == ComplaintStatus.CLOSED:
+            raise ValidationError({NON_FIELD_ERRORS: _("This complaint is closed.")})
+        if complaint.owner_id is None:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: _("Nobody is handling this complaint yet: take it.")}
+            )
+        if complaint.owner_id == actor.pk:
+            raise ValidationError({NON_FIELD_ERRORS: _("You are already handling this complaint.")})
+        previous = complaint.owner_id
+        now = timezone.now()
+        complaint.owner = actor
+        complaint.taken_at = now
+        complaint.status = ComplaintStatus.IN_HAND
+        complaint.save(update_fields=["owner", "taken_at", "status"])
+        handover = ComplaintHandover.objects.create(
+            complaint=complaint, from_member_id=previous, to_member=actor, reason=reason, at=now
+        )
+        audit.record(
+            "reception.complaint_take_over",
+            actor=actor,
+            obj=complaint,
+            reason=reason,
+            details={"from": previous, "to": actor.pk},
+        )
+        # The message names the queue and the new handler, never what the complaint says.
+        notify.publish(
+            kind="reception.complaint_taken_over",
+            subject=_("A complaint you were handling was taken over by %(name)s")
+            % {"name": actor.full_name or actor.username},
+            body=reason,
+            link=str(reverse("reception:complaint", kwargs={"pk": complaint.pk})),
+            members=[previous],
+            dedupe_key=f"complaint:{complaint.pk}:take_over:{handover.pk}",
+        )
     return complaint
 
 

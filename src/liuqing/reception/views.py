@@ -25,6 +25,7 @@ from liuqing.reception.forms import (
     MatterForm,
     RevealForm,
     RouteForm,
+    TakeOverForm,
     TalkSessionForm,
 )
 from liuqing.reception.models import ComplaintStatus, ConductComplaint, RestrictedReport
@@ -161,7 +162,8 @@ def complaints(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def complaint(request: HttpRequest, pk: int) -> HttpResponse:
     """One complaint of the supervision queue and its handling: take it, record the outcome
-    with a note, close it (POST ``action`` = take, outcome or close; the same services as
+    with a note, close it, or take over one another supervisor handles (POST ``action`` =
+    take, outcome, close or take_over with a reason; the same services as
     the API), or show the outcome note in full (``reveal_note``, with a reason, audited)."""
     actor = actor_of(request)
     action = request.POST.get("action") if request.method == "POST" else None
@@ -173,6 +175,7 @@ def complaint(request: HttpRequest, pk: int) -> HttpResponse:
     # handler writes it again to correct it.
     form = ComplaintOutcomeForm(initial={"outcome": item.outcome}, auto_id="outcome-%s")
     note_form = RevealForm(auto_id="note-%s")
+    take_over_form = TakeOverForm(auto_id="take-over-%s")
     revealed_note: str | None = None
     errors: list[str] = []
     if action == "reveal_note":
@@ -192,6 +195,13 @@ def complaint(request: HttpRequest, pk: int) -> HttpResponse:
             if action == "take":
                 services.take_complaint(actor=actor, complaint=item)
                 messages.success(request, _("You are handling this complaint."))
+            elif action == "take_over":
+                take_over_form = TakeOverForm(request.POST, auto_id="take-over-%s")
+                if take_over_form.is_valid():
+                    services.take_over_complaint(
+                        actor=actor, complaint=item, reason=take_over_form.cleaned_data["reason"]
+                    )
+                    messages.success(request, _("You took over this complaint."))
             elif action == "close":
                 services.close_complaint(actor=actor, complaint=item)
                 messages.success(request, _("The complaint was closed."))
@@ -210,10 +220,12 @@ def complaint(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             if action == "outcome":
                 apply_errors(form, exc)
+            elif action == "take_over" and "reason" in getattr(exc, "error_dict", {}):
+                apply_errors(take_over_form, exc)
             else:
                 errors.extend(exc.messages)
         else:
-            if not errors and not form.errors:
+            if not errors and not form.errors and not take_over_form.errors:
                 return redirect("reception:complaint", pk=item.pk)
         item = selectors.access_complaint(actor, pk)
     about_top = item.about_unit.parent_id is None
@@ -228,6 +240,7 @@ def complaint(request: HttpRequest, pk: int) -> HttpResponse:
             "is_owner": item.owner_id == actor.pk,
             "closed": item.status == ComplaintStatus.CLOSED,
             "note_form": note_form,
+            "take_over_form": take_over_form,
             "revealed_note": revealed_note,
             "about_top": about_top,
             "top_designated": about_top and supervision.has_designated(item.about_unit),
