@@ -2,6 +2,8 @@
 people): existing plain notes are sealed under the key ring's active key, then the column
 becomes a SensitiveNoteField. Going back opens them again."""
 
+from typing import Any
+
 from django.db import migrations
 
 import liuqing.core.pii
@@ -10,7 +12,7 @@ from liuqing.core.pii import CIPHER_PREFIX, decrypt, encrypt
 PURPOSE = "note"  # SensitiveNoteField.kind: the associated data every note is sealed with
 
 
-def seal(apps, schema_editor):
+def seal(apps: Any, schema_editor: Any) -> None:
     # Still a plain TextField here: values are read and written exactly as stored.
     Complaint = apps.get_model("reception", "ConductComplaint")
     rows = Complaint.objects.exclude(outcome_note="").values_list("pk", "outcome_note")
@@ -20,7 +22,7 @@ def seal(apps, schema_editor):
         Complaint.objects.filter(pk=pk).update(outcome_note=encrypt(note.strip(), PURPOSE))
 
 
-def unseal(apps, schema_editor):
+def unseal(apps: Any, schema_editor: Any) -> None:
     Complaint = apps.get_model("reception", "ConductComplaint")
     rows = Complaint.objects.exclude(outcome_note="").values_list("pk", "outcome_note")
     for pk, note in rows.iterator():
