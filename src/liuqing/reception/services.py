@@ -82,7 +82,8 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
     `fields` by route: appeal — category, title, description, resident_name,
     resident_phone, place; dispute — committee, dispute_type, title, facts, parties (as
     `start_dispute`); incident — category (code), occurred_at, place, description;
-    complaint — about_unit, text; restricted — kind, text."""
+    complaint — about_unit, text; restricted — kind, text (an appeal or a dispute may also
+    carry `received_at`, which only the demo's history passes)."""
     access.check(actor, walk_in, WALK_IN, CHANGE)
     if route not in Route.values:
         raise ValidationError({"route": _("Choose where the matter goes.")})
@@ -104,6 +105,7 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
                 place=fields.get("place"),
                 resident_name=str(fields.get("resident_name") or ""),
                 resident_phone=str(fields.get("resident_phone") or ""),
+                received_at=_received(fields),
             )
             reference = case.number
         elif route == Route.DISPUTE:
@@ -116,6 +118,7 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
                 title=str(fields.get("title") or ""),
                 facts=str(fields.get("facts") or ""),
                 parties=list(fields.get("parties") or []),
+                received_at=_received(fields),
             )
             reference = case.number
         elif route == Route.INCIDENT:
@@ -135,6 +138,13 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
         # restricted report stays out of the desk's audit details).
         audit.record("reception.route", actor=actor, obj=walk_in, details={"route": route})
     return walk_in
+
+
+def _received(fields: dict[str, Any]) -> dt.datetime | None:
+    """When the matter was received, for the demo's history (`received_at`, an aware time);
+    None (now) otherwise. The desk's forms and the API never pass it."""
+    value = fields.get("received_at")
+    return value if isinstance(value, dt.datetime) and timezone.is_aware(value) else None
 
 
 def _report_incident(actor: Member, walk_in: WalkIn, fields: dict[str, Any]) -> str:
@@ -439,6 +449,7 @@ def raise_matter(*, actor: Member, session: TalkSession, kind: str, **fields: An
                 place=session.place,
                 resident_name=str(fields.get("resident_name") or ""),
                 resident_phone=str(fields.get("resident_phone") or ""),
+                received_at=_received(fields),
             )
         elif kind == "dispute":
             case = mediation.start_dispute(
@@ -451,6 +462,7 @@ def raise_matter(*, actor: Member, session: TalkSession, kind: str, **fields: An
                 facts=str(fields.get("facts") or ""),
                 parties=list(fields.get("parties") or []),
                 place=session.place,
+                received_at=_received(fields),
             )
         else:
             raise ValidationError({"kind": _("Choose a request or a dispute.")})
