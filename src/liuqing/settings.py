@@ -377,6 +377,17 @@ INCIDENTS_AREA_BBOX = (
 MEDIATION_DEADLINE_DAYS = envint("MEDIATION_DEADLINE_DAYS", 30)
 MEDIATION_CONFIRMATION_REMINDER_DAYS = envint("MEDIATION_CONFIRMATION_REMINDER_DAYS", 20)
 
+# --- Reception desk (liuqing.reception) ----------------------------------------------------------
+# User names (comma-separated) of the detachment's designated supervisors: members of the top
+# unit with a supervising role who alone see complaints about the detachment itself (its
+# police-inspection members). Empty: every supervising member of the detachment sees them,
+# and `check --deploy --database default` warns (liuqing.reception.supervision).
+RECEPTION_TOP_SUPERVISORS = tuple(
+    name.strip()
+    for name in os.environ.get("RECEPTION_TOP_SUPERVISORS", "").split(",")
+    if name.strip()
+)
+
 # --- Incident analytics (liuqing.incidents.refresh, maps, patrols) ------------------------------
 # Months each refresh keeps (the month slider and the emerging hot-spot cube).
 INCIDENTS_MAP_MONTHS = envint("INCIDENTS_MAP_MONTHS", 24)

@@ -78,13 +78,7 @@ def build_disputes(ctx: demo.DemoContext, rng: random.Random, scale: int) -> Non
     types = {c.code: c for c in Category.objects.filter(kind=KIND)}
     committees: dict[int, Committee] = {}
     for unit in [*ctx.brigades, *ctx.stations, *ctx.communities]:
-        level = {1: Level.COUNTY, 2: Level.TOWNSHIP}.get(unit.depth, Level.VILLAGE)
-        suffix = {
-            Level.COUNTY: "矛盾纠纷调解中心",
-            Level.TOWNSHIP: "人民调解工作站",
-            Level.VILLAGE: "人民调解室",
-        }[level]
-        committees[unit.pk] = Committee(unit=unit, name=f"{unit.name}{suffix}"[:100], level=level)
+        committees[unit.pk] = _committee(unit)
     Committee.objects.bulk_create(committees.values(), batch_size=1000)
     officers = {m.unit_id: m for m in ctx.members_with(Role.OFFICER)}
     offices = [
@@ -109,6 +103,36 @@ def build_disputes(ctx: demo.DemoContext, rng: random.Random, scale: int) -> Non
     ctx.record("demo.mediation", disputes=count, committees=len(committees))
 
 
+def _committee(unit: Unit) -> Committee:
+    """The committee of `unit` (unsaved): a county centre at a brigade, a township station at
+    a police station, a village room at a community office."""
+    level = {1: Level.COUNTY, 2: Level.TOWNSHIP}.get(unit.depth, Level.VILLAGE)
+    suffix = {
+        Level.COUNTY: "矛盾纠纷调解中心",
+        Level.TOWNSHIP: "人民调解工作站",
+        Level.VILLAGE: "人民调解室",
+    }[level]
+    return Committee(unit=unit, name=f"{unit.name}{suffix}"[:100], level=level)
+
+
+def committee_of(unit: Unit) -> Committee:
+    """`unit`'s committee, made as this step makes it when the step has not run."""
+    found = Committee.objects.filter(unit=unit).order_by("pk").first()
+    if found is None:
+        found = _committee(unit)
+        found.save()
+    return found
+
+
+def levels_of(office: Unit) -> tuple[Committee, Committee, Committee]:
+    """The three levels above a community office: its village room, its station's
+    township station and its brigade's county centre."""
+    station = office.parent
+    assert station is not None
+    assert station.parent is not None
+    return committee_of(office), committee_of(station), committee_of(station.parent)
+
+
 def _one(
     ctx: demo.DemoContext,
     rng: random.Random,
@@ -120,7 +144,7 @@ def _one(
 ) -> None:
     anchor = ctx.anchor
     code = rng.choice(list(STORIES))
-    title, facts, action = STORIES[code]
+    title, facts, _action = STORIES[code]
     age = rng.uniform(3, 730)  # days before the anchor
     t0 = _at(anchor, age)
     source = rng.choices([Source.APPLICATION, Source.INITIATIVE, Source.REFERRAL], [5, 2, 3])[0]
@@ -142,6 +166,26 @@ def _one(
         ],
         received_at=t0,
     )
+    carry(ctx, rng, officer, case, t0=t0, levels=levels, story=code)
+
+
+def carry(
+    ctx: demo.DemoContext,
+    rng: random.Random,
+    officer: Member,
+    case: Case,
+    *,
+    t0: dt.datetime,
+    levels: tuple[Committee, Committee, Committee],
+    story: str,
+) -> None:
+    """Drive a dispute received at `t0` through the services as far as its age at the anchor
+    allows: refused, withdrawn, terminated or agreed (with its aftercare), escalated now and
+    then, or still in mediation; then move its instants to their place in time. The
+    reception step carries the disputes of its desks and talk points with it."""
+    anchor = ctx.anchor
+    age = (anchor - t0).total_seconds() / 86400
+    title, facts, action = STORIES[story]
     roll = rng.random()
     if roll < 0.05:
         services.refuse_dispute(

@@ -20,7 +20,7 @@ from liuqing.casework.schemas import Ref
 from liuqing.core import selectors as core_selectors
 from liuqing.core.access import AccessDenied, NotFound
 from liuqing.core.api import Pagination, api_actor, unit_in_scope
-from liuqing.core.models import Member, Place
+from liuqing.core.models import Member, Place, Unit
 from liuqing.core.schemas import Id, In, Text
 from liuqing.mediation import selectors as mediation_selectors
 from liuqing.mediation.schemas import PartyIn
@@ -79,6 +79,13 @@ class RouteIn(In):
     report_kind: Literal["domestic_violence", "school_bullying"] | None = None
 
 
+class HandoverOut(Schema):
+    from_member_id: int | None = Field(description="The previous handler.")
+    to_member_id: int | None = Field(description="The supervisor who took it over.")
+    reason: str
+    at: dt.datetime
+
+
 class ComplaintOut(Schema):
     id: int
     unit: Ref
@@ -92,12 +99,24 @@ class ComplaintOut(Schema):
         description='"upheld", "partly_upheld", "not_upheld", "withdrawn", or "" before it is '
         "recorded."
     )
-    outcome_note: str
+    outcome_note: str = Field(
+        description='Masked; POST .../reveal with a reason and "field": "outcome_note" for the '
+        "full note."
+    )
     closed_at: dt.datetime | None
+    handovers: list[HandoverOut] = Field(description="Take-overs, oldest first.")
+
+    @staticmethod
+    def resolve_handovers(obj: ConductComplaint) -> list[Any]:
+        return list(obj.handovers.all())
 
     @staticmethod
     def resolve_text(obj: ConductComplaint) -> str:
         return str(obj.text)
+
+    @staticmethod
+    def resolve_outcome_note(obj: ConductComplaint) -> str:
+        return str(obj.outcome_note)
 
 
 class ReportOut(Schema):
@@ -119,6 +138,12 @@ class ComplaintOutcomeIn(In):
 
 class RevealIn(In):
     reason: Text = Field(..., max_length=200)
+
+
+class ComplaintRevealIn(RevealIn):
+    field: Literal["text", "outcome_note"] = Field(
+        "text", description="The complaint's text (the default) or its outcome note."
+    )
 
 
 class RevealOut(Schema):
@@ -239,6 +264,16 @@ def serve_walk_in(request: HttpRequest, pk: int) -> WalkIn:
     return selectors.access_walk_in(actor, pk)
 
 
+def _about_unit(actor: Member, walk_in: WalkIn, pk: int | None) -> Unit | None:
+    """The unit a complaint is about: one in the actor's jurisdiction, or the desk's unit or
+    a unit above it (a complaint about the brigade or the detachment itself)."""
+    if pk is not None:
+        above = walk_in.unit.ancestors().filter(pk=pk).first()
+        if above is not None:
+            return above
+    return unit_in_scope(actor, pk, "about_unit")
+
+
 @router.post("/walk-ins/{pk}/route", response=WalkInOut, operation_id="route_walk_in")
 def route_walk_in(request: HttpRequest, pk: int, payload: RouteIn) -> WalkIn:
     """Send the visitor's matter on: to appeals, mediation or incidents through their
@@ -272,7 +307,7 @@ def route_walk_in(request: HttpRequest, pk: int, payload: RouteIn) -> WalkIn:
             "description": text,
         },
         "complaint": {
-            "about_unit": unit_in_scope(actor, payload.about_unit, "about_unit"),
+            "about_unit": _about_unit(actor, item, payload.about_unit),
             "text": text,
         },
         "restricted": {"kind": payload.report_kind, "text": text},
@@ -300,6 +335,24 @@ def take_complaint(request: HttpRequest, pk: int) -> ConductComplaint:
     actor = api_actor(request)
     item = selectors.access_complaint(actor, pk, for_write=True)
     services.take_complaint(actor=actor, complaint=item)
+    return selectors.access_complaint(actor, pk)
+
+
+class TakeOverIn(In):
+    reason: Text = Field(..., max_length=500)
+
+
+@router.post(
+    "/complaints/{pk}/take-over",
+    response=ComplaintOut,
+    operation_id="take_over_conduct_complaint",
+)
+def take_over_complaint(request: HttpRequest, pk: int, payload: TakeOverIn) -> ConductComplaint:
+    """You take over a complaint another supervisor is handling, with a reason; they are told
+    (422 when closed, not yet taken, already yours, or without a reason)."""
+    actor = api_actor(request)
+    item = selectors.access_complaint(actor, pk, for_write=True)
+    services.take_over_complaint(actor=actor, complaint=item, reason=payload.reason)
     return selectors.access_complaint(actor, pk)
 
 
@@ -332,13 +385,16 @@ def close_complaint(request: HttpRequest, pk: int) -> ConductComplaint:
 
 
 @router.post("/complaints/{pk}/reveal", response=RevealOut, operation_id="reveal_conduct_complaint")
-def reveal_complaint(request: HttpRequest, pk: int, payload: RevealIn) -> dict[str, Any]:
-    """The complaint's text in full, with your reason; the reveal is audited."""
+def reveal_complaint(request: HttpRequest, pk: int, payload: ComplaintRevealIn) -> dict[str, Any]:
+    """The complaint's text (or, with "field": "outcome_note", its outcome note) in full, with
+    your reason; the reveal is audited."""
     actor = api_actor(request)
     item = selectors.access_complaint(actor, pk)
     return {
         "id": item.pk,
-        "text": services.reveal_text(actor=actor, item=item, reason=payload.reason),
+        "text": services.reveal_text(
+            actor=actor, item=item, reason=payload.reason, field=payload.field
+        ),
     }
 
 

@@ -8,5 +8,6 @@ class ReceptionConfig(AppConfig):
     verbose_name = _("Reception desk and talk points")
 
     def ready(self) -> None:
-        # Imported for their side effects: the access policies and the menu entries.
-        from liuqing.reception import nav, policies  # noqa: F401
+        # Imported for their side effects: the access policies, the menu entries and the
+        # deploy check of the complaint routing.
+        from liuqing.reception import nav, policies, supervision  # noqa: F401

@@ -60,9 +60,12 @@ class RouteForm(forms.Form):
             *[(c.code, c.label) for c in incident_selectors.categories()],
         ]
         self.fields["place"].queryset = core_selectors.places_visible_to(actor, active=True)  # type: ignore[attr-defined]
+        # The stations in the actor's jurisdiction, the desk's own unit and the units above it
+        # (a visitor may complain about the brigade or the detachment itself).
+        above = [unit.pk, *unit.ancestors().values_list("pk", flat=True)]
         self.fields["about_unit"].queryset = core_selectors.unit_choices(actor).filter(  # type: ignore[attr-defined]
             kind=UnitKind.STATION
-        ) | Unit.objects.filter(pk=unit.pk)
+        ) | Unit.objects.filter(pk__in=above)
 
     def route_fields(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -168,6 +171,13 @@ class RevealForm(forms.Form):
     """The reason for showing one complaint's or report's text in full (audited)."""
 
     reason = forms.CharField(max_length=200, label=_("reason"))
+
+
+class TakeOverForm(forms.Form):
+    """The reason for taking over a complaint another supervisor is handling (the service
+    checks it; the previous handler reads it)."""
+
+    reason = forms.CharField(max_length=500, required=False, label=_("reason"))
 
 
 class ComplaintOutcomeForm(forms.Form):

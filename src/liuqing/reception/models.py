@@ -133,7 +133,9 @@ class ConductComplaint(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=16, choices=ComplaintOutcome.choices, blank=True
     )
-    outcome_note = models.TextField(_("outcome note"), blank=True)
+    # Staff-only, but it may name the people involved: encrypted like the complaint's text,
+    # shown masked, revealed with a reason (audited).
+    outcome_note = SensitiveNoteField(_("outcome note"))
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -141,6 +143,37 @@ class ConductComplaint(models.Model):
 
     def __str__(self) -> str:
         return f"complaint {self.pk}"
+
+
+class ComplaintHandover(models.Model):
+    """A supervisor of the queue took over a complaint another supervisor was handling: who
+    from whom, when and why (the previous handler is told through the notify outbox)."""
+
+    complaint = models.ForeignKey(
+        ConductComplaint, on_delete=models.CASCADE, related_name="handovers"
+    )
+    from_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("previous handler"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    to_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("new handler"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"handover {self.pk}"
 
 
 class ReportKind(models.TextChoices):

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
+from liuqing.casework.testing import member_at
 from liuqing.core.access import CHANGE
 from liuqing.core.matrix import Route, TargetFactory
 from liuqing.core.models import Role, Unit
+from liuqing.reception.models import ComplaintStatus, ConductComplaint
 from liuqing.reception.policies import COMPLAINT, RESTRICTED, TALK_SESSION, WALK_IN
 from liuqing.reception.testing import (
     complaint_at,
@@ -70,8 +74,26 @@ def _reason(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     return {"reason": "矩阵：核实投诉内容"}
 
 
+def _reveal_note(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"action": "reveal_note", "reason": "矩阵：核实处理意见"}
+
+
 def _take(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
     return {"action": "take"}
+
+
+def _take_over(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    """Another supervisor at the queue's unit handles the complaint already (set up directly:
+    the matrix aims at the take-over itself)."""
+    previous = member_at(unit, Role.DETACHMENT_STAFF, "previous")
+    ConductComplaint.objects.filter(pk=kwargs["pk"]).update(
+        owner=previous, taken_at=timezone.now(), status=ComplaintStatus.IN_HAND
+    )
+    return {"reason": "矩阵：原承办人休假"}
+
+
+def _take_over_form(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
+    return {"action": "take_over", **_take_over(world, unit, kwargs)}
 
 
 def _outcome(world: Any, unit: Unit, kwargs: Kwargs) -> Kwargs:
@@ -132,6 +154,21 @@ ROUTES: list[Route] = [
         method=POST,
         target="conduct_complaint",
         data=_take,
+    ),
+    Route(
+        name="reception:complaint",
+        kind=COMPLAINT,
+        method=POST,
+        target="conduct_complaint",
+        data=_reveal_note,
+    ),
+    Route(
+        name="reception:complaint",
+        kind=COMPLAINT,
+        action=CHANGE,
+        method=POST,
+        target="conduct_complaint",
+        data=_take_over_form,
     ),
     Route(name="reception:reports", kind=RESTRICTED),
     Route(
@@ -202,6 +239,15 @@ ROUTES: list[Route] = [
         action=CHANGE,
         method=POST,
         target="conduct_complaint",
+        api=True,
+    ),
+    Route(
+        name="take_over_conduct_complaint",
+        kind=COMPLAINT,
+        action=CHANGE,
+        method=POST,
+        target="conduct_complaint",
+        data=_take_over,
         api=True,
     ),
     Route(

@@ -4,7 +4,9 @@
   staff role looks (the auditor read-only), handlers and supervisors write.
 * ``conduct_complaint``: the supervision queue, owned by the unit above the station
   concerned; brigade and detachment staff (and the station chiefs of a unit above, where a
-  station sits under another) see and handle it. The station concerned is outside its scope.
+  station sits under another) see and handle it. The station concerned is outside its scope;
+  a complaint about the detachment itself goes to its designated supervisors only
+  (`liuqing.reception.supervision` holds the whole rule).
 * ``restricted_report``: domestic violence and school bullying; every staff role may look,
   but a report is visible only to members granted its sensitive label.
 """
@@ -18,15 +20,15 @@ from django.db.models import Q
 
 from liuqing.casework.workflows import STAFF
 from liuqing.core.access import ALL_STAFF, Policy, register
-from liuqing.core.models import Role
 from liuqing.reception.models import ConductComplaint, RestrictedReport, TalkSession, WalkIn
+from liuqing.reception.supervision import SUPERVISION
 
 WALK_IN = "walk_in"
 TALK_SESSION = "talk_session"
 COMPLAINT = "conduct_complaint"
 RESTRICTED = "restricted_report"
 
-SUPERVISION = frozenset({Role.BRIGADE_STAFF, Role.DETACHMENT_STAFF, Role.STATION_CHIEF})
+__all__ = ["COMPLAINT", "RESTRICTED", "SUPERVISION", "TALK_SESSION", "WALK_IN"]
 
 
 def _hidden(labels: frozenset[str]) -> Q:

@@ -12,6 +12,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     When,
@@ -20,7 +21,9 @@ from django.db.models import (
 from liuqing.core import access
 from liuqing.core.access import VIEW, AccessDenied
 from liuqing.core.models import Member
+from liuqing.reception import supervision
 from liuqing.reception.models import (
+    ComplaintHandover,
     ComplaintStatus,
     ConductComplaint,
     RestrictedReport,
@@ -64,16 +67,26 @@ def access_walk_in(member: Member, pk: Any, *, for_write: bool = False) -> WalkI
 
 def _not_about(qs: QuerySet[ConductComplaint], member: Member) -> QuerySet[ConductComplaint]:
     """Leave out complaints about the member's own unit or a unit above it: a supervisor
-    never sees a complaint about the unit they serve in."""
+    never sees a complaint about the unit they serve in, except a complaint about the top
+    unit for its designated supervisors (`liuqing.reception.supervision`)."""
     if not member.is_authenticated:
         return qs
-    own = [*member.unit.ancestors().values_list("pk", flat=True), member.unit.pk]
-    return qs.exclude(about_unit__in=own)
+    return qs.exclude(about_unit__in=supervision.concerned_units(member))
+
+
+def _complaints() -> QuerySet[ConductComplaint]:
+    handovers = Prefetch(
+        "handovers",
+        queryset=ComplaintHandover.objects.select_related("from_member", "to_member"),
+    )
+    return ConductComplaint.objects.select_related("unit", "about_unit", "owner").prefetch_related(
+        handovers
+    )
 
 
 def complaints_visible_to(member: Member) -> QuerySet[ConductComplaint]:
     """The member's supervision queue: open complaints first, newest first."""
-    qs = ConductComplaint.objects.select_related("unit", "about_unit", "owner")
+    qs = _complaints()
     return _not_about(_listed(qs, member, COMPLAINT), member).order_by(
         Case(When(status=ComplaintStatus.CLOSED, then=1), default=0),
         "-received_at",
@@ -83,7 +96,7 @@ def complaints_visible_to(member: Member) -> QuerySet[ConductComplaint]:
 
 def access_complaint(member: Member, pk: Any, *, for_write: bool = False) -> ConductComplaint:
     """One complaint of the queue: 404 outside it, and for a member of the unit it is about."""
-    qs = _not_about(ConductComplaint.objects.select_related("unit", "about_unit", "owner"), member)
+    qs = _not_about(_complaints(), member)
     return access.access(member, qs, COMPLAINT, pk, for_write=for_write)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,11 +26,14 @@ from liuqing.casework.models import Case
 from liuqing.core import access, audit
 from liuqing.core import services as core_services
 from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
-from liuqing.core.models import Member, Place, Unit, UnitKind
+from liuqing.core.models import Member, Place, Unit
 from liuqing.incidents import services as incidents
 from liuqing.mediation import services as mediation
+from liuqing.notify import services as notify
+from liuqing.reception import supervision
 from liuqing.reception.models import (
     LABEL_OF,
+    ComplaintHandover,
     ComplaintOutcome,
     ComplaintStatus,
     ConductComplaint,
@@ -72,23 +76,14 @@ def serve(*, actor: Member, walk_in: WalkIn) -> WalkIn:
     return walk_in
 
 
-def _supervising_unit(unit: Unit) -> Unit:
-    """The unit above the station concerned (its brigade), where complaints are handled."""
-    station = unit
-    if unit.kind not in {UnitKind.DETACHMENT, UnitKind.BRIGADE, UnitKind.STATION}:
-        station = next(
-            (u for u in reversed(list(unit.ancestors())) if u.kind == UnitKind.STATION), unit
-        )
-    return station.parent or station
-
-
 def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) -> WalkIn:
     """Send the visitor's matter where it belongs and close the walk-in (handling ends).
 
     `fields` by route: appeal — category, title, description, resident_name,
     resident_phone, place; dispute — committee, dispute_type, title, facts, parties (as
     `start_dispute`); incident — category (code), occurred_at, place, description;
-    complaint — about_unit, text; restricted — kind, text."""
+    complaint — about_unit, text; restricted — kind, text (an appeal or a dispute may also
+    carry `received_at`, which only the demo's history passes)."""
     access.check(actor, walk_in, WALK_IN, CHANGE)
     if route not in Route.values:
         raise ValidationError({"route": _("Choose where the matter goes.")})
@@ -110,6 +105,7 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
                 place=fields.get("place"),
                 resident_name=str(fields.get("resident_name") or ""),
                 resident_phone=str(fields.get("resident_phone") or ""),
+                received_at=_received(fields),
             )
             reference = case.number
         elif route == Route.DISPUTE:
@@ -122,6 +118,7 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
                 title=str(fields.get("title") or ""),
                 facts=str(fields.get("facts") or ""),
                 parties=list(fields.get("parties") or []),
+                received_at=_received(fields),
             )
             reference = case.number
         elif route == Route.INCIDENT:
@@ -141,6 +138,13 @@ def route_walk_in(*, actor: Member, walk_in: WalkIn, route: str, **fields: Any) 
         # restricted report stays out of the desk's audit details).
         audit.record("reception.route", actor=actor, obj=walk_in, details={"route": route})
     return walk_in
+
+
+def _received(fields: dict[str, Any]) -> dt.datetime | None:
+    """When the matter was received, for the demo's history (`received_at`, an aware time);
+    None (now) otherwise. The desk's forms and the API never pass it."""
+    value = fields.get("received_at")
+    return value if isinstance(value, dt.datetime) and timezone.is_aware(value) else None
 
 
 def _report_incident(actor: Member, walk_in: WalkIn, fields: dict[str, Any]) -> str:
@@ -186,7 +190,7 @@ def _complaint(walk_in: WalkIn, fields: dict[str, Any]) -> str:
         raise ValidationError({"about_unit": _("Choose the station the complaint is about.")})
     text = _text(fields)
     complaint = ConductComplaint.objects.create(
-        unit=_supervising_unit(about), about_unit=about, text=text, walk_in=walk_in
+        unit=supervision.supervising_unit(about), about_unit=about, text=text, walk_in=walk_in
     )
     return f"complaint:{complaint.pk}"
 
@@ -206,14 +210,30 @@ def _restricted(walk_in: WalkIn, fields: dict[str, Any]) -> str:
     return f"report:{report.pk}"
 
 
-def reveal_text(*, actor: Member, item: ConductComplaint | RestrictedReport, reason: str) -> str:
-    """The clear text of a complaint or a restricted report, for a member who may see the item
-    (a report's label grant included), with a reason; the reveal is audited (``pii.reveal``)
-    in the same transaction. No reason, no reveal and no audit record; outside the scope or
-    without the grant, NotFound before anything is written."""
-    kind = COMPLAINT if isinstance(item, ConductComplaint) else RESTRICTED
+COMPLAINT_FIELDS = ("text", "outcome_note")
+
+
+def reveal_text(
+    *,
+    actor: Member,
+    item: ConductComplaint | RestrictedReport,
+    reason: str,
+    field: str = "text",
+) -> str:
+    """The clear text of a complaint or a restricted report (or of a complaint's outcome
+    note, `field` "outcome_note"), for a member who may see the item (a report's label grant
+    included), with a reason; the reveal is audited (``pii.reveal``, naming the field) in the
+    same transaction. No reason, no reveal and no audit record; outside the scope or without
+    the grant, NotFound before anything is written."""
+    complaint = isinstance(item, ConductComplaint)
+    if field not in (COMPLAINT_FIELDS if complaint else ("text",)):
+        raise ValidationError({"field": _("This field is not protected personal data.")})
     return core_services.reveal_personal_data(
-        actor=actor, obj=item, kind=kind, field="text", reason=reason
+        actor=actor,
+        obj=item,
+        kind=COMPLAINT if complaint else RESTRICTED,
+        field=field,
+        reason=reason,
     )
 
 
@@ -231,7 +251,7 @@ def _complaint_for_write(actor: Member, complaint: ConductComplaint) -> ConductC
         .select_related("unit", "about_unit")
         .get(pk=complaint.pk)
     )
-    if locked.about_unit.is_ancestor_of(actor.unit):
+    if supervision.is_concerned(actor, locked.about_unit):
         raise NotFound
     return locked
 
@@ -257,6 +277,63 @@ def take_complaint(*, actor: Member, complaint: ConductComplaint) -> ConductComp
     return complaint
 
 
+REASON_MIN = 4
+REASON_MAX = 500
+
+
+def take_over_complaint(
+    *, actor: Member, complaint: ConductComplaint, reason: str
+) -> ConductComplaint:
+    """`actor`, a supervisor of the complaint's queue, takes over a complaint another member
+    is handling (the handler is away, or the handling stalls), with a reason. The take-over
+    is recorded (ComplaintHandover) and audited with the reason, and the previous handler is
+    told through the notify outbox, all in one transaction. Refused, with nothing written,
+    for a closed complaint, one that nobody handles yet (take it instead), one `actor`
+    already handles, and without a reason."""
+    reason = str(reason or "").strip()
+    if len(reason) < REASON_MIN:
+        raise ValidationError({"reason": _("Say why you take it over (at least 4 characters).")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _("At most %(max)d characters.") % {"max": REASON_MAX}})
+    with transaction.atomic():
+        complaint = _complaint_for_write(actor, complaint)
+        if complaint.status == ComplaintStatus.CLOSED:
+            raise ValidationError({NON_FIELD_ERRORS: _("This complaint is closed.")})
+        if complaint.owner_id is None:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: _("Nobody is handling this complaint yet: take it.")}
+            )
+        if complaint.owner_id == actor.pk:
+            raise ValidationError({NON_FIELD_ERRORS: _("You are already handling this complaint.")})
+        previous = complaint.owner_id
+        now = timezone.now()
+        complaint.owner = actor
+        complaint.taken_at = now
+        complaint.status = ComplaintStatus.IN_HAND
+        complaint.save(update_fields=["owner", "taken_at", "status"])
+        handover = ComplaintHandover.objects.create(
+            complaint=complaint, from_member_id=previous, to_member=actor, reason=reason, at=now
+        )
+        audit.record(
+            "reception.complaint_take_over",
+            actor=actor,
+            obj=complaint,
+            reason=reason,
+            details={"from": previous, "to": actor.pk},
+        )
+        # The message names the queue and the new handler, never what the complaint says.
+        notify.publish(
+            kind="reception.complaint_taken_over",
+            subject=_("A complaint you were handling was taken over by %(name)s")
+            % {"name": actor.full_name or actor.username},
+            body=reason,
+            link=str(reverse("reception:complaint", kwargs={"pk": complaint.pk})),
+            members=[previous],
+            dedupe_key=f"complaint:{complaint.pk}:take_over:{handover.pk}",
+        )
+    return complaint
+
+
 def _owned(actor: Member, complaint: ConductComplaint) -> None:
     if complaint.status == ComplaintStatus.CLOSED:
         raise ValidationError({NON_FIELD_ERRORS: _("This complaint is closed.")})
@@ -270,7 +347,8 @@ def record_complaint_outcome(
     *, actor: Member, complaint: ConductComplaint, outcome: str, note: str
 ) -> ConductComplaint:
     """The handler records (or corrects, until closing) the outcome with a note. The note is
-    staff-only and, like the audit record, names no resident."""
+    staff-only, encrypted at rest and shown masked (reveal_text with "outcome_note"); the
+    audit record names no resident."""
     errors: dict[str, list[str]] = {}
     if outcome not in ComplaintOutcome.values:
         errors["outcome"] = [_("Choose the outcome.")]
@@ -371,6 +449,7 @@ def raise_matter(*, actor: Member, session: TalkSession, kind: str, **fields: An
                 place=session.place,
                 resident_name=str(fields.get("resident_name") or ""),
                 resident_phone=str(fields.get("resident_phone") or ""),
+                received_at=_received(fields),
             )
         elif kind == "dispute":
             case = mediation.start_dispute(
@@ -383,6 +462,7 @@ def raise_matter(*, actor: Member, session: TalkSession, kind: str, **fields: An
                 facts=str(fields.get("facts") or ""),
                 parties=list(fields.get("parties") or []),
                 place=session.place,
+                received_at=_received(fields),
             )
         else:
             raise ValidationError({"kind": _("Choose a request or a dispute.")})

@@ -19,12 +19,13 @@ from liuqing.core.auth import staff_required
 from liuqing.core.forms import apply_errors
 from liuqing.core.models import Member
 from liuqing.core.views.common import actor_of, paginate, posted
-from liuqing.reception import selectors, services
+from liuqing.reception import selectors, services, supervision
 from liuqing.reception.forms import (
     ComplaintOutcomeForm,
     MatterForm,
     RevealForm,
     RouteForm,
+    TakeOverForm,
     TalkSessionForm,
 )
 from liuqing.reception.models import ComplaintStatus, ConductComplaint, RestrictedReport
@@ -161,20 +162,46 @@ def complaints(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def complaint(request: HttpRequest, pk: int) -> HttpResponse:
     """One complaint of the supervision queue and its handling: take it, record the outcome
-    with a note, close it (POST ``action`` = take, outcome or close; the same services as
-    the API)."""
+    with a note, close it, or take over one another supervisor handles (POST ``action`` =
+    take, outcome, close or take_over with a reason; the same services as
+    the API), or show the outcome note in full (``reveal_note``, with a reason, audited)."""
     actor = actor_of(request)
-    item = selectors.access_complaint(actor, pk, for_write=request.method == "POST")
-    form = ComplaintOutcomeForm(
-        initial={"outcome": item.outcome, "note": item.outcome_note}, auto_id="outcome-%s"
+    action = request.POST.get("action") if request.method == "POST" else None
+    # Revealing the outcome note is a read (with a reason, audited); everything else writes.
+    item = selectors.access_complaint(
+        actor, pk, for_write=request.method == "POST" and action != "reveal_note"
     )
+    # The note is never put back into the form: it is kept encrypted and shown masked; the
+    # handler writes it again to correct it.
+    form = ComplaintOutcomeForm(initial={"outcome": item.outcome}, auto_id="outcome-%s")
+    note_form = RevealForm(auto_id="note-%s")
+    take_over_form = TakeOverForm(auto_id="take-over-%s")
+    revealed_note: str | None = None
     errors: list[str] = []
-    if request.method == "POST":
-        action = request.POST.get("action")
+    if action == "reveal_note":
+        note_form = RevealForm(request.POST, auto_id="note-%s")
+        if note_form.is_valid():
+            try:
+                revealed_note = services.reveal_text(
+                    actor=actor,
+                    item=item,
+                    reason=note_form.cleaned_data["reason"],
+                    field="outcome_note",
+                )
+            except ValidationError as exc:
+                apply_errors(note_form, exc)
+    elif request.method == "POST":
         try:
             if action == "take":
                 services.take_complaint(actor=actor, complaint=item)
                 messages.success(request, _("You are handling this complaint."))
+            elif action == "take_over":
+                take_over_form = TakeOverForm(request.POST, auto_id="take-over-%s")
+                if take_over_form.is_valid():
+                    services.take_over_complaint(
+                        actor=actor, complaint=item, reason=take_over_form.cleaned_data["reason"]
+                    )
+                    messages.success(request, _("You took over this complaint."))
             elif action == "close":
                 services.close_complaint(actor=actor, complaint=item)
                 messages.success(request, _("The complaint was closed."))
@@ -193,12 +220,15 @@ def complaint(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             if action == "outcome":
                 apply_errors(form, exc)
+            elif action == "take_over" and "reason" in getattr(exc, "error_dict", {}):
+                apply_errors(take_over_form, exc)
             else:
                 errors.extend(exc.messages)
         else:
-            if not errors and not form.errors:
+            if not errors and not form.errors and not take_over_form.errors:
                 return redirect("reception:complaint", pk=item.pk)
         item = selectors.access_complaint(actor, pk)
+    about_top = item.about_unit.parent_id is None
     return render(
         request,
         "reception/complaint.html",
@@ -209,6 +239,11 @@ def complaint(request: HttpRequest, pk: int) -> HttpResponse:
             "can_change": access.can(actor, COMPLAINT, CHANGE),
             "is_owner": item.owner_id == actor.pk,
             "closed": item.status == ComplaintStatus.CLOSED,
+            "note_form": note_form,
+            "take_over_form": take_over_form,
+            "revealed_note": revealed_note,
+            "about_top": about_top,
+            "top_designated": about_top and supervision.has_designated(item.about_unit),
         },
     )
 
