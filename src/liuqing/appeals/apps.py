@@ -11,4 +11,6 @@ class AppealsConfig(AppConfig):
         # Imported for their side effects: the "appeal" workflow of the casework engine, the
         # access policies of appeals and their categories, the menu entries and the board's
         # figure section.
-        from liuqing.appeals import figures, nav, workflow  # noqa: F401
+        from liuqing.appeals import figures, nav, signals, workflow  # noqa: F401
+
+        signals.connect()  # the search documents follow their cases

@@ -27,9 +27,6 @@ from liuqing.core.auth import staff_required
 from liuqing.core.models import Member, Role, Unit
 from liuqing.core.views.common import actor_of
 
-# The PDF font has no Arabic-script glyphs (see appeals.pdf): Uyghur and Kazakh sheets are
-# printed in Chinese.
-PDF_LANGUAGES = {"zh-hans", "en"}
 PDF_FALLBACK = "zh-hans"
 MAX_CARDS = 400
 
@@ -66,7 +63,9 @@ def _duty_phones(units: list[Unit]) -> dict[int, str]:
 
 
 def _card_url(request: HttpRequest, officer: Member) -> str:
-    query = urlencode({"officer": officer.pk, "unit": officer.unit_id})
+    # The form opens in the card's language (public pages honour ?lang=).
+    language = translation.get_language() or PDF_FALLBACK
+    query = urlencode({"officer": officer.pk, "unit": officer.unit_id, "lang": language})
     return request.build_absolute_uri(reverse("appeals:public_submit") + "?" + query)
 
 
@@ -100,8 +99,7 @@ def officer_cards(request: HttpRequest, officers: list[Member]) -> list[ContactC
 
 
 def _sheet(request: HttpRequest, officers: list[Member], filename: str) -> HttpResponse:
-    language = translation.get_language() or PDF_FALLBACK
-    with translation.override(language if language in PDF_LANGUAGES else PDF_FALLBACK):
+    with translation.override(translation.get_language() or PDF_FALLBACK):
         cards = officer_cards(request, officers)
         body = render_contact_cards(cards, _labels(), generated_at=timezone.localtime())
     response = HttpResponse(body, content_type="application/pdf")

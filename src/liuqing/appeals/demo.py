@@ -45,8 +45,9 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
+from liuqing.appeals import search
 from liuqing.appeals.defaults import ensure_default_categories
-from liuqing.appeals.models import Appeal, AppealChannel
+from liuqing.appeals.models import Appeal, AppealChannel, AppealSearch
 from liuqing.appeals.services import derive_title
 from liuqing.appeals.workflow import APPEAL, PREFIX, WORKFLOW
 from liuqing.casework import clocks
@@ -777,6 +778,7 @@ def build_appeals(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
     appeals = _Insert(Appeal, APPEAL_COLUMNS)
     entries = _Insert(Entry, ENTRY_COLUMNS)
     followups = _Insert(FollowUp, FOLLOWUP_COLUMNS)
+    searches = _Insert(AppealSearch, ["case_id", "text"])  # the staff search's documents
     counters: dict[tuple[int, int], int] = {}
     first_pk = (Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     for i in range(n):
@@ -828,10 +830,11 @@ def build_appeals(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
             )
             if x == x
         ]
+        number = f"{PREFIX}-{plan.year[i]}-{counters[key]:06d}"
         cases.add(
             (
                 pk,
-                f"{PREFIX}-{plan.year[i]}-{counters[key]:06d}",
+                number,
                 unit.pk,
                 APPEAL,
                 unit.pk,
@@ -876,8 +879,15 @@ def build_appeals(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
             f"{where}{rng.randint(1, 9)}组{rng.randint(1, 60)}号" if rng.random() < 0.4 else ""
         )
         anonymous = rng.random() < 0.08
-        name, sealed_phone, index, sealed_address = resident.seal(
-            demo.person_name(rng), phone, address
+        person = demo.person_name(rng)
+        name, sealed_phone, index, sealed_address = resident.seal(person, phone, address)
+        searches.add(
+            (
+                pk,
+                search.document(
+                    number, title, description, description if public else "", [person]
+                ),
+            )
         )
         appeals.add(
             (
@@ -929,6 +939,7 @@ def build_appeals(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
         if (i + 1) % BATCH == 0 or i + 1 == n:
             written = cases.flush()
             appeals.flush()
+            searches.flush()
             batch_entries = entries.flush()
             batch_followups = followups.flush()
             ctx.record(

@@ -96,3 +96,16 @@ class BatchToken(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class AppealSearch(models.Model):
+    """The search document of one appeal (see appeals.search): tokens only, redacted, never
+    the resident's name. Indexed by the database (FTS5 on SQLite, GIN on PostgreSQL)."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, primary_key=True, related_name="appeal_search"
+    )
+    text = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"search document of case {self.case_id}"

@@ -1,10 +1,13 @@
 """Printable A4 PDFs for the appeals module: the village notice board (公示) and contact cards.
 
 Both functions take plain dataclasses, not models, and every string already translated: the
-caller (a view or a CLI command) builds them from records and gettext. Text is set in
-reportlab's built-in CID font STSong-Light, so no font file is needed; it covers Chinese and
-Latin text but not the Arabic script, so Uyghur and Kazakh sheets need a TrueType font and
-shaping that this module does not provide yet.
+caller (a view or a CLI command) builds them from records and gettext. Chinese and Latin text
+is set in reportlab's built-in CID font STSong-Light (no font file needed); Arabic-script text
+(Uyghur, Kazakh) in the Noto Naskh Arabic font shipped in fonts/, shaped and put in visual
+order by appeals.pdf_script. The labels' "lang" decides the direction of the sheet: for a
+right-to-left language (ug, kk-arab) text is right-aligned, the board's columns run from
+right to left and the contact card is mirrored (QR code on the left). Residents' Uyghur or
+Kazakh text on a Chinese sheet is shaped and right-aligned too.
 
 `compress=False` writes uncompressed page streams so tests can read the text layer.
 """
@@ -38,6 +41,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from liuqing.appeals.pdf_script import BidiText, draw_line, has_arabic, is_rtl_language
 from liuqing.core.redact import redact
 
 __all__ = [
@@ -134,10 +138,23 @@ class _SafeFields(dict[str, str]):
         return "{" + key + "}"
 
 
-def _label(labels: Mapping[str, str], defaults: Mapping[str, str], key: str, **fields: str) -> str:
+def _label(
+    labels: Mapping[str, str],
+    defaults: Mapping[str, str],
+    key: str,
+    *,
+    isolate: bool = False,
+    **fields: str,
+) -> str:
+    """The label `key` with its {fields} filled in. `isolate` (right-to-left sheets) wraps
+    each value in a left-to-right isolate (U+2066 … U+2069), so a date, a time or a phone
+    number after Arabic-script words keeps its own order (the bidi algorithm would otherwise
+    take "2026-02-01" after an Arabic letter as three Arabic numbers, 01-02-2026)."""
     template = labels.get(key, defaults.get(key, ""))
     if not fields:
         return template
+    if isolate:
+        fields = {name: f"\u2066{value}\u2069" for name, value in fields.items()}
     try:
         text = template.format_map(_SafeFields(fields))
     except (ValueError, IndexError):  # a translation with stray braces
@@ -168,9 +185,18 @@ def _printable(text: str) -> str:
     return text.translate(_UNMAPPED)
 
 
-def _para(text: str, style: Any) -> Paragraph:
+def _para(text: str, style: Any, *, rtl: bool = False) -> Flowable:
+    if rtl or has_arabic(text):
+        return BidiText(_printable(text), style, rtl=rtl)
     # Paragraph reads a little markup; residents' text must never be taken as markup.
     return Paragraph(escape(_printable(text)).replace("\n", "<br/>"), style)
+
+
+def _line(
+    canv: rl_canvas.Canvas, text: str, x: float, y: float, size: float, *, rtl: bool, align: str
+) -> None:
+    """One line of small print (footers): Arabic script shaped, in the sheet's direction."""
+    draw_line(canv, _printable(text), x, y, size=size, cjk_font=FONT, rtl=rtl, align=align)
 
 
 def _draw_qr(canv: rl_canvas.Canvas, url: str, x: float, y: float, size: float) -> None:
@@ -257,8 +283,13 @@ def render_notice_board(board: NoticeBoard, *, compress: bool = True) -> bytes:
     """
     labels, defaults = board.labels, NOTICE_BOARD_LABELS
 
+    rtl = is_rtl_language(labels.get("lang", defaults["lang"]))
+
     def label(key: str, **fields: str) -> str:
-        return _label(labels, defaults, key, **fields)
+        return _label(labels, defaults, key, isolate=rtl, **fields)
+
+    def para(text: str, style: Any) -> Flowable:
+        return _para(text, style, rtl=rtl)
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -282,16 +313,16 @@ def render_notice_board(board: NoticeBoard, *, compress: bool = True) -> bytes:
     small = _style(9, leading=13)
 
     heading_line = " ・ ".join(p for p in (board.unit_name, board.place_name) if p)
-    story: list[Flowable] = [_para(board.title, title)]
+    story: list[Flowable] = [para(board.title, title)]
     if heading_line:
-        story.append(_para(heading_line, subtitle))
+        story.append(para(heading_line, subtitle))
     if board.period_label:
-        story.append(_para(label("period", period=board.period_label), subtitle))
+        story.append(para(label("period", period=board.period_label), subtitle))
     story.append(Spacer(1, 5 * mm))
 
     data: list[list[Flowable]] = [
         [
-            _para(label(key), head)
+            para(label(key), head)
             for key in ("number", "category", "summary", "status", "result", "closed_on")
         ]
     ]
@@ -303,16 +334,20 @@ def render_notice_board(board: NoticeBoard, *, compress: bool = True) -> bytes:
         )
         data.append(
             [
-                _para(row.number, cell),
-                _para(row.category, cell),
-                _para(redact(row.summary, names=names), cell),
-                _para(row.status_label, cell),
-                _para(redact(row.result, names=names) or label("none"), cell),
-                _para(closed_text, cell),
+                para(row.number, cell),
+                para(row.category, cell),
+                para(redact(row.summary, names=names), cell),
+                para(row.status_label, cell),
+                para(redact(row.result, names=names) or label("none"), cell),
+                para(closed_text, cell),
             ]
         )
+    columns = _COLUMNS
+    if rtl:  # the first column (the number) on the right
+        data = [row[::-1] for row in data]
+        columns = _COLUMNS[::-1]
     if board.rows:
-        table = Table(data, colWidths=_COLUMNS, repeatRows=1)
+        table = Table(data, colWidths=columns, repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
@@ -332,28 +367,31 @@ def render_notice_board(board: NoticeBoard, *, compress: bool = True) -> bytes:
         )
         story.append(table)
     else:
-        story.append(_para(label("empty"), small))
+        story.append(para(label("empty"), small))
 
     closing: list[Flowable] = []
     if board.duty_phone:
-        closing.append(_para(label("duty_phone", phone=board.duty_phone), _style(12, leading=17)))
+        closing.append(para(label("duty_phone", phone=board.duty_phone), _style(12, leading=17)))
     if label("footer"):
-        closing.append(_para(label("footer"), small))
+        closing.append(para(label("footer"), small))
     if board.qr_url:
         qr_size = 30 * mm
-        block = Table(
-            [[_QrFlowable(board.qr_url, qr_size), closing or [Spacer(1, 1)]]],
-            colWidths=(qr_size + 4 * mm, None),
-        )
+        cells: list[Any] = [_QrFlowable(board.qr_url, qr_size), closing or [Spacer(1, 1)]]
+        widths: tuple[float | None, ...] = (qr_size + 4 * mm, None)
+        qr_column = 0
+        if rtl:  # the QR code on the right, the text to its left
+            cells, widths, qr_column = cells[::-1], (None, qr_size + 4 * mm), 1
+        block = Table([cells], colWidths=widths)
         block.setStyle(
             TableStyle(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("LEFTPADDING", (0, 0), (0, 0), 0),
+                    ("LEFTPADDING", (qr_column, 0), (qr_column, 0), 0 if not rtl else 4 * mm),
+                    ("RIGHTPADDING", (qr_column, 0), (qr_column, 0), 0),
                 ]
             )
         )
-        caption = _para(label("qr_caption"), _style(8, leading=10))
+        caption = para(label("qr_caption"), _style(8, leading=10))
         story.append(Spacer(1, 6 * mm))
         story.append(KeepTogether([block, caption]))
     elif closing:
@@ -364,11 +402,11 @@ def render_notice_board(board: NoticeBoard, *, compress: bool = True) -> bytes:
 
     def decorate(canv: rl_canvas.Canvas, page: int, pages: int) -> None:
         canv.saveState()
-        canv.setFont(FONT, 8)
         canv.setFillColor(colors.HexColor("#444444"))
-        canv.drawString(_MARGIN, _MARGIN, _printable(generated))
         page_label = label("page", page=str(page), pages=str(pages))
-        canv.drawRightString(A4[0] - _MARGIN, _MARGIN, _printable(page_label))
+        left, right = (page_label, generated) if rtl else (generated, page_label)
+        _line(canv, left, _MARGIN, _MARGIN, 8, rtl=rtl, align="left")
+        _line(canv, right, A4[0] - _MARGIN, _MARGIN, 8, rtl=rtl, align="right")
         canv.restoreState()
 
     doc.build(story, canvasmaker=_numbered_canvas(decorate))
@@ -401,6 +439,7 @@ def _fit(
     min_size: float = 6,
     align: int = TA_LEFT,
     color: Any = colors.black,
+    rtl: bool = False,
 ) -> float:
     """Draw `text` wrapped into the box, shrinking (then shortening) it until it fits.
     Returns the height used."""
@@ -408,7 +447,8 @@ def _fit(
         return 0.0
     current, shown = size, text
     while True:
-        para = _para(shown, _style(current, align=align, leading=current * 1.25, textColor=color))
+        style = _style(current, align=align, leading=current * 1.25, textColor=color)
+        para = _para(shown, style, rtl=rtl)
         _, used = para.wrap(width, height)
         if used <= height:
             break
@@ -441,10 +481,23 @@ def _cut_marks(canv: rl_canvas.Canvas) -> None:
 
 
 def _draw_card(
-    canv: rl_canvas.Canvas, card: ContactCard, x: float, y: float, labels: Mapping[str, str]
+    canv: rl_canvas.Canvas,
+    card: ContactCard,
+    x: float,
+    y: float,
+    labels: Mapping[str, str],
+    *,
+    rtl: bool = False,
 ) -> None:
+    """One card with its bottom-left corner at (x, y): the QR code at the trailing side
+    (right, or left on a right-to-left card), the text at the leading side."""
+
     def label(key: str) -> str:
         return _label(labels, CONTACT_CARD_LABELS, key)
+
+    def fit(text: str, left: float, top: float, width: float, height: float, size: float,
+            **kw: Any) -> float:  # fmt: skip
+        return _fit(canv, text, left, top, width, height, size, rtl=rtl, **kw)
 
     canv.saveState()
     # A hairline frame in light grey: invisible after a clean cut, a guide if the cut wanders.
@@ -455,8 +508,7 @@ def _draw_card(
     if card.headline:
         canv.setFillColor(_INK)
         canv.rect(x, top - _BAND, CARD_W, _BAND, stroke=0, fill=1)
-        _fit(
-            canv,
+        fit(
             card.headline,
             x + _PAD,
             top - 1.6 * mm,
@@ -468,11 +520,10 @@ def _draw_card(
             color=colors.white,
         )
         top -= _BAND
-    qr_x = x + CARD_W - _PAD - _QR
+    qr_x = x + _PAD if rtl else x + CARD_W - _PAD - _QR
     qr_top = top - 2.5 * mm
     _draw_qr(canv, card.qr_url, qr_x, qr_top - _QR, _QR)
-    _fit(
-        canv,
+    fit(
         label("scan"),
         qr_x - 1 * mm,
         qr_top - _QR - 0.8 * mm,
@@ -483,13 +534,12 @@ def _draw_card(
         align=TA_CENTER,
     )
 
-    text_x = x + _PAD
-    text_w = qr_x - text_x - 3 * mm
+    text_w = CARD_W - 2 * _PAD - _QR - 3 * mm
+    text_x = x + CARD_W - _PAD - text_w if rtl else x + _PAD
     cursor = top - 3 * mm
-    cursor -= _fit(canv, card.officer_name, text_x, cursor, text_w, 8 * mm, 15, min_size=9)
+    cursor -= fit(card.officer_name, text_x, cursor, text_w, 8 * mm, 15, min_size=9)
     cursor -= 1 * mm
-    cursor -= _fit(
-        canv,
+    cursor -= fit(
         card.role_label,
         text_x,
         cursor,
@@ -500,12 +550,11 @@ def _draw_card(
         color=colors.HexColor("#333333"),
     )
     cursor -= 1 * mm
-    cursor -= _fit(canv, card.unit_name, text_x, cursor, text_w, 11 * mm, 8.5, min_size=6)
+    cursor -= fit(card.unit_name, text_x, cursor, text_w, 11 * mm, 8.5, min_size=6)
     cursor -= 2 * mm
     phone_room = cursor - (y + _PAD + (4 * mm if card.footer else 0))
     if card.duty_phone and phone_room > 3 * mm:
-        used = _fit(
-            canv,
+        used = fit(
             label("duty_phone"),
             text_x,
             cursor,
@@ -515,8 +564,7 @@ def _draw_card(
             min_size=6,
             color=colors.HexColor("#333333"),
         )
-        _fit(
-            canv,
+        fit(
             card.duty_phone,
             text_x,
             cursor - used,
@@ -527,12 +575,11 @@ def _draw_card(
             color=_INK,
         )
     if card.footer:
-        _fit(
-            canv,
+        fit(
             card.footer,
             text_x,
             y + _PAD + 3 * mm,
-            CARD_W - 2 * _PAD - _QR - 3 * mm,
+            text_w,
             3.5 * mm,
             6.5,
             min_size=5,
@@ -558,6 +605,7 @@ def render_contact_cards(
     canv = rl_canvas.Canvas(
         buffer, pagesize=A4, pageCompression=1 if compress else 0, lang=labels.get("lang")
     )
+    rtl = is_rtl_language(labels.get("lang"))
     canv.setTitle(_label(labels, CONTACT_CARD_LABELS, "title"))
     canv.setCreator("Liuqing")
     per_page = _COLS * _ROWS
@@ -573,6 +621,7 @@ def render_contact_cards(
                 A4[0] - 2 * _MARGIN,
                 20 * mm,
                 12,
+                rtl=rtl,
             )
         else:
             _cut_marks(canv)
@@ -580,17 +629,31 @@ def render_contact_cards(
             col, row = k % _COLS, k // _COLS
             x = _GRID_X + col * CARD_W
             y = _GRID_Y + (_ROWS - 1 - row) * CARD_H
-            _draw_card(canv, card, x, y, labels)
+            if rtl:  # the first card of a row on the right
+                x = _GRID_X + (_COLS - 1 - col) * CARD_W
+            _draw_card(canv, card, x, y, labels, rtl=rtl)
         canv.saveState()
-        canv.setFont(FONT, 8)
         canv.setFillColor(colors.HexColor("#444444"))
+        when = ""
         if generated_at is not None:
-            when = _label(labels, CONTACT_CARD_LABELS, "generated_at", time=_when(generated_at))
-            canv.drawString(_MARGIN, 12 * mm, _printable(when))
+            when = _label(
+                labels,
+                CONTACT_CARD_LABELS,
+                "generated_at",
+                isolate=rtl,
+                time=_when(generated_at),
+            )
         page_label = _label(
-            labels, CONTACT_CARD_LABELS, "page", page=str(page + 1), pages=str(pages)
+            labels,
+            CONTACT_CARD_LABELS,
+            "page",
+            isolate=rtl,
+            page=str(page + 1),
+            pages=str(pages),
         )
-        canv.drawRightString(A4[0] - _MARGIN, 12 * mm, _printable(page_label))
+        left, right = (page_label, when) if rtl else (when, page_label)
+        _line(canv, left, _MARGIN, 12 * mm, 8, rtl=rtl, align="left")
+        _line(canv, right, A4[0] - _MARGIN, 12 * mm, 8, rtl=rtl, align="right")
         canv.restoreState()
         canv.showPage()
     canv.save()

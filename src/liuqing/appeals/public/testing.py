@@ -57,8 +57,11 @@ def reset_rate_limits() -> None:
     cache.clear()
 
 
+_OBJECT = re.compile(rb"(\d+) 0 obj\s*(.*?)endobj", re.S)
 _STREAM = re.compile(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", re.S)
-_STRING = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", re.S)
+_SHOW = re.compile(rb"/([^\s/()<>\[\]]+)\s+[\d.]+\s+Tf|\(((?:\\.|[^\\)])*)\)\s*Tj", re.S)
+_FONT_REF = re.compile(rb"/([A-Za-z]+\d+(?:\+\d+)?) (\d+) 0 R")
+_BFCHAR = re.compile(rb"<([0-9A-Fa-f]{2})>\s*<([0-9A-Fa-f]{4,})>")
 
 
 def _unescape(raw: bytes) -> bytes:
@@ -80,23 +83,59 @@ def _unescape(raw: bytes) -> bytes:
     return bytes(out)
 
 
+def _decoded(header: bytes, body: bytes) -> bytes | None:
+    try:
+        if b"ASCII85Decode" in header:
+            body = base64.a85decode(body.strip(), adobe=True)
+        if b"FlateDecode" in header:
+            body = zlib.decompress(body)
+    except (ValueError, zlib.error):
+        return None
+    return body
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    """The text each page of a reportlab PDF (compressed or not) draws, in drawing order,
+    decoded: STSong-Light (CID) strings are UTF-16BE, embedded TrueType subsets (the Arabic
+    font) go through their ToUnicode map (so Arabic text reads as the presentation forms in
+    visual order, as drawn), the standard fonts are Latin-1."""
+    objects = {int(num): body for num, body in _OBJECT.findall(pdf)}
+    streams = {}
+    for num, body in objects.items():
+        match = _STREAM.search(body)
+        if match:
+            streams[num] = _decoded(match.group(1), match.group(2)) or b""
+    decoders: dict[bytes, Any] = {}
+    for body in objects.values():
+        for name, ref in _FONT_REF.findall(body):
+            font = objects.get(int(ref), b"")
+            to_unicode = re.search(rb"/ToUnicode (\d+) 0 R", font)
+            if to_unicode:
+                cmap = {
+                    int(code, 16): bytes.fromhex(target.decode()).decode("utf-16-be")
+                    for code, target in _BFCHAR.findall(streams.get(int(to_unicode.group(1)), b""))
+                }
+                decoders[name] = lambda raw, cmap=cmap: "".join(cmap.get(b, "\ufffd") for b in raw)
+            elif b"STSong" in font or b"/Type0" in font:
+                decoders[name] = lambda raw: raw.decode("utf-16-be", "replace")
+    kids = re.search(rb"/Kids \[([^\]]*)\]", pdf)
+    page_refs = [int(n) for n in re.findall(rb"(\d+) 0 R", kids.group(1))] if kids else []
+    pages = []
+    for ref in page_refs:
+        contents = re.search(rb"/Contents (\d+) 0 R", objects.get(ref, b""))
+        data = streams.get(int(contents.group(1)), b"") if contents else b""
+        decode: Any = lambda raw: raw.decode("latin-1")  # noqa: E731
+        texts = []
+        for font, raw in _SHOW.findall(data):
+            if font:
+                decode = decoders.get(font, lambda raw: raw.decode("latin-1"))
+            else:
+                texts.append(decode(_unescape(raw)))
+        pages.append("".join(texts))
+    return pages
+
+
 def pdf_text(pdf: bytes) -> str:
-    """Every string a reportlab PDF draws (compressed or not), decoded: the CID font writes
-    UTF-16BE, the standard fonts Latin-1. Also the raw document, for metadata."""
-    texts = []
-    for header, body in _STREAM.findall(pdf):
-        data = body
-        try:
-            if b"ASCII85Decode" in header:
-                data = base64.a85decode(data.strip(), adobe=True)
-            if b"FlateDecode" in header:
-                data = zlib.decompress(data)
-        except (ValueError, zlib.error):
-            continue
-        for raw in _STRING.findall(data):
-            text = _unescape(raw)
-            try:
-                texts.append(text.decode("utf-16-be"))
-            except UnicodeDecodeError:
-                texts.append(text.decode("latin-1"))
-    return "\n".join(texts) + "\n" + pdf.decode("latin-1")
+    """Every string a reportlab PDF draws, page by page (see pdf_pages), and the raw
+    document, for metadata."""
+    return "\n".join(pdf_pages(pdf)) + "\n" + pdf.decode("latin-1")

@@ -4,13 +4,21 @@ Every view is thin: it parses, calls one public service or selector, renders. Th
 form, the receipt, the status lookup and the printable board are rate limited per client
 address (liuqing.appeals.public.ratelimit) and answer 429 with a translated page when over.
 A malformed or unknown tracking code, place or unit is a 404 page that says so, never a 500.
+
+`?lang=<code>` (zh-hans, ug, kk-arab, en) on any of these pages picks its language and keeps
+it for the visit (the language cookie), so the QR code of a printed board or contact card
+opens the page in the language of the sheet, whatever the phone's own language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,10 +36,37 @@ from liuqing.appeals.public.forms import PeriodForm, PublicAppealForm, TrackForm
 from liuqing.appeals.public_services import submit_public_appeal
 from liuqing.core.forms import apply_errors
 
-# The printable board's font has no Arabic-script glyphs (see appeals.pdf): Uyghur and Kazakh
-# visitors get the sheet in Chinese, the language of the village wall notices.
-PDF_LANGUAGES = {"zh-hans", "en"}
 PDF_FALLBACK = "zh-hans"
+_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+View = Callable[..., HttpResponse]
+
+
+def language_from_query(view: View) -> View:
+    """Serve the page in the language `?lang=` names (one of settings.LANGUAGES; anything
+    else is ignored) and remember it in the language cookie, as Django's set_language does."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        code = request.GET.get("lang", "").strip().lower()
+        if code not in _LANGUAGES:
+            return view(request, *args, **kwargs)
+        translation.activate(code)
+        request.LANGUAGE_CODE = code
+        response = view(request, *args, **kwargs)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
+
+    return wrapper
 
 
 def too_many(request: HttpRequest, verdict: ratelimit.Verdict) -> HttpResponse:
@@ -52,10 +87,12 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+@language_from_query
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "appeals/public/home.html", {"track_form": TrackForm()})
 
 
+@language_from_query
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest) -> HttpResponse:
     """The request form. A contact card's QR link (?officer=&unit=) names the officer and the
@@ -129,6 +166,7 @@ def _not_found(request: HttpRequest, message: str, code: str = "") -> HttpRespon
     return _private(response)
 
 
+@language_from_query
 @require_GET
 def receipt(request: HttpRequest, code: str) -> HttpResponse:
     verdict = ratelimit.hit(request, "lookup")
@@ -146,6 +184,7 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
     return _private(response)
 
 
+@language_from_query
 @require_GET
 def track(request: HttpRequest) -> HttpResponse:
     """Look a request up by its tracking code (?code= sends the visitor to its page)."""
@@ -170,6 +209,7 @@ def track(request: HttpRequest) -> HttpResponse:
     return redirect("appeals:public_status", code=normal)
 
 
+@language_from_query
 @require_GET
 def status(request: HttpRequest, code: str) -> HttpResponse:
     verdict = ratelimit.hit(request, "lookup")
@@ -188,6 +228,7 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@language_from_query
 @require_GET
 def boards(request: HttpRequest) -> HttpResponse:
     """Every village's and community's notice board, grouped by brigade and station."""
@@ -215,6 +256,7 @@ def _period_query(first: dt.date, last: dt.date) -> str:
     return urlencode({"start": first.isoformat(), "end": last.isoformat()})
 
 
+@language_from_query
 @require_GET
 def board(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
     """公示: one village's (or one unit's) public requests for a period, paginated."""
@@ -242,6 +284,21 @@ def board(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
     )
 
 
+def board_link(
+    request: HttpRequest, where: selectors.BoardScope, first: dt.date, last: dt.date
+) -> str:
+    """The address of the online board for the printed board's QR code: the same period,
+    in the active language (?lang=), so a scan opens the page the sheet's readers can read."""
+    language = translation.get_language() or PDF_FALLBACK
+    return request.build_absolute_uri(
+        reverse("appeals:public_board", kwargs={"scope": where.kind, "pk": where.pk})
+        + "?"
+        + _period_query(first, last)
+        + "&"
+        + urlencode({"lang": language})
+    )
+
+
 def _board_labels() -> dict[str, str]:
     return {
         "number": _("Number"),
@@ -265,6 +322,7 @@ def _board_labels() -> dict[str, str]:
     }
 
 
+@language_from_query
 @require_GET
 def board_pdf(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
     """The board as a printable A4 PDF for the village wall, with a QR code to the page."""
@@ -274,13 +332,9 @@ def board_pdf(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
     where = _scope_or_404(scope, pk)
     _form, first, last, start, end = _window(request)
     rows = selectors.board_rows(where, start, end)
-    online = request.build_absolute_uri(
-        reverse("appeals:public_board", kwargs={"scope": where.kind, "pk": where.pk})
-        + "?"
-        + _period_query(first, last)
-    )
     language = translation.get_language() or PDF_FALLBACK
-    with translation.override(language if language in PDF_LANGUAGES else PDF_FALLBACK):
+    online = board_link(request, where, first, last)
+    with translation.override(language):
         sheet = NoticeBoard(
             title=_("Public notice of residents' requests"),
             unit_name=where.unit_name,

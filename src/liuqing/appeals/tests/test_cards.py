@@ -7,10 +7,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from liuqing.appeals import cards
+from liuqing.appeals.pdf_script import visual_line
 from liuqing.appeals.public.testing import pdf_text
 from liuqing.appeals.tests.conftest import Cast
 from liuqing.casework.testing import member_at
@@ -64,19 +68,34 @@ def test_one_officers_card_has_the_duty_phone_and_a_qr_link_to_the_form(
     assert OFFICER_PHONE[-4:] + ")" not in text
 
 
-def test_the_qr_link_opens_the_form_with_officer_and_unit(cast: Cast, duty: None) -> None:
+@pytest.mark.parametrize(("language", "direction"), [("zh-hans", "ltr"), ("ug", "rtl")])
+def test_the_qr_link_opens_the_form_with_officer_and_unit_in_the_cards_language(
+    cast: Cast, duty: None, language: str, direction: str
+) -> None:
     request = RequestFactory().get("/appeals/cards/")
-    (card,) = cards.officer_cards(request, [cast.alice])
+    with translation.override(language):
+        (card,) = cards.officer_cards(request, [cast.alice])
     assert card.duty_phone == DUTY_PHONE
     parts = urlsplit(card.qr_url)
     assert parts.scheme == "http"
     assert parts.netloc == "testserver"
     assert parts.path == reverse("appeals:public_submit")
-    assert parse_qs(parts.query) == {"officer": [str(cast.alice.pk)], "unit": [str(cast.unit.pk)]}
-    # The link works: it prefills the card on the residents' form.
-    page = Client().get(card.qr_url)
+    assert parse_qs(parts.query) == {
+        "officer": [str(cast.alice.pk)],
+        "unit": [str(cast.unit.pk)],
+        "lang": [language],
+    }
+    # The link works: it prefills the card on the residents' form, in the card's language
+    # whatever the phone's, and the choice holds for the rest of the visit.
+    visitor = Client()
+    page = visitor.get(card.qr_url, HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
-    assert cast.alice.full_name in page.content.decode()
+    html = page.content.decode()
+    assert cast.alice.full_name in html
+    assert f'<html lang="{language}" dir="{direction}">' in html
+    assert visitor.cookies[settings.LANGUAGE_COOKIE_NAME].value == language
+    home = visitor.get(reverse("appeals:public_home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert f'<html lang="{language}"' in home.content.decode()
 
 
 def test_an_officer_below_a_unit_without_a_duty_phone_gets_the_nearest_one_above(
@@ -117,10 +136,21 @@ def test_residents_cannot_print_cards(client: Client, cast: Cast) -> None:
     assert reverse("core:login") in response["Location"]
 
 
-def test_uyghur_and_kazakh_sheets_print_in_chinese(staff: Client, cast: Cast) -> None:
+@pytest.mark.parametrize("language", ["ug", "kk-arab"])
+def test_uyghur_and_kazakh_sheets_print_in_their_language(
+    staff: Client, cast: Cast, duty: None, language: str
+) -> None:
     response = staff.get(
         reverse("appeals:contact_cards_unit", kwargs={"pk": cast.unit.pk}),
-        HTTP_ACCEPT_LANGUAGE="ug",
+        HTTP_ACCEPT_LANGUAGE=language,
     )
     assert response.status_code == 200
-    assert cast.alice.full_name in pdf_text(response.content)
+    text = pdf_text(response.content)
+    assert f"/Lang ({language})" in text
+    with translation.override(language):
+        duty_label, scan = gettext("Duty phone"), gettext("Scan to send us a request")
+    assert duty_label != "Duty phone"
+    assert visual_line(duty_label, rtl=True) in text
+    assert visual_line(scan.split()[-1], rtl=True) in text
+    assert cast.alice.full_name in text
+    assert DUTY_PHONE in text

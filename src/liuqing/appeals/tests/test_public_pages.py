@@ -3,19 +3,23 @@ and without a contact card), the receipt, the status lookup and the notice board
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
 from liuqing.appeals import services as staff_services
 from liuqing.appeals.models import Appeal, AppealChannel
+from liuqing.appeals.pdf_script import visual_line
 from liuqing.appeals.public.testing import (
     pdf_text,
     public_category,
@@ -23,6 +27,8 @@ from liuqing.appeals.public.testing import (
     submit,
     village,
 )
+from liuqing.appeals.public.views import board_link
+from liuqing.appeals.public_selectors import board_scope
 from liuqing.appeals.tests.conftest import Cast
 from liuqing.casework import services as casework
 from liuqing.casework.models import Case
@@ -411,3 +417,37 @@ def test_the_printable_board_is_an_a4_pdf_with_a_qr_code_to_the_page(
     assert "王建军" not in text
     assert PHONE not in text
     assert "红星村" in text
+    # Printed in the visitor's language: Uyghur, shaped, right to left.
+    with translation.override("ug"):
+        title = translation.gettext("Public notice of residents' requests")
+        number = translation.gettext("Number")
+    assert "/Lang (ug)" in text
+    assert visual_line(number, rtl=True) in text
+    assert visual_line(title.split()[0], rtl=True) in text
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "ug", "kk-arab"])
+def test_the_printed_boards_qr_link_opens_the_board_in_the_sheets_language(
+    client: Client, cast: Cast, place: Place, language: str
+) -> None:
+    where = board_scope("place", place.pk)
+    assert where is not None
+    request = RequestFactory().get("/")
+    with translation.override(language):
+        link = board_link(request, where, dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    parts = urlsplit(link)
+    assert parts.path == reverse("appeals:public_board", kwargs={"scope": "place", "pk": place.pk})
+    query = parse_qs(parts.query)
+    assert query["lang"] == [language]
+    page = client.get(link, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    direction = "ltr" if language == "zh-hans" else "rtl"
+    assert f'<html lang="{language}" dir="{direction}">' in page.content.decode()
+
+
+def test_an_unknown_lang_parameter_is_ignored(client: Client, place: Place) -> None:
+    url = reverse("appeals:public_board", kwargs={"scope": "place", "pk": place.pk})
+    page = client.get(url, {"lang": "xx-evil"}, HTTP_ACCEPT_LANGUAGE="ug")
+    assert page.status_code == 200
+    assert '<html lang="ug" dir="rtl">' in page.content.decode()
+    assert settings.LANGUAGE_COOKIE_NAME not in page.cookies
