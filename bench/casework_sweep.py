@@ -162,7 +162,7 @@ def main() -> None:
         from liuqing.casework.models import Entry
         from liuqing.notify.models import Delivery
 
-        Case.objects.update(warning="none", escalation=0)
+        Case.objects.exclude(warning="none", escalation=0).update(warning="none", escalation=0)
         Entry.objects.filter(type="warning").delete()
         Delivery.objects.all().delete()
     if connection.vendor == "postgresql":

@@ -224,3 +224,21 @@ def test_several_cases_of_one_owner_rising_together_make_one_digest(cast: Cast) 
     assert digest.body == ", ".join(c.number for c in sorted(cases, key=lambda c: c.pk))
     assert digest.link == reverse("casework:my_work")
     assert sweep(now=at(10, 8)).notified == 0
+
+
+def test_batches_follow_the_time_of_receipt(cast: Cast) -> None:
+    # Opened latest-received first: the order of receipt is the reverse of the ids'.
+    cases = [opened(cast, received=at(9, 24, 10) - dt.timedelta(hours=h)) for h in (1, 2, 3)]
+    Delivery.objects.all().delete()
+    report = sweep(now=at(10, 12), batch=1)
+    assert report.changed == 3
+    assert [level(c) for c in cases] == [("red", 2)] * 3
+    swept = Entry.objects.filter(type=EntryType.WARNING).order_by("pk")
+    assert list(swept.values_list("case_id", flat=True)) == [c.pk for c in reversed(cases)]
+    # One case per batch: the owner hears of each, keyed by its due instant as stored.
+    keys = set(
+        Delivery.objects.filter(member=cast.alice, kind="case.warning").values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    assert keys == {f"case:{c.pk}:warning:red:{c.resolve_due.isoformat()}" for c in cases}
