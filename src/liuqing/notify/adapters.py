@@ -79,6 +79,7 @@ def post_json(
 _pool = threading.local()
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 _ANSWER_MAX = 65536
+_ONE_WRITE_MAX = 256 * 1024
 
 
 class _OneWrite:
@@ -104,9 +105,6 @@ class _HTTPSConnection(_OneWrite, http.client.HTTPSConnection):
     pass
 
 
-_ONE_WRITE_MAX = 256 * 1024
-
-
 def _connection(scheme: str, host: str, port: int | None) -> http.client.HTTPConnection:
     connections: dict[tuple[str, str, int | None], http.client.HTTPConnection] | None = getattr(
         _pool, "connections", None
@@ -130,13 +128,6 @@ def _forget(scheme: str, host: str, port: int | None) -> None:
     found = getattr(_pool, "connections", {}).pop((scheme, host, port), None)
     if found is not None:
         found.close()
-
-
-def close_connections() -> None:
-    """Close this thread's kept-alive connections (the worker's pool threads end with their
-    batch; their connections are closed with them)."""
-    for key in list(getattr(_pool, "connections", {})):
-        _forget(*key)
 
 
 @functools.cache
@@ -178,17 +169,13 @@ def post_bytes(url: str, body: bytes, headers: dict[str, str] | None = None) -> 
             conn.request("POST", target, body=body, headers=sent)
             response = conn.getresponse()
             answer = response.read(_ANSWER_MAX)
-        except _STALE as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             _forget(parts.scheme, host, port)
-            if reused and not fresh_try:
+            if isinstance(exc, _STALE) and reused and not fresh_try:
                 continue  # the server closed the idle connection: once more, afresh
-            raise TransientError(f"network: {exc}") from None
-        except (TimeoutError, OSError) as exc:
-            _forget(parts.scheme, host, port)
-            raise TransientError(f"network: {exc}") from None
-        except (http.client.HTTPException, ValueError) as exc:  # not an HTTP answer
-            _forget(parts.scheme, host, port)
-            raise TransientError(f"bad answer: {type(exc).__name__}") from None
+            if isinstance(exc, OSError):  # timeouts included
+                raise TransientError(f"network: {exc}") from None
+            raise TransientError(f"bad answer: {type(exc).__name__}") from None  # not HTTP
         if not response.isclosed() or response.will_close:
             # An answer longer than we read, or a server that closes: no reuse.
             _forget(parts.scheme, host, port)

@@ -133,10 +133,11 @@ def book_every() -> int:
     return max(1, int(getattr(settings, "NOTIFY_BOOK_EVERY", 4)))
 
 
-def prepare(delivery: Any, secrets: dict[int, Any] | None = None) -> None:
+def prepare(delivery: Any, batch: dict[str, Any] | None = None) -> None:
     """Before an external send, in the worker's own thread: resolve the outside recipient's
     contact (adapters then send from pool threads without touching the database), and give
-    an SMS without a gateway the deployment's first active one."""
+    an SMS without a gateway the deployment's first active one (read once per `batch`, a
+    dict the caller keeps over one batch's deliveries)."""
     # Only channels that address a person need their contact (bots and webhooks address
     # their endpoint).
     if delivery.channel in PERSONAL and delivery.recipient.partition(":")[0] in RESOLVERS:
@@ -144,18 +145,15 @@ def prepare(delivery: Any, secrets: dict[int, Any] | None = None) -> None:
     if delivery.channel == "sms" and delivery.endpoint is None:
         from liuqing.notify.models import Endpoint
 
-        delivery.endpoint = (
-            Endpoint.objects.filter(channel="sms", is_active=True).order_by("pk").first()
-        )
-    endpoint = delivery.endpoint
-    if endpoint is not None and endpoint.secret:
-        # Decrypted once per endpoint and batch (`secrets`), not once per delivery.
-        if secrets is None:
-            delivery._secret = endpoint.secret.reveal()
-        else:
-            if endpoint.pk not in secrets:
-                secrets[endpoint.pk] = endpoint.secret.reveal()
-            delivery._secret = secrets[endpoint.pk]
+        memo = {} if batch is None else batch
+        if "sms_gateway" not in memo:
+            memo["sms_gateway"] = (
+                Endpoint.objects.filter(channel="sms", is_active=True).order_by("pk").first()
+            )
+        delivery.endpoint = memo["sms_gateway"]
+    # The secret was decrypted when the endpoint was loaded; `reveal` only hands it over.
+    if delivery.endpoint is not None and delivery.endpoint.secret:
+        delivery._secret = delivery.endpoint.secret.reveal()
 
 
 def contact_for(delivery: Any) -> Contact:

@@ -426,10 +426,10 @@ def _send_external(
     the bookkeeping) stays in this thread; the pool threads only talk HTTP or SMTP."""
     ledger = _Ledger(report)
     ready: list[tuple[Delivery, channels.Adapter]] = []
-    secrets: dict[int, Any] = {}
+    batch: dict[str, Any] = {}
     for delivery, adapter in external:
         try:
-            channels.prepare(delivery, secrets)
+            channels.prepare(delivery, batch)
         except Exception as exc:
             ledger.add(delivery, exc)
         else:

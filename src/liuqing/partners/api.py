@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 
 from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.core.models import Member, Place, Unit
+from liuqing.notify.models import Endpoint
 from liuqing.partners import selectors, services
 from liuqing.partners.models import Alert, Partner, PartnerGroup
 from liuqing.partners.pp_api import router as pp_router
@@ -256,6 +257,14 @@ def create_group(request: HttpRequest, payload: GroupIn) -> Any:
     )
 
 
+def _endpoint_for_write(
+    request: HttpRequest, pk: int, eid: int
+) -> tuple[Member, PartnerGroup, Endpoint]:
+    actor = api_actor(request)
+    group = selectors.access_group(actor, pk, for_write=True)
+    return actor, group, selectors.group_endpoint(group, eid)
+
+
 @router.get(
     "/groups/{pk}/endpoints",
     response=list[EndpointOut],
@@ -285,9 +294,7 @@ def create_group_endpoint(request: HttpRequest, pk: int, payload: EndpointIn) ->
     summary="Rename, readdress, disable or enable a group's bot or webhook",
 )
 def update_group_endpoint(request: HttpRequest, pk: int, eid: int, payload: EndpointPatchIn) -> Any:
-    actor = api_actor(request)
-    group = selectors.access_group(actor, pk, for_write=True)
-    endpoint = selectors.group_endpoint(group, eid)
+    actor, group, endpoint = _endpoint_for_write(request, pk, eid)
     return services.edit_group_endpoint(
         actor=actor,
         group=group,
@@ -305,9 +312,7 @@ def update_group_endpoint(request: HttpRequest, pk: int, eid: int, payload: Endp
     summary="Set a new signing secret (never shown back)",
 )
 def rotate_group_endpoint_secret(request: HttpRequest, pk: int, eid: int, payload: SecretIn) -> Any:
-    actor = api_actor(request)
-    group = selectors.access_group(actor, pk, for_write=True)
-    endpoint = selectors.group_endpoint(group, eid)
+    actor, group, endpoint = _endpoint_for_write(request, pk, eid)
     return services.rotate_endpoint_secret(
         actor=actor, group=group, endpoint=endpoint, secret=payload.secret
     )

@@ -163,7 +163,10 @@ def _me(partner: Partner) -> dict[str, Any]:
     }
 
 
-def _alert(partner: Partner, alert: Alert, *, detail: bool = False) -> dict[str, Any]:
+def _alert(
+    partner: Partner, alert: Alert, *, acked: bool | None = None, detail: bool = False
+) -> dict[str, Any]:
+    """An alert as the partner sees it (`acked`: known already, else looked up)."""
     text = selectors.text_for(alert, partner.language)
     out: dict[str, Any] = {
         **{
@@ -183,7 +186,7 @@ def _alert(partner: Partner, alert: Alert, *, detail: bool = False) -> dict[str,
         "headline": text.headline if text else "",
         "description": text.description if text else "",
         "instruction": text.instruction if text else "",
-        "acknowledged": selectors.acknowledged(partner, alert),
+        "acknowledged": selectors.acknowledged(partner, alert) if acked is None else acked,
     }
     if detail:
         out["resolution"] = alert.resolution
@@ -248,7 +251,8 @@ def get_me(request: HttpRequest) -> Any:
 def list_alerts(request: HttpRequest) -> Any:
     """The alerts that reached the partner (any channel), newest first, at most 100."""
     partner = me(request)
-    return [_alert(partner, a) for a in selectors.alerts_for_partner(partner)]
+    acked = selectors.acknowledged_ids(partner)
+    return [_alert(partner, a, acked=a.pk in acked) for a in selectors.alerts_for_partner(partner)]
 
 
 @router.get(
@@ -272,7 +276,7 @@ def acknowledge(request: HttpRequest, pk: int) -> Any:
     partner = me(request)
     alert = selectors.access_partner_alert(partner, pk)
     services.acknowledge(partner=partner, alert=alert)
-    return _alert(partner, alert, detail=True)
+    return _alert(partner, alert, acked=True, detail=True)
 
 
 @router.post(

@@ -267,6 +267,15 @@ def acknowledged(partner: Partner, alert: Alert) -> bool:
     return alert.replies.filter(partner=partner, kind=ReplyKind.ACK).exists()
 
 
+def acknowledged_ids(partner: Partner) -> set[int]:
+    """The alerts the partner acknowledged (for a list: one query, not one per alert)."""
+    return set(
+        Reply.objects.filter(partner=partner, kind=ReplyKind.ACK, alert__isnull=False).values_list(
+            "alert_id", flat=True
+        )
+    )
+
+
 def sightings_by(partner: Partner, alert: Alert) -> QuerySet[Reply]:
     """The partner's own sightings of the alert (nobody else's)."""
     return alert.replies.filter(partner=partner, kind=ReplyKind.SIGHTING).order_by(

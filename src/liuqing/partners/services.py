@@ -12,11 +12,12 @@ same transaction: the alert is out, with all its deliveries queued, or nothing h
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import io
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -136,6 +137,17 @@ def _check_name(errors: dict[str, list[str]], name: str) -> None:
         _add(errors, "name", _("Give it a name of at most 100 characters."))
 
 
+def _check_secret(errors: dict[str, list[str]], channel: str, secret: str) -> None:
+    if len(secret) > 200:
+        _add(errors, "secret", _("At most 200 characters."))
+    elif channel in SIGNED_CHANNELS and not secret.strip():
+        _add(
+            errors,
+            "secret",
+            _("A webhook or a DingTalk bot needs its signing secret: every message is signed."),
+        )
+
+
 def add_group_endpoint(
     *,
     actor: Member,
@@ -155,14 +167,7 @@ def add_group_endpoint(
     _check_name(errors, name)
     url = (url or "").strip()
     _check_url(errors, url)
-    if len(secret) > 200:
-        _add(errors, "secret", _("At most 200 characters."))
-    elif channel in SIGNED_CHANNELS and not secret.strip():
-        _add(
-            errors,
-            "secret",
-            _("A webhook or a DingTalk bot needs its signing secret: every message is signed."),
-        )
+    _check_secret(errors, channel, secret)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -235,16 +240,10 @@ def rotate_endpoint_secret(
     back). A signed channel's secret cannot be emptied; a WeCom bot's may be."""
     _in_scope(actor, group.unit, PARTNER_GROUP)
     secret = secret or ""
-    if len(secret) > 200:
-        raise ValidationError({"secret": _("At most 200 characters.")})
-    if endpoint.channel in SIGNED_CHANNELS and not secret.strip():
-        raise ValidationError(
-            {
-                "secret": _(
-                    "A webhook or a DingTalk bot needs its signing secret: every message is signed."
-                )
-            }
-        )
+    errors: dict[str, list[str]] = {}
+    _check_secret(errors, endpoint.channel, secret)
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
         endpoint.secret = secret  # type: ignore[assignment]
@@ -382,11 +381,7 @@ def join_group(
         # A number already registered only gains the membership: whoever typed it has not
         # proved they hold it, so its name, channels, e-mail and language stay as they were
         # (otherwise a stranger could redirect its sign-in codes to their own e-mail).
-        membership, joined = Membership.objects.get_or_create(partner=partner, group=group)
-        if not joined and membership.left_at is not None:
-            membership.left_at = None
-            membership.joined_at = now
-            membership.save(update_fields=["left_at", "joined_at"])
+        _enter(partner, group, now)
         audit.record(
             "partner.join",
             obj=partner,
@@ -395,6 +390,20 @@ def join_group(
             details={"group": group.pk, "new": created, "kind": partner.kind},
         )
     return partner
+
+
+def _enter(partner: Partner, group: PartnerGroup, now: dt.datetime) -> bool:
+    """Make the partner a member of the group (again, if they left it); False if they
+    already were."""
+    membership, created = Membership.objects.get_or_create(partner=partner, group=group)
+    if created:
+        return True
+    if membership.left_at is None:
+        return False
+    membership.left_at = None
+    membership.joined_at = now
+    membership.save(update_fields=["left_at", "joined_at"])
+    return True
 
 
 def _end_sessions(partner: Partner, now: dt.datetime) -> None:
@@ -456,15 +465,9 @@ def join_with_code(*, partner: Partner, invite_code: str) -> PartnerGroup:
         )
     if partner.status == PartnerStatus.LEFT:
         raise ValidationError({"status": _("This partner has left.")})
-    now = timezone.now()
     with transaction.atomic():
-        membership, joined = Membership.objects.get_or_create(partner=partner, group=group)
-        if not joined:
-            if membership.left_at is None:
-                return group
-            membership.left_at = None
-            membership.joined_at = now
-            membership.save(update_fields=["left_at", "joined_at"])
+        if not _enter(partner, group, timezone.now()):
+            return group
         audit.record(
             "partner.join",
             obj=partner,
@@ -664,6 +667,13 @@ class PlaceArea:
     circle: geo.Circle | None
 
 
+def alert_circle(alert: Alert) -> geo.Circle | None:
+    """The alert's own circle, if it has one."""
+    if alert.radius_km is None or alert.circle_lat is None or alert.circle_lon is None:
+        return None
+    return geo.Circle(alert.circle_lat, alert.circle_lon, alert.radius_km)
+
+
 def place_areas(alert: Alert) -> list[PlaceArea]:
     radius = alert.place_radius_km or default_place_radius_km()
     areas = []
@@ -829,6 +839,22 @@ class Recipients:
     endpoints: list[tuple[int, str]]  # pk, channel
 
 
+def _places_within(
+    places: QuerySet[Place],
+    box: tuple[float, float, float, float],
+    contains: Callable[[float, float], bool],
+) -> set[int]:
+    """The places (with a point) in the bounding box `box` whose point a shape `contains`."""
+    lo_lat, lo_lon, hi_lat, hi_lon = box
+    return {
+        pk
+        for pk, lat, lon in places.filter(
+            latitude__gte=lo_lat, latitude__lte=hi_lat, longitude__gte=lo_lon, longitude__lte=hi_lon
+        ).values_list("pk", "latitude", "longitude")
+        if contains(float(lat), float(lon))
+    }
+
+
 def recipients(alert: Alert) -> Recipients:
     """Who receives the alert: active partners (consented, not paused) of the alert's unit
     subtree who are in a target group, or whose village is a target place or lies in the
@@ -839,44 +865,22 @@ def recipients(alert: Alert) -> Recipients:
         access.subtree_q(alert.unit, "unit__path")
     )
     group_ids = list(alert.groups.values_list("pk", flat=True))
-    place_ids = set(alert.places.values_list("pk", flat=True))
+    areas = place_areas(alert)
+    place_ids = {area.place.pk for area in areas}
     places_qs = Place.objects.filter(
         access.subtree_q(alert.unit, "unit__path"), latitude__isnull=False
     )
-    if (
-        alert.radius_km is not None
-        and alert.circle_lat is not None
-        and alert.circle_lon is not None
-    ):
-        circle = geo.Circle(alert.circle_lat, alert.circle_lon, alert.radius_km)
-        lo_lat, lo_lon, hi_lat, hi_lon = geo.circle_box(circle)
-        for pk, lat, lon in places_qs.filter(
-            latitude__gte=lo_lat, latitude__lte=hi_lat, longitude__gte=lo_lon, longitude__lte=hi_lon
-        ).values_list("pk", "latitude", "longitude"):
-            if circle.contains(float(lat), float(lon)):
-                place_ids.add(pk)
+    # The villages inside the alert's circle or polygon, or inside a target place's area (its
+    # boundary, else the circle of the place radius around it), are targeted too.
+    circles = [c for c in [alert_circle(alert), *(a.circle for a in areas)] if c is not None]
     polygons = [geo.parse_polygon(alert.polygon)] if alert.polygon else []
-    circles = []
-    # A target place stands for its boundary, or the circle of the place radius around it:
-    # the villages inside are targeted too.
-    for area in place_areas(alert):
-        polygons += area.polygons
-        if area.circle is not None:
-            circles.append(area.circle)
+    polygons += [points for area in areas for points in area.polygons]
     for circle in circles:
-        lo_lat, lo_lon, hi_lat, hi_lon = geo.circle_box(circle)
-        for pk, lat, lon in places_qs.filter(
-            latitude__gte=lo_lat, latitude__lte=hi_lat, longitude__gte=lo_lon, longitude__lte=hi_lon
-        ).values_list("pk", "latitude", "longitude"):
-            if circle.contains(float(lat), float(lon)):
-                place_ids.add(pk)
+        place_ids |= _places_within(places_qs, geo.circle_box(circle), circle.contains)
     for points in polygons:
-        lo_lat, lo_lon, hi_lat, hi_lon = geo.bounding_box(points)
-        for pk, lat, lon in places_qs.filter(
-            latitude__gte=lo_lat, latitude__lte=hi_lat, longitude__gte=lo_lon, longitude__lte=hi_lon
-        ).values_list("pk", "latitude", "longitude"):
-            if geo.in_polygon(points, float(lat), float(lon)):
-                place_ids.add(pk)
+        place_ids |= _places_within(
+            places_qs, geo.bounding_box(points), functools.partial(geo.in_polygon, points)
+        )
     # A semi-join (IN a subquery), not a join with DISTINCT: one row per partner whatever
     # the number of groups, and no sort of 10,000 rows to remove duplicates.
     where = Q(pk__in=[])
@@ -932,13 +936,8 @@ def _texts_of(alert: Alert) -> dict[str, AlertText]:
 
 def _areas(alert: Alert) -> list[cap.AreaSpec]:
     names = [g.name for g in alert.groups.all()] + [p.name for p in alert.places.all()]
-    circles = []
-    if (
-        alert.radius_km is not None
-        and alert.circle_lat is not None
-        and alert.circle_lon is not None
-    ):
-        circles.append(geo.Circle(alert.circle_lat, alert.circle_lon, alert.radius_km).cap())
+    circle = alert_circle(alert)
+    circles = [circle.cap()] if circle is not None else []
     polygons = [alert.polygon] if alert.polygon else []
     for area in place_areas(alert):
         polygons += [geo.cap_polygon(points) for points in area.polygons]

@@ -89,14 +89,8 @@ def issued_alert(unit: Unit, actor: Member | None = None, **overrides: Any) -> A
     return services.issue_alert(actor=actor, alert=alert)
 
 
-def sign_in_client(partner: Partner, client: Client | None = None) -> Client:
-    """A client signed in as `partner`, through the real code flow (the code is read from
-    the outbox row that carries it)."""
-    client = client or Client()
-    from liuqing.core import pii
-
-    phone = pii.plain(partner.phone)
-    services.request_sign_in_code(phone=phone)
+def last_sign_in_code(partner: Partner) -> str:
+    """The six digits of the latest sign-in code sent to `partner` (read from its outbox row)."""
     row = (
         Delivery.objects.filter(recipient=partner.recipient, kind="partner_code")
         .order_by("-pk")
@@ -105,8 +99,18 @@ def sign_in_client(partner: Partner, client: Client | None = None) -> Client:
     assert row is not None
     found = re.search(r"(?<!\d)\d{6}(?!\d)", row.subject)
     assert found is not None
-    code = found.group(0)
-    _partner, token = services.sign_in(phone=phone, code=code)
+    return found.group(0)
+
+
+def sign_in_client(partner: Partner, client: Client | None = None) -> Client:
+    """A client signed in as `partner`, through the real code flow (the code is read from
+    the outbox row that carries it)."""
+    client = client or Client()
+    from liuqing.core import pii
+
+    phone = pii.plain(partner.phone)
+    services.request_sign_in_code(phone=phone)
+    _partner, token = services.sign_in(phone=phone, code=last_sign_in_code(partner))
     client.cookies[COOKIE] = token
     return client
 

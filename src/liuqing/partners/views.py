@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
+from typing import Any
 
 import segno
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -158,37 +161,31 @@ def group_endpoint(request: HttpRequest, pk: int, eid: int) -> HttpResponse:
     """One group bot or webhook: rename it, change its address, disable or enable it, or
     set a new secret (the secret and the address's key are never shown back)."""
     actor = actor_of(request)
+    # A POST needs the right to change (`for_write`: 403 without it).
     group = selectors.access_group(actor, pk, for_write=request.method == "POST")
     endpoint = selectors.group_endpoint(group, eid)
     can_change = access.can(actor, PARTNER_GROUP, CHANGE)
-    if request.method == "POST" and not can_change:
-        raise AccessDenied
     action = request.POST.get("action", "") if request.method == "POST" else ""
     edit_form = EndpointEditForm(
         request.POST if action == "edit" else None,
         initial={"name": endpoint.name, "is_active": endpoint.is_active},
     )
     secret_form = SecretForm(request.POST if action == "rotate" else None)
-    if action == "edit" and edit_form.is_valid():
-        try:
-            services.edit_group_endpoint(
-                actor=actor, group=group, endpoint=endpoint, **edit_form.cleaned_data
-            )
-        except ValidationError as exc:
-            apply_errors(edit_form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("partners:group_endpoint", pk=group.pk, eid=endpoint.pk)
-    elif action == "rotate" and secret_form.is_valid():
-        try:
-            services.rotate_endpoint_secret(
-                actor=actor, group=group, endpoint=endpoint, **secret_form.cleaned_data
-            )
-        except ValidationError as exc:
-            apply_errors(secret_form, exc)
-        else:
-            messages.success(request, _("The new secret was saved."))
-            return redirect("partners:group_endpoint", pk=group.pk, eid=endpoint.pk)
+    # Each action posts one of the two forms, saved by its service.
+    actions: dict[str, tuple[forms.Form, Callable[..., Any], str]] = {
+        "edit": (edit_form, services.edit_group_endpoint, _("Saved.")),
+        "rotate": (secret_form, services.rotate_endpoint_secret, _("The new secret was saved.")),
+    }
+    if action in actions:
+        form, save, done = actions[action]
+        if form.is_valid():
+            try:
+                save(actor=actor, group=group, endpoint=endpoint, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, done)
+                return redirect("partners:group_endpoint", pk=group.pk, eid=endpoint.pk)
     return render(
         request,
         "partners/staff/endpoint.html",
