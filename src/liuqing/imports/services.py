@@ -503,6 +503,19 @@ def _fail(actor: Member | None, run: ImportRun, message: str) -> ImportRun:
     return run
 
 
+def export_error_report(*, actor: Member, run: ImportRun) -> bytes:
+    """The run's error report as `actor` downloads it, audited like every export
+    (``import.error_report``): the refused values are the ledger's own (an incident's
+    description among them)."""
+    audit.record(
+        "import.error_report",
+        actor=actor,
+        obj=run,
+        details={"kind": run.kind, "rows_rejected": run.rows_rejected},
+    )
+    return error_report(run)
+
+
 def error_report(run: ImportRun) -> bytes:
     """The run's error report (CSV, UTF-8 with BOM); only a header when no row was refused."""
     if run.error_file:

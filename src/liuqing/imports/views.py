@@ -16,7 +16,7 @@ from django.urls import path
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
-from liuqing.core import access, audit
+from liuqing.core import access
 from liuqing.core.access import CHANGE, AccessDenied
 from liuqing.core.auth import staff_required
 from liuqing.core.forms import apply_errors
@@ -153,18 +153,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def error_report(request: HttpRequest, pk: int) -> HttpResponse:
-    """The rows refused, as CSV: row, column, value, reason (a download, never shown inline).
-    Audited like every export (``import.error_report``): the refused values are the ledger's
-    own (an incident's description among them)."""
+    """The rows refused, as CSV: row, column, value, reason (a download, never shown inline),
+    audited (`services.export_error_report`)."""
     actor = actor_of(request)
     run = selectors.access_run(actor, pk)
-    audit.record(
-        "import.error_report",
-        actor=actor,
-        obj=run,
-        details={"kind": run.kind, "rows_rejected": run.rows_rejected},
+    response = HttpResponse(
+        services.export_error_report(actor=actor, run=run), content_type="text/csv; charset=utf-8"
     )
-    response = HttpResponse(services.error_report(run), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-errors.csv"'
     response["X-Content-Type-Options"] = "nosniff"
     add_never_cache_headers(response)

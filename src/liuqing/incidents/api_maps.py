@@ -22,7 +22,7 @@ from liuqing.core.access import NotFound
 from liuqing.core.api import Pagination, api_actor
 from liuqing.core.models import Member, Unit
 from liuqing.core.schemas import Id, In, Text
-from liuqing.incidents import kpis, maps, patrols, selectors
+from liuqing.incidents import kpis, maps, patrols, seasons, selectors
 from liuqing.incidents.api import router
 from liuqing.incidents.locate import resolutions
 from liuqing.incidents.models import PatrolLog, PatrolPlan
@@ -332,7 +332,7 @@ def get_incident_trends(request: HttpRequest, query: Query[TrendQuery]) -> dict[
         "period": period.key,
         "by_category": [row(r) for r in by_category],
         "by_unit": [row(r) for r in by_unit],
-        "tourist_months": sorted(kpis.tourist_months()),
+        "tourist_months": list(seasons.global_months()),
         "seasonal": [
             {
                 "label": s.label,

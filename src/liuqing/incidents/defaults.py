@@ -61,6 +61,12 @@ def builtin_aliases(code: str) -> frozenset[str]:
     return frozenset(n.strip().lower() for n in names)
 
 
+def category_texts(code: str, name: str) -> frozenset[str]:
+    """Every lower-cased text that names a category in a source's file: its code, its stored
+    name and (a built-in one) its names in the site's languages (`builtin_aliases`)."""
+    return frozenset({code.lower(), name.strip().lower(), *builtin_aliases(code)} - {""})
+
+
 def ensure_default_categories(model: Any = None) -> int:
     """Create the default categories that do not exist yet; the number created."""
     if model is None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import h3.api.basic_int as h3int
 import numpy as np
-from django.conf import settings
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -170,10 +169,6 @@ class SeasonRow:
     @property
     def note(self) -> str:
         return str(NOTE_TEXT[self.comparison.test.note])
-
-
-def tourist_months() -> frozenset[int]:
-    return frozenset(getattr(settings, "INCIDENTS_TOURIST_MONTHS", (6, 7, 8)))
 
 
 def place_cells(place: Place) -> np.ndarray:

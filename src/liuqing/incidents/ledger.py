@@ -58,7 +58,7 @@ from liuqing.imports.registry import (
     RowError,
 )
 from liuqing.incidents import vectors
-from liuqing.incidents.defaults import builtin_aliases
+from liuqing.incidents.defaults import category_texts
 from liuqing.incidents.locate import Locator, resolutions
 from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
 from liuqing.incidents.policies import INCIDENT
@@ -67,6 +67,9 @@ WGS84 = "wgs84"
 GCJ02 = "gcj02"
 TEXT_MAX = 64
 DESCRIPTION_MAX = 500
+# The optional texts and their limits, checked a column at a time (`_check`) and, for a row
+# that fails, field by field (`_examine`).
+TEXT_LIMITS = (("sub_category", TEXT_MAX), ("outcome", TEXT_MAX), ("description", DESCRIPTION_MAX))
 SOURCE_MAX = 32
 CLOCK_SKEW = dt.timedelta(minutes=5)  # a dispatch server's clock a little ahead is not "future"
 LOOKUP_CHUNK = 500  # well under every database's bound-parameter limit
@@ -164,32 +167,27 @@ def parse_time(text: str, time_format: str, zone: dt.tzinfo) -> dt.datetime | No
     return value if value.tzinfo is not None else value.replace(tzinfo=zone)
 
 
-def category_lookup(source_system: str) -> dict[str, int]:
-    """Lower-cased text → id of an active category: our codes and names (a built-in category
-    by its name in any of the site's languages too), then this source's mappings (which
-    win). A disabled category is in none of them: its rows are refused as unknown."""
+def category_lookup(source_system: str) -> tuple[dict[str, int], frozenset[str]]:
+    """(lower-cased text → id of an active category, the texts of the disabled ones), from
+    one read of the categories. The first: our codes and names (a built-in category by its
+    name in any of the site's languages too), then this source's mappings (which win). A
+    disabled category is in none of them; its texts, the second, let its rows be refused
+    with that reason rather than as unknown."""
     table: dict[str, int] = {}
-    for pk, code, name in IncidentCategory.objects.filter(is_active=True).values_list(
-        "pk", "code", "name"
+    disabled: set[str] = set()
+    for pk, code, name, active in IncidentCategory.objects.values_list(
+        "pk", "code", "name", "is_active"
     ):
-        table.update(dict.fromkeys(builtin_aliases(code), pk))
-        table[code.lower()] = pk
-        if name.strip():
-            table[name.strip().lower()] = pk
+        texts = category_texts(code, name)
+        if active:
+            table.update(dict.fromkeys(texts, pk))
+        else:
+            disabled.update(texts)
     for text, pk in CategoryMapping.objects.filter(
         source_system=source_system, category__is_active=True
     ).values_list("source_text", "category_id"):
         table[text.strip().lower()] = pk
-    return table
-
-
-def disabled_category_texts() -> frozenset[str]:
-    """Lower-cased codes and names of the disabled categories (their rows are refused with
-    that reason rather than as unknown)."""
-    texts: set[str] = set()
-    for code, name in IncidentCategory.objects.filter(is_active=False).values_list("code", "name"):
-        texts.update({code.lower(), name.strip().lower(), *builtin_aliases(code)})
-    return frozenset(texts - {""})
+    return table, frozenset(disabled)
 
 
 @dataclass
@@ -222,8 +220,7 @@ class IncidentWriter(BatchWriter):
         self.time_format = self.options["time_format"]
         self.zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         self.run_id = run_id
-        self.categories = category_lookup(self.source_system)
-        self.disabled = disabled_category_texts()
+        self.categories, self.disabled = category_lookup(self.source_system)
         self.locator = Locator(unit)
         self.coarse, self.fine = resolutions()
         self.want_ids = False
@@ -288,11 +285,8 @@ class IncidentWriter(BatchWriter):
             by_code = self.locator.by_code
             units = [by_code.get(code, 0) if code else 0 for code in codes]
             flagged.update(i for i, code in enumerate(codes) if code and not units[i])
-        for texts, limit in (
-            (subs, TEXT_MAX),
-            (outcomes, TEXT_MAX),
-            (descriptions, DESCRIPTION_MAX),
-        ):
+        for name, limit in TEXT_LIMITS:
+            texts = columns.get(name, blank)
             if max(map(len, texts)) > limit or "\x00" in "".join(texts):
                 flagged.update(i for i, t in enumerate(texts) if len(t) > limit or "\x00" in t)
 
@@ -415,9 +409,9 @@ class IncidentWriter(BatchWriter):
                         _("No unit with this code in the jurisdiction of the import."),
                     )
                 )
-        texts = {n: raw.get(n, "") for n in ("sub_category", "outcome", "description")}
-        for name, value in texts.items():
-            limit = DESCRIPTION_MAX if name == "description" else TEXT_MAX
+        texts = {name: raw.get(name, "") for name, _limit in TEXT_LIMITS}
+        for name, limit in TEXT_LIMITS:
+            value = texts[name]
             if len(value) > limit:
                 bad.append(RowError(number, name, value, too_long % {"n": limit}))
             elif "\x00" in value:  # PostgreSQL cannot store NUL

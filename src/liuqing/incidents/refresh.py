@@ -312,6 +312,7 @@ def _compute(run: MapRun, root: Unit, window: list[periods.Period]) -> RefreshSt
         _share("INCIDENTS_YELLOW_SHARE", "0.2"),
     )
     permutations = int(getattr(settings, "INCIDENTS_PERMUTATIONS", hotspots.DEFAULT_PERMUTATIONS))
+    trend_parameters = thresholds.emerging_parameters()  # read once, not per category map
     levels.cell_levels(np.zeros(1), red_share=red, yellow_share=yellow)  # the shares' checks
     coarse, fine = resolutions()
     month_values = [connection.ops.adapt_datefield_value(p.first) for p in window]
@@ -354,7 +355,7 @@ def _compute(run: MapRun, root: Unit, window: list[periods.Period]) -> RefreshSt
                 category_id = None if c == ALL else category_ids[c - 1]
                 counts_c = cube[c]
                 if weights is not None:
-                    trends.append(_trend(grid, category_id, counts_c, weights))
+                    trends.append(_trend(grid, category_id, counts_c, weights, trend_parameters))
                 for t in range(len(window)):
                     counts = counts_c[:, t]
                     digest = hashlib.blake2b(
@@ -450,12 +451,18 @@ def _gi(
     )
 
 
-def _trend(grid: CellGrid, category_id: int | None, cube: np.ndarray, weights: object) -> CellTrend:
+def _trend(
+    grid: CellGrid,
+    category_id: int | None,
+    cube: np.ndarray,
+    weights: object,
+    parameters: thresholds.EmergingParameters,
+) -> CellTrend:
     try:
         result = emerging.emerging_hot_spots(
             cube,
             weights,  # type: ignore[arg-type]
-            **thresholds.emerging_parameters(),
+            **parameters,
         )
     except hotspots.NotEnoughData as exc:
         return CellTrend(

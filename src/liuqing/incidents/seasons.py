@@ -121,12 +121,22 @@ def season_of_unit(unit: Unit) -> Season:
 
 def scenic_places(unit: Unit, limit: int = 50) -> list[Place]:
     """The scenic places of the unit's subtree, by name."""
-    low, high = unit.subtree_range()
     return list(
-        Place.objects.filter(kind=PlaceKind.SCENIC, unit__path__gte=low, unit__path__lt=high)
+        Place.objects.filter(access.subtree_q(unit, "unit__path"), kind=PlaceKind.SCENIC)
         .select_related("unit")
         .order_by("name", "pk")[:limit]
     )
+
+
+def place_of(unit: Unit, raw: str) -> Place:
+    """The place of `unit` whose id `raw` gives (as a form posts it); NotFound otherwise."""
+    raw = raw.strip()
+    place = Place.objects.filter(
+        pk=int(raw) if raw.isdigit() and len(raw) < 12 else 0, unit=unit
+    ).first()
+    if place is None:
+        raise NotFound
+    return place
 
 
 # --- Writes -------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from liuqing.core import access
 from liuqing.core.access import AccessDenied
 from liuqing.core.models import Member, Unit
 from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
-from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY
+from liuqing.incidents.policies import INCIDENT, INCIDENT_CATEGORY, INCIDENT_CATEGORY_SET
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,13 @@ def access_incident(member: Member, pk: Any) -> Incident:
 def categories(active: bool | None = True) -> QuerySet[IncidentCategory]:
     qs = IncidentCategory.objects.order_by("order", "code")
     return qs if active is None else qs.filter(is_active=active)
+
+
+def category_set_visible_to(member: Member) -> QuerySet[IncidentCategory]:
+    """Every category, active or disabled, in their order, for the category settings."""
+    if not access.can(member, INCIDENT_CATEGORY_SET, access.VIEW):
+        raise AccessDenied
+    return categories(active=None)
 
 
 def category_mappings_visible_to(member: Member) -> QuerySet[CategoryMapping]:

@@ -18,7 +18,7 @@ from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Unit
 from liuqing.core.validation import Errors, add_error, clean_text
 from liuqing.imports.registry import CREATED, BatchResult
-from liuqing.incidents.defaults import builtin_aliases
+from liuqing.incidents.defaults import category_texts
 from liuqing.incidents.ledger import CLOCK_SKEW, DESCRIPTION_MAX, WGS84, IncidentWriter
 from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
 from liuqing.incidents.policies import (
@@ -217,14 +217,10 @@ ORDER_MAX = 32767
 def _names_taken(exclude: IncidentCategory | None) -> dict[str, str]:
     """Lower-cased code, name or built-in name → the code of the category holding it, for
     every category but `exclude`: a source's category text must name one category only."""
-    taken: dict[str, str] = {}
-    for other in IncidentCategory.objects.all():
-        if exclude is not None and other.pk == exclude.pk:
-            continue
-        for text in {other.code, other.name.strip(), *builtin_aliases(other.code)}:
-            if text:
-                taken[text.lower()] = other.code
-    return taken
+    others = IncidentCategory.objects.values_list("code", "name")
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    return {text: code for code, name in others for text in category_texts(code, name)}
 
 
 def _clean_order(errors: Errors, value: Any) -> int:

@@ -115,12 +115,10 @@ def category_settings(request: HttpRequest) -> HttpResponse:
     """The categories themselves: administrators add one, rename, reorder or disable one
     (``?edit=<code>`` opens a category's form; the POST names it in ``category``)."""
     actor = actor_of(request)
-    if not access.can(actor, INCIDENT_CATEGORY_SET, VIEW):
-        raise AccessDenied
+    categories = list(selectors.category_set_visible_to(actor))
     can_change = access.can(actor, INCIDENT_CATEGORY_SET, CHANGE)
     if request.method == "POST" and not can_change:
         raise AccessDenied
-    categories = list(selectors.categories(active=None))
     by_code = {c.code: c for c in categories}
     action = request.POST.get("action", "") if request.method == "POST" else ""
     add_form = CategoryAddForm(posted(request) if action == "add" else None) if can_change else None

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from liuqing.core import access
 from liuqing.core.access import CHANGE, AccessDenied, NotFound
 from liuqing.core.auth import staff_required
-from liuqing.core.models import Place, Unit
+from liuqing.core.models import Unit
 from liuqing.core.views.common import actor_of
 from liuqing.incidents import seasons
 from liuqing.incidents.policies import TOURIST_SEASON
@@ -46,15 +46,8 @@ def season_page(request: HttpRequest) -> HttpResponse:
         if not can_change:
             raise AccessDenied
         target_unit = _in_scope(units, request.POST.get("unit", ""))
-        raw_place = request.POST.get("place", "").strip()
-        place = None
-        if raw_place:
-            place = Place.objects.filter(
-                pk=int(raw_place) if raw_place.isdigit() and len(raw_place) < 12 else 0,
-                unit=target_unit,
-            ).first()
-            if place is None:
-                raise NotFound
+        raw_place = request.POST.get("place", "")
+        place = seasons.place_of(target_unit, raw_place) if raw_place.strip() else None
         try:
             if request.POST.get("action") == "clear":
                 seasons.clear_season(actor=actor, unit=target_unit, place=place)

@@ -10,15 +10,11 @@ import json
 import pytest
 from playwright.sync_api import Browser, expect
 
-from liuqing.casework.testing import root_staff
-from liuqing.core import services as core_services
 from liuqing.core.models import AuditEvent, Role
-from liuqing.core.testing import World, confirmed_device
-from liuqing.core.tests.test_browser import ARTIFACTS, browser, log_in  # noqa: F401
+from liuqing.core.testing import World
+from liuqing.core.tests.test_browser import ARTIFACTS, browser  # noqa: F401
 from liuqing.incidents import refresh
-from liuqing.incidents.defaults import ensure_default_categories
-from liuqing.incidents.testing import LAT, LNG, record_incidents, square
-from liuqing.incidents.tests.test_refresh import MONTH, _scatter
+from liuqing.incidents.tests.browsing import logged_in_page, station_with_maps
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,20 +24,9 @@ def test_the_heat_map_draws_its_cells_in_chromium(
     world: World,
     browser: Browser,  # noqa: F811
 ) -> None:
-    ensure_default_categories()
-    s1 = world.units["S1"]
-    core_services.update_unit(actor=root_staff(s1), unit=s1, boundary=square(LAT, LNG))
-    s1.refresh_from_db()
-    record_incidents(s1, _scatter(world))
-    refresh.refresh_maps(root=world.units["D"], last_month=MONTH, months=6)
+    s1 = station_with_maps(world)
     chief = world.persona(Role.STATION_CHIEF)
-    device = confirmed_device(chief)
-    context = browser.new_context(viewport={"width": 1000, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    log_in(page, str(live_server), chief.username, device.bin_key)
+    context, page, errors = logged_in_page(browser, live_server, chief, width=1000)
     page.goto(f"{live_server}/incidents/map/?unit={s1.pk}")
     expect(page.locator("#incident-map.drawn")).to_be_visible()
     drawn = int(page.locator("#incident-map").get_attribute("data-cells") or 0)
