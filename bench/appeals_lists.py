@@ -25,7 +25,6 @@ sizes.
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 import benchlib
@@ -54,7 +53,6 @@ def main() -> None:
     args = parse_args()
     benchlib.configure(args.database_url, args.db_name, args.reuse)
 
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
@@ -64,34 +62,15 @@ def main() -> None:
     from liuqing.appeals import kpis
     from liuqing.appeals.workflow import APPEAL
     from liuqing.casework.models import Case, Category
-    from liuqing.core import demo
     from liuqing.core.models import Member, Place, Unit, UnitKind
     from liuqing.core.testing import login_verified
 
-    seed_seconds = None
-    call_command("migrate", interactive=False, verbosity=0)
-    if not (args.reuse and demo.has_data()):
-        started = time.monotonic()
-        demo.build_demo(scale=args.scale)
-        seed_seconds = round(time.monotonic() - started, 1)
-    if connection.vendor == "postgresql":
-        # As autovacuum leaves a database in use: statistics, and the visibility map that
-        # lets index-only scans skip the table.
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-    connection.close()
+    seed_seconds = benchlib.seed_demo(args.scale, args.reuse)
 
     appeals = Case.objects.filter(kind=APPEAL)
     total = appeals.count()
     # The two filters: the commonest open status and the top category with the most appeals.
-    status = (
-        appeals.exclude(status__in=["closed", "withdrawn", "merged"])
-        .values("status")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-        .values_list("status", flat=True)
-        .first()
-    )
+    status = benchlib.commonest_open_status(appeals)
     tops = {c.pk: c for c in Category.objects.filter(kind=APPEAL, parent=None)}
     by_top: dict[int, int] = {}
     for pk, parent, n in (

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
 
 import benchlib
 from benchlib import summary, timed
@@ -47,39 +46,21 @@ def main() -> None:
     args = parse_args()
     benchlib.configure(args.database_url, args.db_name, args.reuse)
 
-    from django.core.management import call_command
     from django.db import connection
-    from django.db.models import Count, Q
+    from django.db.models import Q
 
     from liuqing.appeals import search, selectors
     from liuqing.appeals.models import AppealSearch
     from liuqing.appeals.workflow import APPEAL
     from liuqing.casework.models import Case
-    from liuqing.core import demo
     from liuqing.core.models import Member
 
-    seed_seconds = None
-    call_command("migrate", interactive=False, verbosity=0)
-    if not (args.reuse and demo.has_data()):
-        started = time.monotonic()
-        demo.build_demo(scale=args.scale, steps=STEPS)
-        seed_seconds = round(time.monotonic() - started, 1)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-    connection.close()
+    seed_seconds = benchlib.seed_demo(args.scale, args.reuse, steps=STEPS)
 
     appeals = Case.objects.filter(kind=APPEAL)
     total = appeals.count()
     actor = Member.objects.select_related("unit").get(username="detachment")
-    status = (
-        appeals.exclude(status__in=["closed", "withdrawn", "merged"])
-        .values("status")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-        .values_list("status", flat=True)
-        .first()
-    )
+    status = benchlib.commonest_open_status(appeals)
 
     # Queries from the seeded texts (deterministic): words are two-character runs.
     rng = random.Random(3)

@@ -78,6 +78,43 @@ def configure(database_url: str | None, name: str, reuse: bool) -> None:
     django.setup()
 
 
+def seed_demo(scale: int, reuse: bool, steps: tuple[str, ...] | None = None) -> float | None:
+    """Migrate, seed the demo data set (its `steps` only, when given) unless `reuse` finds it
+    there, and on PostgreSQL leave it as autovacuum leaves a database in use: statistics, and
+    the visibility map that lets index-only scans skip the table. Returns the seconds spent
+    seeding, or None when reused. Call after configure()."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from liuqing.core import demo
+
+    seconds = None
+    call_command("migrate", interactive=False, verbosity=0)
+    if not (reuse and demo.has_data()):
+        started = time.monotonic()
+        demo.build_demo(scale=scale, steps=steps)
+        seconds = round(time.monotonic() - started, 1)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    connection.close()
+    return seconds
+
+
+def commonest_open_status(cases: Any) -> str | None:
+    """The status most of the open cases in `cases` (a Case queryset) are in."""
+    from django.db.models import Count
+
+    return (
+        cases.exclude(status__in=["closed", "withdrawn", "merged"])
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("status", flat=True)
+        .first()
+    )
+
+
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     k = (len(ordered) - 1) * p

@@ -82,7 +82,7 @@ def _labels() -> dict[str, str]:
 
 
 def officer_cards(request: HttpRequest, officers: list[Member]) -> list[ContactCard]:
-    """The cards of `officers`, in the active language (the caller picks a printable one)."""
+    """The cards of `officers`, in the active language."""
     phones = _duty_phones([o.unit for o in officers])
     return [
         ContactCard(
@@ -99,9 +99,9 @@ def officer_cards(request: HttpRequest, officers: list[Member]) -> list[ContactC
 
 
 def _sheet(request: HttpRequest, officers: list[Member], filename: str) -> HttpResponse:
-    with translation.override(translation.get_language() or PDF_FALLBACK):
-        cards = officer_cards(request, officers)
-        body = render_contact_cards(cards, _labels(), generated_at=timezone.localtime())
+    # In the request's language (any of settings.LANGUAGES: the PDF sets Arabic script too).
+    cards = officer_cards(request, officers)
+    body = render_contact_cards(cards, _labels(), generated_at=timezone.localtime())
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response

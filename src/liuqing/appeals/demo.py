@@ -817,6 +817,7 @@ def build_appeals(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
             recorder = None
         sergeant = rng.choice(station.sergeants) if station.sergeants else None
         public = bool(out.public[i])
+        public_summary = description if public else ""
         stamps = [
             x
             for x in (
@@ -870,7 +871,7 @@ def build_appeals(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
                 None,
                 codes[i],
                 public,
-                description if public else "",
+                public_summary,
                 rng.choice(RESULTS) if public else "",
             )
         )
@@ -884,9 +885,7 @@ def build_appeals(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
         searches.add(
             (
                 pk,
-                search.document(
-                    number, title, description, description if public else "", [person]
-                ),
+                search.document(number, title, description, public_summary, [person]),
             )
         )
         appeals.add(

@@ -192,11 +192,17 @@ def _para(text: str, style: Any, *, rtl: bool = False) -> Flowable:
     return Paragraph(escape(_printable(text)).replace("\n", "<br/>"), style)
 
 
-def _line(
-    canv: rl_canvas.Canvas, text: str, x: float, y: float, size: float, *, rtl: bool, align: str
+def _footer(
+    canv: rl_canvas.Canvas, generated: str, page_label: str, y: float, *, rtl: bool
 ) -> None:
-    """One line of small print (footers): Arabic script shaped, in the sheet's direction."""
-    draw_line(canv, _printable(text), x, y, size=size, cjk_font=FONT, rtl=rtl, align=align)
+    """A page's small print at height y: when it was printed at the start of the line, the
+    page number at its end (mirrored on a right-to-left sheet), Arabic script shaped."""
+    canv.saveState()
+    canv.setFillColor(colors.HexColor("#444444"))
+    left, right = (page_label, generated) if rtl else (generated, page_label)
+    for text, x, align in ((left, _MARGIN, "left"), (right, A4[0] - _MARGIN, "right")):
+        draw_line(canv, _printable(text), x, y, size=8, cjk_font=FONT, rtl=rtl, align=align)
+    canv.restoreState()
 
 
 def _draw_qr(canv: rl_canvas.Canvas, url: str, x: float, y: float, size: float) -> None:
@@ -401,13 +407,8 @@ def render_notice_board(board: NoticeBoard, *, compress: bool = True) -> bytes:
     generated = label("generated_at", time=_when(board.generated_at))
 
     def decorate(canv: rl_canvas.Canvas, page: int, pages: int) -> None:
-        canv.saveState()
-        canv.setFillColor(colors.HexColor("#444444"))
         page_label = label("page", page=str(page), pages=str(pages))
-        left, right = (page_label, generated) if rtl else (generated, page_label)
-        _line(canv, left, _MARGIN, _MARGIN, 8, rtl=rtl, align="left")
-        _line(canv, right, A4[0] - _MARGIN, _MARGIN, 8, rtl=rtl, align="right")
-        canv.restoreState()
+        _footer(canv, generated, page_label, _MARGIN, rtl=rtl)
 
     doc.build(story, canvasmaker=_numbered_canvas(decorate))
     return buffer.getvalue()
@@ -632,8 +633,6 @@ def render_contact_cards(
             if rtl:  # the first card of a row on the right
                 x = _GRID_X + (_COLS - 1 - col) * CARD_W
             _draw_card(canv, card, x, y, labels, rtl=rtl)
-        canv.saveState()
-        canv.setFillColor(colors.HexColor("#444444"))
         when = ""
         if generated_at is not None:
             when = _label(
@@ -651,10 +650,7 @@ def render_contact_cards(
             page=str(page + 1),
             pages=str(pages),
         )
-        left, right = (page_label, when) if rtl else (when, page_label)
-        _line(canv, left, _MARGIN, 12 * mm, 8, rtl=rtl, align="left")
-        _line(canv, right, A4[0] - _MARGIN, 12 * mm, 8, rtl=rtl, align="right")
-        canv.restoreState()
+        _footer(canv, when, page_label, 12 * mm, rtl=rtl)
         canv.showPage()
     canv.save()
     return buffer.getvalue()

@@ -18,6 +18,7 @@ printed as it is. Only the four obligatory lam-alef ligatures are made.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from arabic_reshaper import ArabicReshaper
 from arabic_reshaper.letters import LETTERS_ARABIC
 from arabic_reshaper.ligatures import LIGATURES
 from bidi import get_display
+from django.conf import settings
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -48,8 +50,16 @@ __all__ = [
 
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "NotoNaskhArabic-Regular.ttf"
 ARABIC_FONT = "LiuqingNotoNaskhArabic"
-if ARABIC_FONT not in pdfmetrics.getRegisteredFontNames():
-    pdfmetrics.registerFont(TTFont(ARABIC_FONT, str(FONT_FILE)))
+
+
+@functools.cache
+def _arabic_font() -> str:
+    """The Arabic font's name, registered with reportlab on first use (once per process):
+    reading the font file is no work for start-up, nor for a sheet without Arabic script."""
+    if ARABIC_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(ARABIC_FONT, str(FONT_FILE)))
+    return ARABIC_FONT
+
 
 # Arabic, Arabic Supplement, Arabic Extended-A, presentation forms A and B.
 _ARABIC_RANGES = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
@@ -58,14 +68,13 @@ _ARABIC = re.compile(f"[{_ARABIC_RANGES}]")
 _CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NUMBER = re.compile(r"(?<![\w-])[0-9][0-9*.:/\-]*[0-9](?![\w-])")
 
-# Languages written right to left, by BCP 47 tag ("kk-arab": Kazakh in Arabic script, the
-# only Kazakh this project offers; plain "kk" stands for it, as in settings.LANGUAGES_BIDI).
-_RTL_LANGUAGES = {"ug", "kk", "kk-arab", "ar", "fa", "ur", "ckb", "he"}
-
 
 def is_rtl_language(lang: str | None) -> bool:
-    code = (lang or "").lower().replace("_", "-")
-    return code in _RTL_LANGUAGES or code.split("-")[0] in {"ug", "ar", "fa", "ur", "ckb", "he"}
+    """Whether `lang` (a BCP 47 tag or a Django language code) is written right to left, by
+    Django's own rule (translation.get_language_bidi): its part before the first hyphen is in
+    settings.LANGUAGES_BIDI ("kk" stands for kk-arab there), so a sheet and the page it came
+    from agree on direction."""
+    return (lang or "").lower().replace("_", "-").split("-")[0] in settings.LANGUAGES_BIDI
 
 
 def has_arabic(text: str) -> bool:
@@ -88,19 +97,25 @@ _LAM_ALEF = {
     "ARABIC LIGATURE LAM WITH ALEF WITH HAMZA BELOW",
     "ARABIC LIGATURE LAM WITH ALEF WITH MADDA ABOVE",
 }
-_RESHAPER = ArabicReshaper(
-    configuration={
-        "delete_harakat": False,
-        "support_ligatures": True,
-        **{name: name in _LAM_ALEF for name, _forms in LIGATURES},
-    }
-)
-_RESHAPER.letters = _letters()
+
+
+@functools.cache
+def _reshaper() -> ArabicReshaper:
+    """The reshaper with the Uyghur and Kazakh letters, made on first use (once per process)."""
+    reshaper = ArabicReshaper(
+        configuration={
+            "delete_harakat": False,
+            "support_ligatures": True,
+            **{name: name in _LAM_ALEF for name, _forms in LIGATURES},
+        }
+    )
+    reshaper.letters = _letters()
+    return reshaper
 
 
 def shape(text: str) -> str:
     """Contextual forms of the Arabic letters in `text`, still in logical order."""
-    return str(_RESHAPER.reshape(text)) if has_arabic(text) else text
+    return str(_reshaper().reshape(text)) if has_arabic(text) else text
 
 
 def _is_rtl_text(text: str) -> bool:
@@ -134,7 +149,7 @@ def runs(visual: str, cjk_font: str) -> Iterator[tuple[str, str]]:
     for i, ch in enumerate(visual):
         if ch == " ":
             continue
-        font = ARABIC_FONT if _ARABIC.match(ch) else cjk_font
+        font = _arabic_font() if _ARABIC.match(ch) else cjk_font
         if font != current_font:
             if i > start and current_font:
                 yield current_font, visual[start:i]

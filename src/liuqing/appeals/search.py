@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 from liuqing.core.redact import redact
 
-__all__ = ["document", "match_sql", "query_terms", "tokens"]
+__all__ = ["document", "match_sql", "query_terms", "single_characters", "tokens"]
 
 _WORD = re.compile(r"\w+")
 # CJK unified ideographs (and extension A), compatibility ideographs.

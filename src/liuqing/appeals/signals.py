@@ -20,21 +20,13 @@ from liuqing.core import pii
 SEARCHED_FIELDS = frozenset({"number", "title", "description", "public_summary"})
 
 
-def _plain(value: Any) -> str:
-    """The clear text of an encrypted field's value (a `pii.Protected`, or a plain string
-    just assigned), only to mask it out of the search document."""
-    return value.reveal() if isinstance(value, pii.Protected) else str(value or "")
-
-
 def reindex(case: Case, names: Iterable[str] | None = None) -> None:
     """Write the search document of `case` (an appeal). `names` are the resident's names to
     mask; by default read from its appeal row, when there is one."""
     if names is None:
         appeal = Appeal.objects.filter(case=case).only("resident_name").first()
-        names = [_plain(appeal.resident_name)] if appeal is not None else []
-    text = search.document(
-        case.number, case.title, case.description, case.public_summary, [n for n in names if n]
-    )
+        names = [pii.plain(appeal.resident_name)] if appeal is not None else []
+    text = search.document(case.number, case.title, case.description, case.public_summary, names)
     AppealSearch.objects.update_or_create(case=case, defaults={"text": text})
 
 
@@ -51,7 +43,7 @@ def _appeal_saved(sender: Any, instance: Appeal, raw: bool = False, **kwargs: An
     fields = kwargs.get("update_fields")
     if raw or (fields is not None and "resident_name" not in fields):
         return
-    reindex(instance.case, [_plain(instance.resident_name)])
+    reindex(instance.case, [pii.plain(instance.resident_name)])
 
 
 def connect() -> None:

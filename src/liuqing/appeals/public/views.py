@@ -332,31 +332,29 @@ def board_pdf(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
     where = _scope_or_404(scope, pk)
     _form, first, last, start, end = _window(request)
     rows = selectors.board_rows(where, start, end)
-    language = translation.get_language() or PDF_FALLBACK
     online = board_link(request, where, first, last)
-    with translation.override(language):
-        sheet = NoticeBoard(
-            title=_("Public notice of residents' requests"),
-            unit_name=where.unit_name,
-            place_name=where.name if where.kind == "place" else "",
-            period_label=f"{first.isoformat()} – {last.isoformat()}",
-            generated_at=timezone.localtime(),
-            rows=[
-                NoticeRow(
-                    number=row.number,
-                    category=row.category,
-                    summary=row.summary,
-                    status_label=str(row.status_label),
-                    result=row.result,
-                    closed_on=row.closed_on,
-                )
-                for row in rows
-            ],
-            labels=_board_labels(),
-            qr_url=online,
-            duty_phone=where.duty_phone,
-        )
-        body = render_notice_board(sheet)
+    sheet = NoticeBoard(
+        title=_("Public notice of residents' requests"),
+        unit_name=where.unit_name,
+        place_name=where.name if where.kind == "place" else "",
+        period_label=f"{first.isoformat()} – {last.isoformat()}",
+        generated_at=timezone.localtime(),
+        rows=[
+            NoticeRow(
+                number=row.number,
+                category=row.category,
+                summary=row.summary,
+                status_label=str(row.status_label),
+                result=row.result,
+                closed_on=row.closed_on,
+            )
+            for row in rows
+        ],
+        labels=_board_labels(),
+        qr_url=online,
+        duty_phone=where.duty_phone,
+    )
+    body = render_notice_board(sheet)
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="board-{where.kind}-{where.pk}.pdf"'
     return response
