@@ -59,6 +59,42 @@ def _day(errors: Errors, field: str, value: Any) -> dt.date | None:
     return day
 
 
+TEXT_LIMITS = {"name": NAME_MAX, "address": ADDRESS_MAX, "notes": NOTES_MAX, "basis_note": 200}
+
+
+def _clean_fields(
+    errors: Errors, unit: Unit, values: dict[str, Any], *, required: tuple[str, ...]
+) -> dict[str, Any]:
+    """The field checks registration and correction share, on the fields present in
+    `values`: category and legal basis offered, the basis date, a place on this unit's
+    line, the texts (`required` ones not empty) and the phone number. Returns the cleaned
+    values; problems go to `errors`."""
+    new: dict[str, Any] = {}
+    if "category" in values:
+        if values["category"] not in RecipientCategory.values:
+            _add(errors, "category", _("Choose one of the categories offered."))
+        new["category"] = values["category"]
+    if "legal_basis" in values:
+        if values["legal_basis"] not in LegalBasis.values:
+            _add(errors, "legal_basis", _("Record the consent or legal basis."))
+        new["legal_basis"] = values["legal_basis"]
+    if "basis_recorded_on" in values:
+        new["basis_recorded_on"] = _day(errors, "basis_recorded_on", values["basis_recorded_on"])
+    for field, limit in TEXT_LIMITS.items():
+        if field in values:
+            new[field] = _text(
+                errors, field, values[field], max_length=limit, required=field in required
+            )
+    if "phone" in values:
+        new["phone"] = clean_phone(errors, "phone", values["phone"])
+    if "place" in values:
+        place = values["place"]
+        if place is not None and not visits.related_units(place.unit, unit):
+            _add(errors, "place", _("Choose a place of this unit."))
+        new["place"] = place
+    return new
+
+
 def register_recipient(
     *,
     actor: Member,
@@ -83,10 +119,6 @@ def register_recipient(
     if not access.can(actor, CARE_RECIPIENT, CHANGE):
         raise AccessDenied
     errors: Errors = {}
-    if category not in RecipientCategory.values:
-        _add(errors, "category", _("Choose one of the categories offered."))
-    if legal_basis not in LegalBasis.values:
-        _add(errors, "legal_basis", _("Record the consent or legal basis."))
     if restricted_label not in RestrictedLabel.values:
         _add(errors, "restricted_label", _("Choose one of the labels offered."))
     labels = access.active_labels(actor)
@@ -96,35 +128,30 @@ def register_recipient(
             "restricted_label",
             _("You need the grant for these labels to register this person."),
         )
-    name = _text(errors, "name", name, max_length=NAME_MAX, required=True)
-    address = _text(errors, "address", address, max_length=ADDRESS_MAX)
-    notes = _text(errors, "notes", notes, max_length=NOTES_MAX)
-    basis_note = _text(errors, "basis_note", basis_note, max_length=200)
-    phone_text = clean_phone(errors, "phone", phone)
-    day = _day(errors, "basis_recorded_on", basis_recorded_on)
-    if place is not None and not (
-        place.unit.is_ancestor_of(unit) or unit.is_ancestor_of(place.unit)
-    ):
-        _add(errors, "place", _("Choose a place of this unit."))
+    values = _clean_fields(
+        errors,
+        unit,
+        {
+            "category": category,
+            "legal_basis": legal_basis,
+            "basis_recorded_on": basis_recorded_on,
+            "basis_note": basis_note,
+            "name": name,
+            "phone": phone,
+            "address": address,
+            "notes": notes,
+            "place": place,
+        },
+        required=("name",),
+    )
     if not unit.is_active:
         _add(errors, "unit", _("This unit is no longer active."))
     if errors:
         raise ValidationError(errors)
-    assert day is not None
+    assert values["basis_recorded_on"] is not None
     with transaction.atomic():
         recipient = Recipient.objects.create(
-            unit=unit,
-            place=place,
-            category=category,
-            name=name,
-            phone=phone_text,
-            address=address,
-            notes=notes,
-            restricted_label=restricted_label,
-            legal_basis=legal_basis,
-            basis_recorded_on=day,
-            basis_note=basis_note,
-            registered_by=actor,
+            unit=unit, restricted_label=restricted_label, registered_by=actor, **values
         )
         audit.record(
             "care.register",
@@ -134,17 +161,13 @@ def register_recipient(
                 "category": category,
                 "legal_basis": legal_basis,
                 "restricted_label": restricted_label,
-                "fields": {
-                    f: bool(v)
-                    for f, v in (("phone", phone_text), ("address", address), ("notes", notes))
-                },
+                "fields": {f: bool(values[f]) for f in ("phone", "address", "notes")},
             },
         )
     recipient.refresh_from_db()  # protected fields read back as masked values
     return recipient
 
 
-UNSET: Any = object()
 EDITABLE = (
     "category",
     "place",
@@ -183,19 +206,14 @@ def update_recipient(
             break
     if not recipient.is_active:
         _add(errors, NON_FIELD_ERRORS, _("This person is no longer on the register."))
-    new: dict[str, Any] = {}
-    if "category" in changes:
-        if changes["category"] not in RecipientCategory.values:
-            _add(errors, "category", _("Choose one of the categories offered."))
-        new["category"] = changes["category"]
-    if "legal_basis" in changes:
-        if changes["legal_basis"] not in LegalBasis.values:
-            _add(errors, "legal_basis", _("Record the consent or legal basis."))
-        new["legal_basis"] = changes["legal_basis"]
-    if "basis_recorded_on" in changes:
-        new["basis_recorded_on"] = _day(errors, "basis_recorded_on", changes["basis_recorded_on"])
-    if "basis_note" in changes:
-        new["basis_note"] = _text(errors, "basis_note", changes["basis_note"], max_length=200)
+    # A protected field is checked only when a new value is given and it is not erased.
+    given = {
+        f: v
+        for f, v in changes.items()
+        if f != "restricted_label"
+        and not (f in PROTECTED_FIELDS and (v in (None, "") or f in clear))
+    }
+    new = _clean_fields(errors, recipient.unit, given, required=PROTECTED_FIELDS)
     if "restricted_label" in changes:
         label = changes["restricted_label"] or ""
         labels = access.active_labels(actor)
@@ -204,34 +222,13 @@ def update_recipient(
         elif label and label not in labels:
             _add(errors, "restricted_label", _("You need the grant for this label."))
         new["restricted_label"] = label
-    if "place" in changes:
-        place = changes["place"]
-        unit = recipient.unit
-        if place is not None and not (
-            place.unit.is_ancestor_of(unit) or unit.is_ancestor_of(place.unit)
-        ):
-            _add(errors, "place", _("Choose a place of this unit."))
-        new["place"] = place
-    limits = {"name": NAME_MAX, "address": ADDRESS_MAX, "notes": NOTES_MAX}
-    for field in PROTECTED_FIELDS:
-        value = changes.get(field)
-        if value in (None, "") or field in clear:
-            continue
-        if field == "phone":
-            new[field] = clean_phone(errors, "phone", value)
-        else:
-            new[field] = _text(errors, field, value, max_length=limits[field], required=True)
     for field in clear:
         if field in CLEARABLE:
             new[field] = ""
     if errors:
         raise ValidationError(errors)
     changed = sorted(
-        f
-        for f, v in new.items()
-        if f in PROTECTED_FIELDS
-        or getattr(recipient, f if f != "place" else "place_id")
-        != (v.pk if f == "place" and v is not None else v)
+        f for f, v in new.items() if f in PROTECTED_FIELDS or getattr(recipient, f) != v
     )
     if not changed:
         return recipient

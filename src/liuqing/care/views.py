@@ -4,8 +4,6 @@ needs and visit plans, and the reveal of a protected field with a reason."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -92,7 +90,7 @@ def _detail(
         "need_form": NeedForm(actor=actor),
         "take_off_form": TakeOffForm(),
         "erase_on": (
-            recipient.removed_at + dt.timedelta(days=RETENTION.days)
+            RETENTION.erase_after(recipient.removed_at)
             if recipient.removed_at and not recipient.purged_at
             else None
         ),

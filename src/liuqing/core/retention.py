@@ -58,6 +58,10 @@ class Rule:
     def cutoff(self, now: dt.datetime) -> dt.datetime:
         return now - dt.timedelta(days=self.days)
 
+    def erase_after(self, finished_at: dt.datetime) -> dt.datetime:
+        """When a record finished at `finished_at` is past its period."""
+        return finished_at + dt.timedelta(days=self.days)
+
 
 RULES: dict[str, Rule] = {}
 

@@ -90,9 +90,7 @@ def register_organisation(
     address = _text(errors, "address", address, max_length=200)
     contact = _text(errors, "contact_name", contact_name, max_length=64)
     phone = clean_phone(errors, "contact_phone", contact_phone)
-    if place is not None and not (
-        place.unit.is_ancestor_of(unit) or unit.is_ancestor_of(place.unit)
-    ):
+    if place is not None and not visits.related_units(place.unit, unit):
         _add(errors, "place", _("Choose a place of this unit."))
     if name and Organisation.objects.filter(unit=unit, name=name).exists():
         _add(errors, "name", _("This unit already has an organisation of this name."))
@@ -143,9 +141,7 @@ def assign_officer(
     elif role == AssignmentRole.SCHOOL and organisation.kind != OrganisationKind.SCHOOL:
         _add(errors, "role", _("A school liaison officer is assigned to a school."))
     unit = organisation.unit
-    if not officer.is_active or not (
-        officer.unit.is_ancestor_of(unit) or unit.is_ancestor_of(officer.unit)
-    ):
+    if not officer.is_active or not visits.related_units(officer.unit, unit):
         _add(errors, "officer", _("Choose an active officer of this unit's line."))
     start = _day(errors, "starts_on", starts_on)
     end = _day(errors, "ends_on", ends_on, required=False)

@@ -4,6 +4,7 @@ them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -121,6 +122,14 @@ def organisation_assign(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, actor, org, assignment_form=form)
 
 
+def _flash_errors(request: HttpRequest, errors: Mapping[str, Iterable[str]]) -> None:
+    """Every message of `errors` (a form's or a service's) as an error message, for the
+    actions that go back to the organisation's page instead of showing a form."""
+    for problems in errors.values():
+        for problem in problems:
+            messages.error(request, problem)
+
+
 @staff_required
 @require_POST
 def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
@@ -131,9 +140,7 @@ def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
             actor=actor, assignment=assignment, ends_on=request.POST.get("ends_on")
         )
     except ValidationError as exc:
-        for problems in exc.message_dict.values():
-            for problem in problems:
-                messages.error(request, problem)
+        _flash_errors(request, exc.message_dict)
     else:
         messages.success(request, _("The assignment was ended."))
     return redirect("liaison:detail", pk=assignment.organisation_id)
@@ -172,9 +179,7 @@ def problem_savings(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
     if form.errors:
-        for problems in form.errors.values():
-            for text in problems:
-                messages.error(request, text)
+        _flash_errors(request, form.errors)
     else:
         messages.success(
             request,
@@ -211,9 +216,7 @@ def organisation_plan(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         plan = services.plan_monthly_visits(actor=actor, organisation=org)
     except ValidationError as exc:
-        for problems in exc.message_dict.values():
-            for problem in problems:
-                messages.error(request, problem)
+        _flash_errors(request, exc.message_dict)
         return redirect("liaison:detail", pk=org.pk)
     messages.success(request, _("Monthly visits were planned."))
     return redirect("visits:plan", pk=plan.pk)

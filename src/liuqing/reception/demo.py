@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from functools import cached_property
 from typing import Any
 
 from django.db.models import F
@@ -143,6 +144,14 @@ class _Station:
         self.places = [p for p in ctx.places if p.unit_id in inside]
         self.villages = [p for p in self.places if p.kind == PlaceKind.VILLAGE]
 
+    @cached_property
+    def levels(self) -> tuple[Any, Any, Any]:
+        """The committees a dispute from this desk climbs: the station's township station,
+        then the brigade's county centre (looked up, or made, at the first dispute)."""
+        station = mediation_demo.committee_of(self.unit)
+        county = mediation_demo.committee_of(self.brigade)
+        return station, county, county
+
 
 @demo.step("reception", order=330)
 def build_reception(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None:
@@ -218,31 +227,15 @@ def _visitor(
     story = ""
     office = rng.choice(desk.offices)
     if route == Route.APPEAL:
-        category = rng.choice(appeal_types)
         fields = {
-            "category": category,
-            "title": f"{category.name}问题"[:80],
-            "description": APPEAL_TEXT.format(category=category.name),
-            "resident_name": demo.person_name(rng),
-            "resident_phone": f"139{rng.randrange(10**8):08d}",
+            **_appeal(rng, appeal_types, APPEAL_TEXT),
             "place": village,
             "received_at": finished,
         }
     elif route == Route.DISPUTE:
-        story = rng.choice(list(mediation_demo.STORIES))
-        title, facts, _action = mediation_demo.STORIES[story]
-        fields = {
-            # A dispute brought to the station's desk starts at its township station.
-            "committee": mediation_demo.committee_of(desk.unit),
-            "dispute_type": dispute_types.get(story) or dispute_types[DEFAULT_TYPES[-1][0]],
-            "title": title,
-            "facts": facts,
-            "parties": [
-                {"role": "applicant", "name": demo.person_name(rng), "phone": _phone(rng)},
-                {"role": "respondent", "name": demo.person_name(rng)},
-            ],
-            "received_at": finished,
-        }
+        # A dispute brought to the station's desk starts at its township station.
+        story, fields = _dispute(rng, dispute_types, desk.levels[0])
+        fields["received_at"] = finished
     elif route == Route.INCIDENT:
         code, text = rng.choice(INCIDENTS)
         fields = {
@@ -280,11 +273,7 @@ def _visitor(
             desk.mediator,
             walk_in.case,
             t0=finished,
-            levels=(
-                mediation_demo.committee_of(desk.unit),
-                mediation_demo.committee_of(desk.brigade),
-                mediation_demo.committee_of(desk.brigade),
-            ),
+            levels=desk.levels,
             story=story,
         )
     elif route == Route.COMPLAINT:
@@ -298,6 +287,36 @@ def _visitor(
 
 def _phone(rng: random.Random) -> str:
     return f"139{rng.randrange(10**8):08d}"
+
+
+def _appeal(rng: random.Random, appeal_types: list[Category], text: str) -> dict[str, Any]:
+    """A request's fields (a random category, `text` naming it, a synthetic resident)."""
+    category = rng.choice(appeal_types)
+    return {
+        "category": category,
+        "title": f"{category.name}问题"[:80],
+        "description": text.format(category=category.name),
+        "resident_name": demo.person_name(rng),
+        "resident_phone": _phone(rng),
+    }
+
+
+def _dispute(
+    rng: random.Random, dispute_types: dict[str, Category], committee: Any
+) -> tuple[str, dict[str, Any]]:
+    """A dispute's story and its fields at `committee` (two synthetic parties)."""
+    story = rng.choice(list(mediation_demo.STORIES))
+    title, facts, _action = mediation_demo.STORIES[story]
+    return story, {
+        "committee": committee,
+        "dispute_type": dispute_types.get(story) or dispute_types[DEFAULT_TYPES[-1][0]],
+        "title": title,
+        "facts": facts,
+        "parties": [
+            {"role": "applicant", "name": demo.person_name(rng), "phone": _phone(rng)},
+            {"role": "respondent", "name": demo.person_name(rng)},
+        ],
+    }
 
 
 def _close_appeal(
@@ -384,6 +403,7 @@ def _talk_point(
     auxiliaries = [m for m in people if Role.AUXILIARY in m.role_set]
     anchor_day = timezone.localtime(ctx.anchor).date()
     sessions = raised = 0
+    levels: tuple[Any, Any, Any] | None = None
     for months_back in range(24, 0, -1):
         first = (anchor_day.replace(day=1) - dt.timedelta(days=30 * months_back)).replace(day=1)
         held_on = first + dt.timedelta(days=rng.randint(3, 25))
@@ -406,45 +426,24 @@ def _talk_point(
             received = at + dt.timedelta(minutes=rng.uniform(10, 90))
             recent = (ctx.anchor - received).days < RECENT_DAYS
             if rng.random() < 0.6:
-                category = rng.choice(appeal_types)
                 matter = services.raise_matter(
                     actor=officer,
                     session=session,
                     kind="appeal",
-                    category=category,
-                    title=f"{category.name}问题"[:80],
-                    description=TALK_TEXT.format(category=category.name),
-                    resident_name=demo.person_name(rng),
-                    resident_phone=_phone(rng),
+                    **_appeal(rng, appeal_types, TALK_TEXT),
                     received_at=received,
                 )
                 if not recent:
                     _close_appeal(rng, matter.case, officer, officer, desk.chief)
             else:
-                story = rng.choice(list(mediation_demo.STORIES))
-                title, facts, _action = mediation_demo.STORIES[story]
+                # The office's committees, looked up (or made) at its first dispute.
+                levels = levels or mediation_demo.levels_of(office)
+                story, fields = _dispute(rng, dispute_types, levels[0])
                 matter = services.raise_matter(
-                    actor=officer,
-                    session=session,
-                    kind="dispute",
-                    committee=mediation_demo.committee_of(office),
-                    dispute_type=dispute_types.get(story) or dispute_types[DEFAULT_TYPES[-1][0]],
-                    title=title,
-                    facts=facts,
-                    parties=[
-                        {"role": "applicant", "name": demo.person_name(rng), "phone": _phone(rng)},
-                        {"role": "respondent", "name": demo.person_name(rng)},
-                    ],
-                    received_at=received,
+                    actor=officer, session=session, kind="dispute", **fields, received_at=received
                 )
                 mediation_demo.carry(
-                    ctx,
-                    rng,
-                    officer,
-                    matter.case,
-                    t0=received,
-                    levels=mediation_demo.levels_of(office),
-                    story=story,
+                    ctx, rng, officer, matter.case, t0=received, levels=levels, story=story
                 )
             raised += 1
     return sessions, raised

@@ -28,8 +28,6 @@ TALK_SESSION = "talk_session"
 COMPLAINT = "conduct_complaint"
 RESTRICTED = "restricted_report"
 
-__all__ = ["COMPLAINT", "RESTRICTED", "SUPERVISION", "TALK_SESSION", "WALK_IN"]
-
 
 def _hidden(labels: frozenset[str]) -> Q:
     return ~Q(label__in=sorted(labels))

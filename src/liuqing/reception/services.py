@@ -210,9 +210,6 @@ def _restricted(walk_in: WalkIn, fields: dict[str, Any]) -> str:
     return f"report:{report.pk}"
 
 
-COMPLAINT_FIELDS = ("text", "outcome_note")
-
-
 def reveal_text(
     *,
     actor: Member,
@@ -224,16 +221,11 @@ def reveal_text(
     note, `field` "outcome_note"), for a member who may see the item (a report's label grant
     included), with a reason; the reveal is audited (``pii.reveal``, naming the field) in the
     same transaction. No reason, no reveal and no audit record; outside the scope or without
-    the grant, NotFound before anything is written."""
-    complaint = isinstance(item, ConductComplaint)
-    if field not in (COMPLAINT_FIELDS if complaint else ("text",)):
-        raise ValidationError({"field": _("This field is not protected personal data.")})
+    the grant, NotFound before anything is written; a field that is not protected (only the
+    encrypted notes are) is refused by `reveal_personal_data`."""
+    kind = COMPLAINT if isinstance(item, ConductComplaint) else RESTRICTED
     return core_services.reveal_personal_data(
-        actor=actor,
-        obj=item,
-        kind=COMPLAINT if complaint else RESTRICTED,
-        field=field,
-        reason=reason,
+        actor=actor, obj=item, kind=kind, field=field, reason=reason
     )
 
 

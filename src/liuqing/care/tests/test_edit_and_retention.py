@@ -25,7 +25,7 @@ from liuqing.core import services as core_services
 from liuqing.core.models import AuditEvent, Member, Role
 from liuqing.core.testing import World, login_verified
 from liuqing.visits import services as visit_services
-from liuqing.visits.models import Visit, VisitPhoto
+from liuqing.visits.models import Visit, VisitPhoto, VisitPlan
 
 pytestmark = pytest.mark.django_db
 
@@ -100,10 +100,8 @@ def test_bad_corrections_change_nothing(world: World) -> None:
         services.update_recipient(actor=officer, recipient=recipient, category="other")
 
 
-def test_a_new_restricted_label_moves_the_visit_plans(world: World) -> None:
-    recipient = register(world.units["S1"], category="left_behind_child")
-    boss = carer(world.units["S1"])
-    plan = visit_services.schedule_visits(
+def weekly_plan(recipient: Recipient, boss: Member) -> VisitPlan:
+    return visit_services.schedule_visits(
         actor=boss,
         target_kind="care_recipient",
         target_id=recipient.pk,
@@ -111,6 +109,12 @@ def test_a_new_restricted_label_moves_the_visit_plans(world: World) -> None:
         responsible=boss,
         starts_on=dt.date(2026, 1, 5),
     )
+
+
+def test_a_new_restricted_label_moves_the_visit_plans(world: World) -> None:
+    recipient = register(world.units["S1"], category="left_behind_child")
+    boss = carer(world.units["S1"])
+    plan = weekly_plan(recipient, boss)
     services.update_recipient(actor=boss, recipient=recipient, restricted_label="minor")
     plan.refresh_from_db()
     assert plan.restricted_label == "minor"
@@ -183,14 +187,7 @@ def test_the_api_patches_only_the_fields_sent(world: World) -> None:
 def taken_off_with_history(world: World) -> tuple[Recipient, Visit, str]:
     recipient = register(world.units["S1"])
     boss = carer(world.units["S1"])
-    plan = visit_services.schedule_visits(
-        actor=boss,
-        target_kind="care_recipient",
-        target_id=recipient.pk,
-        cadence="weekly",
-        responsible=boss,
-        starts_on=dt.date(2026, 1, 5),
-    )
+    plan = weekly_plan(recipient, boss)
     visit = visit_services.record_visit(
         actor=boss,
         plan=plan,

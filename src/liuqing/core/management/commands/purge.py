@@ -21,7 +21,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         counts = retention.due() if options["dry_run"] else retention.purge_expired()
         verb = "past their period" if options["dry_run"] else "purged"
-        retention.discover()
         for name, count in counts.items():
             rule = retention.RULES[name]
             self.stdout.write(f"{name}: {count} {verb} (kept {rule.days} days; {rule.description})")
