@@ -238,6 +238,15 @@ API_TOKEN_DEFAULT_DAYS = envint("API_TOKEN_DEFAULT_DAYS", 90)
 API_TOKEN_MAX_DAYS = envint("API_TOKEN_MAX_DAYS", 365)
 
 # --- Personal data ---------------------------------------------------------------------------
+# Retention periods in days per record kind, overriding each rule's default (liuqing.core.
+# retention; `liuqing purge --dry-run` lists the kinds): "care.recipient=1095,...".
+LIUQING_RETENTION_DAYS = {
+    kind.strip(): int(days)
+    for kind, _sep, days in (
+        item.partition("=") for item in os.environ.get("LIUQING_RETENTION_DAYS", "").split(",")
+    )
+    if kind.strip() and days.strip()
+}
 # The key ring never lives in the database. JSON: {"active": "k2", "keys": {"k1": "<base64>",
 # ...}, "blind_index": "<base64>"}. make demo writes var/keys.json; production points
 # LIUQING_KEYRING_FILE at a file the database host cannot read.

@@ -29,18 +29,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib.util import find_spec
 from math import cos, radians
 from pathlib import Path
 from typing import Any
 
-from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max, Model
@@ -48,6 +45,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from liuqing.core import audit, pii, services
+from liuqing.core.discovery import app_modules
 from liuqing.core.models import (
     Member,
     MemberRole,
@@ -358,10 +356,7 @@ def step(name: str, *, order: int) -> Callable[[StepFunc], StepFunc]:
 
 def discover() -> None:
     """Import `<app>.demo` of every installed Liuqing app, which registers its steps."""
-    for config in apps.get_app_configs():
-        module = f"{config.name}.demo"
-        if config.name.startswith("liuqing.") and find_spec(module) is not None:
-            importlib.import_module(module)
+    app_modules("demo")
 
 
 def core_and(*names: str) -> list[str]:

@@ -17,14 +17,12 @@ page holds the markers of in-scope objects only.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
-
 from liuqing.core.access import VIEW
+from liuqing.core.discovery import app_modules
 from liuqing.core.models import Unit
 
 # A target factory makes one object at `unit` whose visible text includes `marker`, and returns
@@ -59,15 +57,7 @@ def collect() -> tuple[list[Route], set[str], dict[str, TargetFactory]]:
     routes: list[Route] = []
     public: set[str] = set()
     targets: dict[str, TargetFactory] = {}
-    for config in apps.get_app_configs():
-        if not config.name.startswith("liuqing."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.permissions")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.permissions":
-                raise
-            continue
+    for module in app_modules("permissions"):
         routes.extend(getattr(module, "ROUTES", []))
         public.update(getattr(module, "PUBLIC", set()))
         targets.update(getattr(module, "TARGETS", {}))

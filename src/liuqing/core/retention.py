@@ -17,18 +17,16 @@ run leaves a `retention.run` event with the counts, which is also the daily job'
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.util import find_spec
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
 from liuqing.core import audit
+from liuqing.core.discovery import app_modules
 
 BATCH = 500
 PURGE_ACTION = "retention.purge"
@@ -52,8 +50,7 @@ class Rule:
 
     @property
     def days(self) -> int:
-        overrides: dict[str, int] = getattr(settings, "LIUQING_RETENTION_DAYS", {}) or {}
-        return int(overrides.get(self.name, self.default_days))
+        return int(settings.LIUQING_RETENTION_DAYS.get(self.name, self.default_days))
 
     def cutoff(self, now: dt.datetime) -> dt.datetime:
         return now - dt.timedelta(days=self.days)
@@ -75,9 +72,7 @@ def register(rule: Rule) -> Rule:
 
 def discover() -> None:
     """Import `<app>.retention` of every installed Liuqing app, so its rules are registered."""
-    for config in apps.get_app_configs():
-        if config.name.startswith("liuqing.") and find_spec(f"{config.name}.retention"):
-            importlib.import_module(f"{config.name}.retention")
+    app_modules("retention")
 
 
 def due(now: dt.datetime | None = None) -> dict[str, int]:

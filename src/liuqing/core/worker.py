@@ -21,18 +21,17 @@ event). A job that claims rows uses `SELECT … FOR UPDATE SKIP LOCKED` on Postg
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.util import find_spec
 
-from django.apps import apps
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
+
+from liuqing.core.discovery import app_modules
 
 log = logging.getLogger("liuqing.worker")
 
@@ -72,9 +71,7 @@ def job(
 
 def discover() -> None:
     """Import `<app>.jobs` of every installed Liuqing app, so their jobs are registered."""
-    for config in apps.get_app_configs():
-        if config.name.startswith("liuqing.") and find_spec(f"{config.name}.jobs") is not None:
-            importlib.import_module(f"{config.name}.jobs")
+    app_modules("jobs")
 
 
 @dataclass
