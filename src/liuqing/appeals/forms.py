@@ -30,6 +30,7 @@ from liuqing.core.forms import (
     longitude_field,
 )
 from liuqing.core.models import Member, MemberRole, Place, Role, Unit
+from liuqing.core.widgets import IsoDateInput, IsoDateTimeInput
 
 # Channels staff pick from (online and Open311 submissions arrive by themselves).
 STAFF_CHANNELS = [
@@ -136,7 +137,7 @@ class AppealForm(forms.Form):
     received_at = forms.DateTimeField(
         label=_("received at"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=IsoDateTimeInput(),
         help_text=_("When recording later from a notebook; empty means now."),
     )
 
@@ -302,12 +303,8 @@ class FilterForm(forms.Form):
         label=_("owner"),
         choices=[("", _("Anyone")), ("me", _("Mine")), ("none", _("Nobody yet"))],
     )
-    received_from = forms.DateField(
-        required=False, label=_("received from"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    received_to = forms.DateField(
-        required=False, label=_("received until"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_from = forms.DateField(required=False, label=_("received from"), widget=IsoDateInput())
+    received_to = forms.DateField(required=False, label=_("received until"), widget=IsoDateInput())
     overdue = forms.BooleanField(required=False, label=_("overdue only"))
 
     def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
@@ -478,7 +475,7 @@ class FiguresForm(forms.Form):
     on = forms.DateField(
         required=False,
         label=_("periods around"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         help_text=_("The month, quarter and year containing this day (default today)."),
     )
 

@@ -14,8 +14,9 @@ from liuqing.casework.models import Category
 from liuqing.core import selectors as core_selectors
 from liuqing.core.forms import UnitFilterField
 from liuqing.core.models import Member, Place, Unit
+from liuqing.core.widgets import IsoDateInput
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = IsoDateInput()
 
 
 class FilterForm(forms.Form):

@@ -32,6 +32,7 @@ from liuqing.core.models import (
     UnitKind,
     validate_geojson_boundary,
 )
+from liuqing.core.widgets import IsoDateInput
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -403,7 +404,7 @@ class GrantForm(forms.Form):
     expires_on = forms.DateField(
         required=False,
         label=_("valid until (inclusive)"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         help_text=_("Leave empty for a grant without end."),
     )
 
@@ -478,12 +479,8 @@ class TeamFilterForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    date_from = forms.DateField(
-        required=False, label=_("from"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label=_("to"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(required=False, label=_("from"), widget=IsoDateInput())
+    date_to = forms.DateField(required=False, label=_("to"), widget=IsoDateInput())
     username = forms.CharField(required=False, max_length=64, label=_("username"))
     action = forms.CharField(
         required=False,

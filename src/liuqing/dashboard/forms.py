@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from liuqing.analytics import periods
 from liuqing.core.forms import UnitFilterField
 from liuqing.core.models import Member
+from liuqing.core.widgets import IsoDateInput
 
 KIND_CHOICES = [
     (periods.Kind.MONTH.value, _("Month")),
@@ -27,7 +28,7 @@ class BoardForm(forms.Form):
     on = forms.DateField(
         required=False,
         label=_("containing the day"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         help_text=_("Default: today."),
     )
 

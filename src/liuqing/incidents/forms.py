@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liuqing.core.forms import UnitFilterField
 from liuqing.core.models import Member
+from liuqing.core.widgets import IsoDateInput
 from liuqing.incidents import selectors
 from liuqing.incidents.defaults import BUILTIN_NAMES
 from liuqing.incidents.models import IncidentCategory
@@ -27,12 +28,8 @@ class FilterForm(forms.Form):
         empty_label=_("All categories"),
     )
     unit = UnitFilterField()
-    occurred_from = forms.DateField(
-        required=False, label=_("from"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    occurred_to = forms.DateField(
-        required=False, label=_("to"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    occurred_from = forms.DateField(required=False, label=_("from"), widget=IsoDateInput())
+    occurred_to = forms.DateField(required=False, label=_("to"), widget=IsoDateInput())
 
     def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -24,6 +24,7 @@ from liuqing.core.auth import staff_required
 from liuqing.core.forms import apply_errors
 from liuqing.core.models import Member, Unit
 from liuqing.core.views.common import actor_of, paginate
+from liuqing.core.widgets import IsoDateInput, IsoDateTimeInput
 from liuqing.incidents import kpis, patrols
 from liuqing.incidents.models import PatrolMode
 from liuqing.incidents.policies import INCIDENT, PATROL_LOG, PATROL_PLAN
@@ -110,7 +111,7 @@ class PlanSelectForm(forms.Form):
     unit = forms.ChoiceField(label=gettext_lazy("unit"))
     week = forms.DateField(
         label=gettext_lazy("week (any day of it)"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
 
     def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
@@ -130,6 +131,8 @@ class PlanForm(forms.Form):
     week = forms.DateField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, plan_units: list[Unit], **kwargs: Any) -> None:
+        # Its own ids: the page's week picker (PlanSelectForm) is id_week already.
+        kwargs.setdefault("auto_id", "plan_%s")
         super().__init__(*args, **kwargs)
         self.plan_units = plan_units
         for u in plan_units:
@@ -248,11 +251,11 @@ class LogForm(forms.Form):
     mode = forms.ChoiceField(label=gettext_lazy("mode"), choices=PatrolMode.choices)
     started_at = forms.DateTimeField(
         label=gettext_lazy("started at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=IsoDateTimeInput(),
     )
     ended_at = forms.DateTimeField(
         label=gettext_lazy("ended at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=IsoDateTimeInput(),
     )
     cells = forms.CharField(
         label=gettext_lazy("cells covered (H3 indexes, separated by spaces)"),

@@ -11,11 +11,12 @@ from liuqing.casework.models import Category
 from liuqing.core import selectors as core_selectors
 from liuqing.core.forms import UnitFilterField
 from liuqing.core.models import Member, Place, Unit
+from liuqing.core.widgets import IsoDateInput
 from liuqing.liaison import selectors
 from liuqing.liaison.models import AssignmentRole, OrganisationKind
 from liuqing.visits.forms import MemberField, colleagues
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = IsoDateInput()
 
 
 class FilterForm(forms.Form):

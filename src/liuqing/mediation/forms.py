@@ -12,6 +12,7 @@ from liuqing.casework.models import Case, Category
 from liuqing.core.forms import UnitFilterField
 from liuqing.core.models import Member
 from liuqing.core.selectors import unit_choices
+from liuqing.core.widgets import IsoDateInput, IsoDateTimeInput
 from liuqing.mediation import selectors
 from liuqing.mediation.models import (
     Channel,
@@ -26,8 +27,8 @@ from liuqing.mediation.models import (
 )
 from liuqing.mediation.workflow import STATE_LABELS
 
-DATE = forms.DateInput(attrs={"type": "date"})
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE = IsoDateInput()
+DATETIME = IsoDateTimeInput()
 TEXT = forms.Textarea(attrs={"rows": 3})
 
 

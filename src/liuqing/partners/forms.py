@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from liuqing.core import selectors as core_selectors
 from liuqing.core.forms import UnitChoiceField
 from liuqing.core.models import Member, Place, Unit
+from liuqing.core.widgets import IsoDateTimeInput
 from liuqing.notify.models import Channel
 from liuqing.partners import selectors
 from liuqing.partners.models import (
@@ -118,7 +119,7 @@ class AlertForm(forms.Form):
     expires_at = forms.DateTimeField(
         label=_("expires"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=IsoDateTimeInput(),
     )
     groups = MultipleGroups(queryset=PartnerGroup.objects.none(), label=_("groups"), required=False)
     places = MultiplePlaces(

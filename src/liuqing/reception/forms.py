@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from liuqing.appeals import selectors as appeal_selectors
 from liuqing.core import selectors as core_selectors
 from liuqing.core.models import Member, Unit, UnitKind
+from liuqing.core.widgets import IsoDateInput, IsoDateTimeInput
 from liuqing.incidents import selectors as incident_selectors
 from liuqing.mediation import selectors as mediation_selectors
 from liuqing.reception.models import ComplaintOutcome, ReportKind, Route
@@ -39,7 +40,7 @@ class RouteForm(forms.Form):
     incident_category = forms.ChoiceField(required=False, label=_("incident category"))
     occurred_at = forms.DateTimeField(
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=IsoDateTimeInput(),
         label=_("when it happened"),
     )
     place = NameChoice(queryset=Unit.objects.none(), required=False, label=_("where it happened"))
@@ -110,7 +111,7 @@ class RouteForm(forms.Form):
 
 class TalkSessionForm(forms.Form):
     place = NameChoice(queryset=Unit.objects.none(), label=_("talk point"))
-    held_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=_("date"))
+    held_on = forms.DateField(widget=IsoDateInput(), label=_("date"))
     attendees = forms.IntegerField(min_value=0, label=_("number of attendees"))
     officers = forms.ModelMultipleChoiceField(
         queryset=Member.objects.none(), label=_("officers present")

@@ -12,11 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from liuqing.core import access
 from liuqing.core.forms import UnitFilterField
 from liuqing.core.models import Member, Team
+from liuqing.core.widgets import IsoDateInput
 from liuqing.visits import selectors
 from liuqing.visits.models import Cadence, VisitPlan
 from liuqing.visits.targets import KINDS
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = IsoDateInput()
 
 
 def colleagues(actor: Member, keep: int | None = None) -> QuerySet[Member]:

@@ -15,6 +15,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from liuqing.appeals.services import DESCRIPTION_MAX, NAME_MAX
+from liuqing.core.widgets import IsoDateInput
 
 # Lengths are the service's rules (reported with the other problems at once); the widgets
 # carry them as `maxlength` for the browser.
@@ -115,12 +116,8 @@ class PeriodForm(forms.Form):
     """The board's period: from and to (inclusive dates), at most a year; default the last
     90 days up to today."""
 
-    start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=_("From"), required=False, widget=IsoDateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=IsoDateInput())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -44,6 +44,10 @@ def test_propose_edit_log_and_coverage_in_chromium(
 
     # Propose: a negative figure is a field error on that unit's hours, nothing is saved.
     page.goto(plan_url)
+    # The week picker shows the week in the page's language (ISO, or the browser shows none).
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    expect(page.locator("#id_week")).to_have_count(1)  # one element per id
+    expect(page.locator("input[type=date][name=week]")).to_have_value(WEEK.isoformat())
     hours = page.locator(f"input[name='hours-{s1.pk}']")
     expect(hours).to_be_visible()
     hours.fill("-3")
