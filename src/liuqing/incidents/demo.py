@@ -21,7 +21,7 @@ import random
 import numpy as np
 
 from liuqing.core import demo
-from liuqing.core.models import PlaceKind, Role, Unit
+from liuqing.core.models import Member, Place, PlaceKind, Role, Unit
 from liuqing.incidents.defaults import ensure_default_categories
 from liuqing.incidents.ledger import IncidentWriter
 from liuqing.incidents.testing import square
@@ -139,6 +139,27 @@ def build_incidents(ctx: demo.DemoContext, rng: random.Random, scale: int) -> No
     ctx.counts.update(incidents=created)
     ctx.record("demo.incidents", created=created, rejected=rejected, source_system="demo")
     ctx.log(f"incidents: {created} ({rejected} outside every boundary and seat radius)")
+    _seasons(ctx, actor, scenic)
+
+
+# Tourist seasons the seasonal view compares: the detachment's own (summer, as the scenic
+# incidents above peak), and two scenic places with months of their own, set through the
+# service like a station chief would (audited).
+DETACHMENT_SEASON = (6, 7, 8)
+PLACE_SEASONS = {"薰衣草庄园": (6, 7), "那拉提景区": (6, 7, 8, 9)}
+
+
+def _seasons(ctx: demo.DemoContext, actor: Member, scenic: list[Place]) -> None:
+    from liuqing.incidents import seasons
+
+    seasons.set_season(actor=actor, unit=ctx.root, months=list(DETACHMENT_SEASON))
+    named = 0
+    for place in scenic:
+        months = PLACE_SEASONS.get(place.name)
+        if months is not None:
+            seasons.set_season(actor=actor, unit=place.unit, place=place, months=list(months))
+            named += 1
+    ctx.log(f"tourist seasons: the detachment's and {named} scenic places' own")
 
 
 def _inside(seat: tuple[float, float], lat: float, lng: float, half: float) -> tuple[float, float]:

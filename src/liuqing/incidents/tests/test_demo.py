@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.db.models.functions import ExtractMonth
 
 from liuqing.core import demo
-from liuqing.core.models import AuditEvent, Unit, UnitKind
+from liuqing.core.models import AuditEvent, Place, Unit, UnitKind
 from liuqing.incidents.models import Incident
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,20 @@ def test_the_demo_adds_boundaries_and_two_years_of_incidents() -> None:
     )
     assert by_month[7] > by_month[3]  # the summer peak of the scenic areas
     assert AuditEvent.objects.filter(action="demo.incidents").exists()
+    # Tourist seasons: the detachment's own, and scenic places with their own months.
+    from liuqing.incidents import seasons
+    from liuqing.incidents.demo import DETACHMENT_SEASON, PLACE_SEASONS
+
+    root = Unit.objects.get(kind=UnitKind.DETACHMENT)
+    assert seasons.season_of_unit(root) == seasons.Season(DETACHMENT_SEASON, seasons.OWN)
+    places = Place.objects.filter(name__in=PLACE_SEASONS)
+    assert places.count() == len(PLACE_SEASONS)
+    _, of_places = seasons.seasons_for(root, list(places))
+    for place in places:
+        season = of_places[place.pk]
+        assert season.months == PLACE_SEASONS[place.name]
+        assert season.source == seasons.OWN
+    assert AuditEvent.objects.filter(action="incident.season_set").count() == 1 + len(PLACE_SEASONS)
 
 
 def test_the_demo_maps_show_hot_and_emerging_spots_and_a_patrolled_week() -> None:
