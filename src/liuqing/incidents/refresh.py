@@ -178,33 +178,6 @@ def _previous_maps(unit: Unit, resolution: int) -> dict[tuple[int | None, str], 
     }
 
 
-def level_matrix(counts: np.ndarray, red: Fraction, yellow: Fraction) -> np.ndarray:
-    """`levels.cell_levels` of every column of `counts` (cells × maps) at once, by the same
-    exact rule: a non-zero cell's rank is 1 + the number of cells of its column with a
-    strictly larger count; red when rank ≤ red · m, yellow when rank ≤ (red + yellow) · m
-    (m = the column's non-zero cells). One sort and one search for the whole matrix instead
-    of a call per map."""
-    n, cols = counts.shape
-    out = np.zeros((n, cols), dtype=np.int8)
-    if not n or not cols:
-        return out
-    values = counts.astype(np.int64)
-    nonzero = values > 0
-    m = nonzero.sum(axis=0)
-    # Each column's values shifted into its own range, so one sorted array serves all columns.
-    span = int(values.max()) + 1
-    shift = np.arange(cols, dtype=np.int64) * span
-    ordered = (np.sort(values, axis=0) + shift).T.ravel()
-    at_most = np.searchsorted(ordered, (values + shift).ravel(), side="right").reshape(n, cols)
-    rank = 1 + (n - (at_most - np.arange(cols, dtype=np.int64) * n))
-    red_mask = nonzero & (rank * red.denominator <= red.numerator * m)
-    cut = red + yellow
-    yellow_mask = nonzero & ~red_mask & (rank * cut.denominator <= cut.numerator * m)
-    out[yellow_mask] = levels.Level.YELLOW
-    out[red_mask] = levels.Level.RED
-    return out
-
-
 @dataclass
 class RefreshStats:
     maps: int = 0
@@ -313,7 +286,7 @@ def _compute(run: MapRun, root: Unit, window: list[periods.Period]) -> RefreshSt
     )
     permutations = int(getattr(settings, "INCIDENTS_PERMUTATIONS", hotspots.DEFAULT_PERMUTATIONS))
     trend_parameters = thresholds.emerging_parameters()  # read once, not per category map
-    levels.cell_levels(np.zeros(1), red_share=red, yellow_share=yellow)  # the shares' checks
+    levels.check_shares(red, yellow)
     coarse, fine = resolutions()
     month_values = [connection.ops.adapt_datefield_value(p.first) for p in window]
     maps: list[tuple[object, ...]] = []
@@ -348,8 +321,10 @@ def _compute(run: MapRun, root: Unit, window: list[periods.Period]) -> RefreshSt
             if weights is not None and permutations > 0 and n >= hotspots.MIN_CELLS:
                 max_k = int(np.diff(weights.indptr).max(initial=0))
                 draws = hotspots.permutation_draws(n, max_k, permutations, _seed(mu.unit.pk, res))
-            cube_levels = level_matrix(
-                cube.transpose(1, 0, 2).reshape(n, n_cats * steps), red, yellow
+            cube_levels = levels.level_matrix(
+                cube.transpose(1, 0, 2).reshape(n, n_cats * steps),
+                red_share=red,
+                yellow_share=yellow,
             ).reshape(n, n_cats, steps)
             for c in range(n_cats):
                 category_id = None if c == ALL else category_ids[c - 1]

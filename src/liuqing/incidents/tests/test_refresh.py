@@ -111,23 +111,3 @@ def test_the_worker_job_refreshes_stale_roots_once(mapped: World) -> None:
     assert again.result == "not due"
     record_incidents(mapped.units["S1"], [(LAT, LNG, "criminal", "2026-03-20 10:00")])
     assert refresh.due_roots() == [(mapped.units["D"], "import")]
-
-
-def test_the_level_matrix_is_cell_levels_of_every_column() -> None:
-    from fractions import Fraction
-
-    import numpy as np
-
-    from liuqing.analytics import levels
-    from liuqing.incidents.refresh import level_matrix
-
-    rng = np.random.default_rng(11)
-    counts = rng.poisson(0.7, (140, 60)) * rng.integers(0, 3, (1, 60))  # ties, empty columns
-    counts[:, 5] = 0
-    counts[:3, 6] = 4  # fewer non-zero cells than 1 / red share
-    for red, yellow in [(Fraction(1, 10), Fraction(2, 10)), (Fraction(1, 3), Fraction(1, 4))]:
-        matrix = level_matrix(counts, red, yellow)
-        for j in range(counts.shape[1]):
-            expected = levels.cell_levels(counts[:, j], red_share=red, yellow_share=yellow)
-            assert matrix[:, j].tolist() == expected.tolist(), j
-    assert (level_matrix(counts, Fraction(1, 10), Fraction(2, 10)) == 2).any()
