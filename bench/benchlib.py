@@ -160,6 +160,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        # Other work on the machine when the figures were taken (1, 5 and 15 minutes).
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
