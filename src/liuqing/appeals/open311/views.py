@@ -25,6 +25,18 @@ Decisions worth knowing:
   name and phone are kept (encrypted) for the officer's call back; e-mail, account and device
   ids are not stored at all. `expected_datetime` is the resolution deadline on the working-day
   calendar.
+* **Extensions.** `extensions=true` on GET requests and GET requests/{id} adds, after the
+  spec's fields, `attributes` (the answers to the service definition's questions, given back
+  only to the client that sent them: a "vulnerable resident" tag is not for the public),
+  `extended_attributes` (`channel`, `detailed_status` in mySociety's vocabulary, `photos`)
+  and `notes`, the public history (receipt, then the public timeline entries, redacted);
+  "false" or no value leaves them out, anything else is 400.
+* **Media.** A client's `media_url` on POST (http or https with a host, no user name or
+  password, at most 2,000 characters, at most 5) is kept for the officers and never given out:
+  nobody has checked what it shows. `media_url` on GET points at a photo staff attached as
+  public to a request on the public record, in the copy casework made of it without any
+  metadata (casework.uploads.public_copy), at media/<entry id>-<keyed digest>.jpg|png; PDFs,
+  internal attachments and the photos of unpublished requests are never listed or served.
 * **Batch services** answer a `token`; tokens/{token} gives the request id once staff accept
   the case (until then the token alone).
 * **Client updates** (POST servicerequestupdates) add a public note to the request. A client

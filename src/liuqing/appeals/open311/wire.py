@@ -15,6 +15,11 @@
 | "update_reply" | UpdateReply | service_request_updates / request_update | array |
 | "errors" | Open311Error or Sequence[ErrorItem] | errors / error | array |
 
+A `ServiceRequest` with `attributes`, `extended_attributes` or `notes` (the `extensions=true`
+answer) writes them after the spec's fields: in XML as `attributes/attribute`,
+`extended_attributes/{channel, detailed_status, photos/photo}` and `notes/note`, in JSON as
+arrays and an object.
+
 XML starts with a declaration, has no namespace and uses the spec's element names; JSON
 follows the spec's "Spark" mapping (a list document is a root array). Datetimes are W3C with
 their zone (a naive datetime is a programming error and raises ValueError). Characters that

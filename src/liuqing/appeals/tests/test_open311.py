@@ -27,6 +27,7 @@ from liuqing.casework.models import Case, Category, Entry
 from liuqing.casework.testing import member_at
 from liuqing.core import services as core_services
 from liuqing.core.models import Place, Role, UnitKind
+from liuqing.core.testing import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -864,6 +865,10 @@ def test_media_url_on_post_is_checked_and_kept_for_staff_only(
     first = Entry.objects.filter(case=case).order_by("at", "id").first()
     assert first is not None
     assert first.data["media_urls"] == [given]
+    # The officers see it on the case's timeline, as a link that leaks nothing back.
+    staff = login_verified(Client(), member_at(case.unit, Role.SERGEANT))
+    page = staff.get(reverse("appeals:detail", kwargs={"pk": case.pk})).content.decode()
+    assert f'href="{given}" rel="noopener noreferrer nofollow"' in page
     publish(cast, case, "邻里噪音。")
     # The client's own URL is not given out: nobody has checked what that photo shows.
     for query in ({}, {"api_key": key}, {"extensions": "true"}):
@@ -889,6 +894,9 @@ def test_media_url_points_at_a_public_photo_stripped_of_its_metadata(
 
     photo = attach(case, public=True)
     assert photo.data["public_file"].startswith("public/")
+    staff = login_verified(Client(), member_at(case.unit, Role.SERGEANT))
+    page = staff.get(reverse("appeals:detail", kwargs={"pk": case.pk})).content.decode()
+    assert page.count("published as a copy without metadata") == 1
     (seen,) = items(api.get(detail), fmt, "service_requests", "request")
     media = seen["media_url"]
     assert media.startswith("http://testserver/open311/v2/media/")
