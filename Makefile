@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scope_lists.py --scale 100
 	$(MAKE) bench-hotspots
 	$(BIN)/python bench/alerts.py
+	$(BIN)/python bench/analytics_appeals.py
 
 # Hot-spot core (H3 binning, weights, Gi*, permutations) against esda and h3-py loops.
 bench-hotspots: $(STAMP)

@@ -54,6 +54,8 @@ class Appeal(models.Model):
     client_name = models.CharField(max_length=64, blank=True)
     client_token = models.CharField(max_length=32, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the retention purge erased the resident's data (appeals.retention).
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("appeal")

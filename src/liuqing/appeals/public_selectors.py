@@ -28,6 +28,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from liuqing.appeals.models import BatchToken, Open311Client
@@ -521,6 +522,9 @@ _OPEN311_FIELDS = (
     "place__latitude",
     "place__longitude",
     "unit__name",
+    "is_public",
+    "appeal__channel",
+    "appeal__client_name",
     "appeal__resident_name",
 )
 
@@ -534,6 +538,7 @@ def _rounded(value: Any) -> Decimal | None:
 def _open311_row(row: dict[str, Any]) -> dict[str, Any]:
     """A case as Open311 shows it: public fields only, redacted, coordinates rounded."""
     names = _names(row.pop("appeal__resident_name"))
+    client_name = row.pop("appeal__client_name")
     status = row["status"]
     closed = status in FINISHED
     lat, long = row["latitude"], row["longitude"]
@@ -557,6 +562,11 @@ def _open311_row(row: dict[str, Any]) -> dict[str, Any]:
         "address": row["place__name"] or "",
         "lat": _rounded(lat),
         "long": _rounded(long),
+        # For the extensions (views.py); never rendered as they are.
+        "is_public": row["is_public"],
+        "channel": row["appeal__channel"] or "",
+        "client_name": client_name,
+        "names": names,
     }
 
 
@@ -607,6 +617,168 @@ def open311_request(
     qs = _within(Case.objects.filter(_visible(client)), within)
     row = qs.filter(number=pair[0], number_unit__code=pair[1]).values(*_OPEN311_FIELDS).first()
     return _open311_row(dict(row)) if row is not None else None
+
+
+# --- Open311 extensions (extensions=true) and public photos -----------------------------------
+
+MEDIA_SALT = "liuqing.appeals.open311.media"
+
+
+def media_token(entry_pk: int, path: str) -> str:
+    """The unguessable name of a public photo in its URL: the entry id and a keyed digest of
+    the entry and its public file (so ids cannot be walked, and a replaced file gets a new
+    name)."""
+    digest = salted_hmac(MEDIA_SALT, f"{entry_pk}:{path}", algorithm="sha256").hexdigest()
+    return f"{entry_pk}-{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class PublicPhoto:
+    """A photo staff attached and marked public, in its metadata-free public copy."""
+
+    token: str
+    extension: str  # "jpg" or "png"
+    at: dt.datetime
+
+
+def _public_photos(case_pks: Sequence[int]) -> QuerySet[Entry]:
+    return Entry.objects.filter(
+        case_id__in=list(case_pks),
+        type=EntryType.ATTACHMENT,
+        is_public=True,
+        data__has_key="public_file",
+    )
+
+
+def open311_photos(rows: Sequence[dict[str, Any]]) -> dict[int, list[PublicPhoto]]:
+    """The public photos of the listed requests that are on the public record (`is_public`;
+    a client's own unpublished request shows none, since the file is served to anyone), by
+    case, oldest first. One query (none without such requests)."""
+    pks = [row["pk"] for row in rows if row["is_public"]]
+    photos: dict[int, list[PublicPhoto]] = {}
+    if not pks:
+        return photos
+    for entry in _public_photos(pks).order_by("at", "id").values("pk", "case_id", "at", "data"):
+        path = (entry["data"] or {}).get("public_file") or ""
+        if not path:
+            continue
+        photos.setdefault(entry["case_id"], []).append(
+            PublicPhoto(
+                token=media_token(entry["pk"], path),
+                extension="png" if path.endswith(".png") else "jpg",
+                at=entry["at"],
+            )
+        )
+    return photos
+
+
+def open311_photo_file(token: str) -> str | None:
+    """The stored path of the public photo named `token`, if it is still public: the entry
+    marked public, its appeal on the public record and not merged away. One query."""
+    pk_text, sep, _digest = token.partition("-")
+    if not sep or not pk_text.isdigit() or len(pk_text) > 18:
+        return None
+    row = (
+        Entry.objects.filter(
+            pk=int(pk_text),
+            type=EntryType.ATTACHMENT,
+            is_public=True,
+            case__kind=APPEAL,
+            case__is_public=True,
+        )
+        .exclude(case__status=MERGED)
+        .values("pk", "data")
+        .first()
+    )
+    if row is None:
+        return None
+    path = (row["data"] or {}).get("public_file") or ""
+    if not path or not hmac.compare_digest(media_token(row["pk"], path), token):
+        return None
+    return str(path)
+
+
+# Note types of the history extension, by timeline entry type (status entries by status).
+NOTE_TYPES = {
+    EntryType.NOTE: "note",
+    EntryType.CONTACT: "contact",
+    EntryType.VISIT: "visit",
+    EntryType.TRANSFER: "transferred",
+    EntryType.FOLLOWUP: "follow_up",
+}
+STATUS_NOTE_TYPES = {
+    RECEIVED: "submitted",
+    ACCEPTED: "opened",
+    RESOLVED: "resolved",
+    CLOSED: "closed",
+}
+
+
+def open311_notes(rows: Sequence[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The history extension: each listed request's public timeline (the entries a resident
+    sees with the tracking code), redacted with the resident's name as guard, oldest first,
+    at most TIMELINE_MAX per request. One query."""
+    names = {row["pk"]: row["names"] for row in rows}
+    # Every history starts with its receipt, as the tracking-code page's does.
+    notes: dict[int, list[dict[str, Any]]] = {
+        row["pk"]: [
+            {
+                "datetime": row["requested_datetime"],
+                "type": "submitted",
+                "description": str(PUBLIC_STATUS[RECEIVED]),
+            }
+        ]
+        for row in rows
+    }
+    if not names:
+        return notes
+    entries = (
+        Entry.objects.filter(
+            case_id__in=list(names), is_public=True, type__in=list(PUBLIC_ENTRY_TYPES)
+        )
+        .order_by("at", "id")
+        .values("case_id", "at", "type", "text", "to_status", "data")
+    )
+    for entry in entries:
+        listed = notes[entry["case_id"]]
+        if len(listed) >= TIMELINE_MAX or (
+            entry["type"] == EntryType.STATUS and entry["to_status"] == RECEIVED
+        ):
+            continue
+        kind = NOTE_TYPES.get(entry["type"], "note")
+        label = PUBLIC_ENTRY_TYPES[entry["type"]]
+        if entry["type"] == EntryType.STATUS:
+            data = entry["data"] if isinstance(entry["data"], dict) else {}
+            reopened = data.get("action") == "reopen"
+            kind = "reopened" if reopened else STATUS_NOTE_TYPES.get(entry["to_status"], "status")
+            label = PUBLIC_STATUS.get(entry["to_status"], label)
+        text = _guard(entry["text"], names[entry["case_id"]])
+        listed.append({"datetime": entry["at"], "type": kind, "description": text or str(label)})
+    return notes
+
+
+def open311_own_attributes(
+    rows: Sequence[dict[str, Any]], client: Open311Client | None
+) -> dict[int, dict[str, Any]]:
+    """The attribute answers of the listed requests that `client` itself submitted (they
+    come back to the client that sent them, never to anyone else: a "vulnerable resident"
+    tag is not for the public). One query (none without such requests)."""
+    if client is None:
+        return {}
+    pks = [row["pk"] for row in rows if row["client_name"] == client.name]
+    if not pks:
+        return {}
+    answers: dict[int, dict[str, Any]] = {}
+    found = (
+        Entry.objects.filter(case_id__in=pks, data__has_key="attributes")
+        .order_by("at", "id")
+        .values("case_id", "data")
+    )
+    for entry in found:
+        data = entry["data"] if isinstance(entry["data"], dict) else {}
+        if isinstance(data.get("attributes"), dict):
+            answers.setdefault(entry["case_id"], data["attributes"])
+    return answers
 
 
 def open311_case_for_update(

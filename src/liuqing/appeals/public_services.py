@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -278,11 +278,15 @@ def submit_open311_request(
     latitude: Any = None,
     longitude: Any = None,
     attributes: Mapping[str, Any] | None = None,
+    media_urls: Sequence[str] = (),
     batch: bool = False,
 ) -> tuple[Case, BatchToken | None]:
     """A request from an Open311 client, at the unit of the place its location resolved to.
     Batch services also get a token (returned instead of the request id; it resolves once
-    staff accept the case). One transaction."""
+    staff accept the case). The client's `media_urls` (checked http(s) URLs of its own
+    photos) are kept for the officers with the attributes, in the data of the case's first
+    timeline entry; they are never shown publicly (they point at the resident's own photo,
+    which nobody has checked). One transaction."""
     with transaction.atomic():
         case = submit_public_appeal(
             category=category,
@@ -298,6 +302,11 @@ def submit_open311_request(
             client=client,
             attributes=attributes,
         )
+        if media_urls:
+            first = Entry.objects.filter(case=case).order_by("at", "id").first()
+            assert first is not None
+            first.data = {**first.data, "media_urls": [str(u) for u in media_urls]}
+            first.save(update_fields=["data"])
         token = None
         if batch:
             token = BatchToken.objects.create(

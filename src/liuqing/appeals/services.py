@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liuqing.appeals import signals
 from liuqing.appeals.models import Appeal, AppealChannel
 from liuqing.appeals.workflow import APPEAL, APPEAL_CATEGORY, WORKFLOW
 from liuqing.casework import services as casework
@@ -367,8 +368,16 @@ def update_appeal_details(*, actor: Member, case: Case, **changes: Any) -> Case:
         if "channel" in clean:
             appeal.channel = clean["channel"]
         case.updated_at = now
-        case.save(update_fields=[*[n for n in CASE_FIELDS if n in clean], "updated_at"])
-        appeal.save()
+        appeal_fields = [n for n in APPEAL_FIELDS if n in clean]
+        if "resident_phone" in clean:
+            appeal_fields.append("resident_phone_index")
+        if "channel" in clean:
+            appeal_fields.append("channel")
+        # One search-document write at most (none when no searched field or name changed).
+        with signals.one_reindex():
+            case.save(update_fields=[*[n for n in CASE_FIELDS if n in clean], "updated_at"])
+            if appeal_fields:
+                appeal.save(update_fields=appeal_fields)
         changed = {
             **audit.diff(case_before, audit.snapshot(case, list(CASE_FIELDS))),
             **audit.diff(appeal_before, audit.snapshot(appeal, list(APPEAL_FIELDS))),

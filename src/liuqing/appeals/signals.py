@@ -2,11 +2,17 @@
 rewritten when the number, title, description or public summary of an appeal's case is saved,
 or the resident's name (which the document masks) changes. Saves that touch none of them
 (status, owner, warning level, the SLA sweep) cost nothing. Connected in AppealsConfig.ready.
+
+A service that saves a case and its appeal row in one operation wraps both saves in
+`one_reindex()`: the signals then only note the case, and its document is written once, at
+the end, from what was saved (instead of once per save, the first time with a stale name).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.models.signals import post_save
@@ -18,6 +24,8 @@ from liuqing.casework.models import Case
 from liuqing.core import pii
 
 SEARCHED_FIELDS = frozenset({"number", "title", "description", "public_summary"})
+# Inside one_reindex(): the cases whose document is due, by primary key.
+_deferred: ContextVar[dict[int, Case] | None] = ContextVar("appeals_search_deferred", default=None)
 
 
 def reindex(case: Case, names: Iterable[str] | None = None) -> None:
@@ -30,20 +38,45 @@ def reindex(case: Case, names: Iterable[str] | None = None) -> None:
     AppealSearch.objects.update_or_create(case=case, defaults={"text": text})
 
 
+@contextmanager
+def one_reindex() -> Iterator[None]:
+    """Defer the search-document writes of the saves inside the block to one write per case
+    at its end (nothing when no searched field was saved). Nested blocks join the outer one."""
+    if _deferred.get() is not None:
+        yield
+        return
+    token = _deferred.set({})
+    try:
+        yield
+        due = _deferred.get() or {}
+    finally:
+        _deferred.reset(token)
+    for case in due.values():
+        reindex(case)
+
+
+def _due(case: Case, names: Iterable[str] | None = None) -> None:
+    deferred = _deferred.get()
+    if deferred is None:
+        reindex(case, names)
+    else:
+        deferred[case.pk] = case  # written at the end, with the name then saved
+
+
 def _case_saved(sender: Any, instance: Case, raw: bool = False, **kwargs: Any) -> None:
     fields = kwargs.get("update_fields")
     if raw or instance.kind != APPEAL:
         return
     if fields is not None and not SEARCHED_FIELDS & set(fields):
         return
-    reindex(instance)
+    _due(instance)
 
 
 def _appeal_saved(sender: Any, instance: Appeal, raw: bool = False, **kwargs: Any) -> None:
     fields = kwargs.get("update_fields")
     if raw or (fields is not None and "resident_name" not in fields):
         return
-    reindex(instance.case, [pii.plain(instance.resident_name)])
+    _due(instance.case, [pii.plain(instance.resident_name)])
 
 
 def connect() -> None:

@@ -84,7 +84,15 @@ class AttachmentForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,.pdf"}),
     )
     note = _text(_("note"), REASON_MAX, required=False, rows=2)
-    public = _public()
+    public = forms.BooleanField(
+        label=_("public"),
+        required=False,
+        help_text=_(
+            "A public photo of a public request is published through Open311, as a copy "
+            "without its location and camera data: mark it public only if it shows nobody "
+            "and nothing personal. PDF documents are never published."
+        ),
+    )
 
 
 class ExtensionRequestForm(forms.Form):

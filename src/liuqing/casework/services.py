@@ -660,11 +660,18 @@ def attach_file(
     *, actor: Member, case: Case, upload: Any, note: str = "", public: bool = False
 ) -> Entry:
     """Attach a photo (JPEG, PNG, WebP) or a PDF of at most 10 MB, typed by its content and
-    stored under a random name; it is only ever served as a download (see uploads.py)."""
+    stored under a random name; it is only ever served to staff as a download (see
+    uploads.py). A photo marked public also gets a copy stripped of its metadata
+    (`uploads.public_copy`, path in the entry's data as "public_file"): the one file a public
+    surface may show (Open311's media_url)."""
     check_case(actor, case, CHANGE)
     note = _text(note, "note", max_length=REASON_MAX)
     stored = uploads.store(upload)
+    public_file = uploads.public_copy(stored) if public else None
     now = timezone.now()
+    data: dict[str, Any] = {"size": stored.size}
+    if public_file:
+        data["public_file"] = public_file
     try:
         with transaction.atomic():
             entry = Entry(
@@ -676,7 +683,7 @@ def attach_file(
                 at=now,
                 attachment_name=stored.original_name,
                 attachment_type=stored.kind.mime,
-                data={"size": stored.size},
+                data=data,
             )
             entry.attachment.name = stored.path
             entry.save()
@@ -691,6 +698,8 @@ def attach_file(
             )
     except BaseException:
         uploads.discard(stored)
+        if public_file:
+            uploads.discard_path(public_file)
         raise
     return entry
 

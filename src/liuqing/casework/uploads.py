@@ -11,6 +11,7 @@ removes it, so a refused or rolled-back upload leaves nothing behind.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import unicodedata
@@ -19,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,3 +124,43 @@ def store(upload: Any, storage: Storage | None = None) -> Stored:
 
 def discard(stored: Stored, storage: Storage | None = None) -> None:
     (storage or default_storage).delete(stored.path)
+
+
+def discard_path(path: str, storage: Storage | None = None) -> None:
+    (storage or default_storage).delete(path)
+
+
+PUBLIC_MAX_SIDE = 2048  # a public copy is a photo for a screen, not the officer's original
+
+
+def public_copy(stored: Stored, storage: Storage | None = None) -> str | None:
+    """A copy of a photo fit to publish (Open311's media_url), or None for a PDF or an image
+    that cannot be decoded. The copy is decoded and encoded again, so nothing of the original
+    file but its pixels survives: no EXIF (GPS position, camera serial, owner, times), XMP,
+    ICC profile, comments or text chunks; the orientation is applied first, and the longest
+    side is at most PUBLIC_MAX_SIDE. What the picture shows is the officer's judgement when
+    marking the attachment public. Stored as "public/2026/05/<random>.jpg" (or .png)."""
+    if stored.kind not in (JPEG, PNG, WEBP):
+        return None
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    storage = storage or default_storage
+    try:
+        with storage.open(stored.path, "rb") as handle, Image.open(handle) as original:
+            image = ImageOps.exif_transpose(original)
+            image.thumbnail((PUBLIC_MAX_SIDE, PUBLIC_MAX_SIDE))
+            keep_alpha = stored.kind is PNG and image.mode in ("RGBA", "LA", "P")
+            image = image.convert("RGBA" if keep_alpha else "RGB")
+            clean = Image.new(image.mode, image.size)  # pixels only, no info carried over
+            clean.paste(image)
+            out = io.BytesIO()
+            kind = PNG if keep_alpha else JPEG
+            if kind is PNG:
+                clean.save(out, format="PNG", optimize=True)
+            else:
+                clean.save(out, format="JPEG", quality=85)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    now = timezone.localtime()
+    name = f"public/{now:%Y}/{now:%m}/{secrets.token_urlsafe(18)}{kind.extension}"
+    return storage.save(name, ContentFile(out.getvalue()))

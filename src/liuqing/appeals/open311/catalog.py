@@ -6,7 +6,8 @@ its parent's questions. Categories not listed are realtime services without attr
 (`metadata` false). Descriptions are English, the API's one language (see errors.py).
 
 The answers are kept with the request (the data of the case's first timeline entry), for
-the officers; they never leave through a public page or the API.
+the officers; they never leave through a public page, and the API gives them back only to the
+client that sent them (`extensions=true` with its api_key).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ __all__ = [
     "UpdatesQuery",
     "parse_create_request",
     "parse_datetime",
+    "parse_extensions",
     "parse_format",
     "parse_identifier",
     "parse_requests_query",
@@ -49,6 +50,8 @@ MAX_SPAN = dt.timedelta(days=90)
 MAX_PAGE_SIZE = 1000  # also the cap on a request list without paging
 MAX_DESCRIPTION = 4000
 MAX_IDENTIFIER = 100
+MAX_MEDIA_URL = 2000  # the longest URL every browser and proxy is known to carry
+MAX_MEDIA_URLS = 5
 STATUSES = ("open", "closed")
 # mySociety's extended statuses, lower case as GET shows them; POST sends them upper case.
 EXTENDED_STATUSES = (
@@ -295,6 +298,21 @@ def parse_identifier(value: str, name: str = "service_request_id") -> str:
 # --- GET requests ----------------------------------------------------------------------------
 
 
+def parse_extensions(params: Params, errors: _Errors | None = None) -> bool:
+    """`extensions=true` asks for the extended answer (attributes, extended_attributes and
+    the notes history); "false" or absent does not; anything else is 400."""
+    value = (_value(params, "extensions") or "").lower()
+    if value in ("", "false"):
+        return False
+    if value == "true":
+        return True
+    collect = errors or _Errors()
+    collect.add("extensions", "must be true or false.")
+    if errors is None:
+        collect.raise_any()
+    return False
+
+
 @dataclass(frozen=True)
 class RequestsQuery:
     """GET requests: either explicit ids (`service_request_ids`, which override every other
@@ -331,7 +349,7 @@ def parse_requests_query(
     codes exist; unknown request ids simply find nothing."""
     errors = _Errors()
     jurisdiction = _jurisdiction(params, errors, jurisdiction_required)
-    extensions = (_value(params, "extensions") or "").lower() == "true"
+    extensions = parse_extensions(params, errors)
     ids = _id_list(params, "service_request_id", errors)
     if ids:
         errors.raise_any()
@@ -503,13 +521,23 @@ def _media_urls(params: Params, errors: _Errors) -> tuple[str, ...]:
     urls: list[str] = []
     for name in ("media_url", "media_url[]"):
         for value in _values(params, name):
-            parts = urlsplit(value)
-            if len(value) > 2000 or parts.scheme not in ("http", "https") or not parts.netloc:
+            try:
+                parts = urlsplit(value)
+                host = parts.hostname
+            except ValueError:
+                parts, host = None, None
+            if len(value) > MAX_MEDIA_URL:
+                errors.add("media_url", f"is longer than {MAX_MEDIA_URL} characters.")
+            elif parts is None or parts.scheme.lower() not in ("http", "https") or not host:
                 errors.add("media_url", f"{shown(value)} is not an http(s) URL.")
+            elif parts.username is not None or parts.password is not None:
+                errors.add("media_url", "must not carry a user name or password.")
             elif _CONTROL.search(value) or any(c.isspace() for c in value):
                 errors.add("media_url", "contains spaces or control characters.")
             else:
                 urls.append(value)
+    if len(urls) > MAX_MEDIA_URLS:
+        errors.add("media_url", f"lists {len(urls)} URLs; the limit is {MAX_MEDIA_URLS}.")
     return tuple(urls)
 
 

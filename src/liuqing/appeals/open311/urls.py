@@ -22,5 +22,10 @@ urlpatterns = [
     re_path(rf"^requests/(?P<request_id>[^/]+?){FMT}$", views.request_detail, name="request"),
     re_path(rf"^tokens/(?P<token>[^/]+?){FMT}$", views.token, name="token"),
     re_path(rf"^servicerequestupdates{FMT}$", views.updates, name="updates"),
+    re_path(
+        r"^media/(?P<token>[0-9]{1,18}-[0-9a-f]{32})\.(?P<ext>jpg|png)$",
+        views.media,
+        name="media",
+    ),
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]

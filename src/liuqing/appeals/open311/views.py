@@ -25,6 +25,18 @@ Decisions worth knowing:
   name and phone are kept (encrypted) for the officer's call back; e-mail, account and device
   ids are not stored at all. `expected_datetime` is the resolution deadline on the working-day
   calendar.
+* **Extensions.** `extensions=true` on GET requests and GET requests/{id} adds, after the
+  spec's fields, `attributes` (the answers to the service definition's questions, given back
+  only to the client that sent them: a "vulnerable resident" tag is not for the public),
+  `extended_attributes` (`channel`, `detailed_status` in mySociety's vocabulary, `photos`)
+  and `notes`, the public history (receipt, then the public timeline entries, redacted);
+  "false" or no value leaves them out, anything else is 400.
+* **Media.** A client's `media_url` on POST (http or https with a host, no user name or
+  password, at most 2,000 characters, at most 5) is kept for the officers and never given out:
+  nobody has checked what it shows. `media_url` on GET points at a photo staff attached as
+  public to a request on the public record, in the copy casework made of it without any
+  metadata (casework.uploads.public_copy), at media/<entry id>-<keyed digest>.jpg|png; PDFs,
+  internal attachments and the photos of unpublished requests are never listed or served.
 * **Batch services** answer a `token`; tokens/{token} gives the request id once staff accept
   the case (until then the token alone).
 * **Client updates** (POST servicerequestupdates) add a public note to the request. A client
@@ -40,11 +52,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
@@ -181,9 +195,96 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(value) if value is not None else None
 
 
-def _service_request(row: dict[str, Any]) -> wire.ServiceRequest:
+@dataclass
+class _Extras:
+    """What the rows of one answer add beyond their own columns: public photos always (for
+    media_url), and with extensions=true the notes history and the client's own answers."""
+
+    photos: dict[int, list[selectors.PublicPhoto]]
+    extensions: bool = False
+    notes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    answers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    definitions: dict[str, wire.ServiceDefinition] = field(default_factory=dict)
+
+
+def _extras(rows: list[dict[str, Any]], client: Open311Client | None, extensions: bool) -> _Extras:
+    """One query for the photos; with the extensions, one for the notes, and for a client's
+    own requests one for their answers and one for the definitions."""
+    extras = _Extras(photos=selectors.open311_photos(rows), extensions=extensions)
+    if extensions and rows:
+        extras.notes = selectors.open311_notes(rows)
+        extras.answers = selectors.open311_own_attributes(rows, client)
+        if extras.answers:
+            extras.definitions = {
+                c.code: catalog.definition_for(c) for c in selectors.open311_categories()
+            }
+    return extras
+
+
+def _media_url(request: HttpRequest, photo: selectors.PublicPhoto) -> str:
+    return request.build_absolute_uri(
+        reverse("open311:media", kwargs={"token": photo.token, "ext": photo.extension})
+    )
+
+
+def _answers(
+    definition: wire.ServiceDefinition | None, answers: dict[str, Any]
+) -> list[wire.RequestAttribute]:
+    """The client's answers in the definition's order, list values with their names."""
+    out: list[wire.RequestAttribute] = []
+    if definition is None:
+        return out
+    for attribute in sorted(definition.attributes, key=lambda a: a.order):
+        if attribute.code not in answers or answers[attribute.code] in (None, "", []):
+            continue
+        value = answers[attribute.code]
+        values = value if isinstance(value, list) else [value]
+        names = {str(v.key): v.name for v in attribute.values}
+        for one in values:
+            one = str(one)
+            listed = attribute.datatype in ("singlevaluelist", "multivaluelist")
+            out.append(
+                wire.RequestAttribute(
+                    name=attribute.code,
+                    label=attribute.description,
+                    value=names.get(one, one) if listed else one,
+                    code=one if listed else "",
+                )
+            )
+    return out
+
+
+def _service_request(
+    request: HttpRequest, row: dict[str, Any], extras: _Extras
+) -> wire.ServiceRequest:
     requested = _local(row["requested_datetime"])
     assert requested is not None
+    photos = extras.photos.get(row["pk"], [])
+    urls = [_media_url(request, photo) for photo in photos]
+    extended: dict[str, Any] = {}
+    if extras.extensions:
+        notes = extras.notes.get(row["pk"], [])
+        extended = {
+            "attributes": _answers(
+                extras.definitions.get(row["service_code"]), extras.answers.get(row["pk"], {})
+            ),
+            "extended_attributes": wire.ExtendedAttributes(
+                channel=row["channel"],
+                detailed_status=selectors.FMS_STATUS.get(row["status"], row["open311_status"]),
+                photos=[
+                    wire.Photo(media_url=url, created_at=_local(photo.at) or photo.at)
+                    for url, photo in zip(urls, photos, strict=True)
+                ],
+            ),
+            "notes": [
+                wire.Note(
+                    datetime=_local(note["datetime"]) or note["datetime"],
+                    description=note["description"],
+                    type=note["type"],
+                )
+                for note in notes
+            ],
+        }
     return wire.ServiceRequest(
         service_request_id=row["service_request_id"],
         status=row["open311_status"],
@@ -198,6 +299,8 @@ def _service_request(row: dict[str, Any]) -> wire.ServiceRequest:
         address=row["address"],
         lat=row["lat"],
         long=row["long"],
+        media_url=urls[0] if urls else "",
+        **extended,
     )
 
 
@@ -283,7 +386,8 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
         offset=0 if query.by_id else query.offset,
         limit=params.MAX_PAGE_SIZE if query.by_id else query.page_size,
     )
-    return _answer(fmt, "requests", [_service_request(row) for row in rows])
+    extras = _extras(rows, client, query.extensions)
+    return _answer(fmt, "requests", [_service_request(request, row, extras) for row in rows])
 
 
 def _locate(within: Unit | None, parsed: params.CreateRequest) -> Place:
@@ -325,6 +429,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     spec = catalog.spec_for(category)
     name = " ".join(p for p in (parsed.first_name, parsed.last_name) if p)
     case, token = submit_open311_request(
+        media_urls=parsed.media_urls,
         client=client,
         category=category,
         place=place,
@@ -354,12 +459,14 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
 @endpoint("GET")
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
     request_id = params.parse_identifier(request_id)
+    extensions = params.parse_extensions(request.GET)
     within = _unit(_jurisdiction_param(request))
     client = _client(request.GET.get("api_key"), required=False)
     row = selectors.open311_request(request_id, within=within, client=client)
     if row is None:
         raise Open311Error.unknown_request(request_id)
-    return _answer(fmt, "request", _service_request(row))
+    extras = _extras([row], client, extensions)
+    return _answer(fmt, "request", _service_request(request, row, extras))
 
 
 @endpoint("GET")
@@ -416,6 +523,41 @@ def updates(request: HttpRequest, fmt: str) -> HttpResponse:
             )
         )
     return _answer(fmt, "updates", updates_out)
+
+
+# --- Public photos (media_url) ---------------------------------------------------------------
+
+
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
+
+
+@csrf_exempt
+def media(request: HttpRequest, token: str, ext: str) -> HttpResponse:
+    """A public photo of a request, as media_url points at it: the metadata-free copy made
+    when staff attached the photo as public, served while the photo and its request stay
+    public. Anything else is a 404 `errors` document."""
+    with translation.override("en"):
+        if request.method not in ("GET", "HEAD"):
+            response = _error(
+                "xml", Open311Error(405, "405", f"{request.method} is not allowed here.")
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        path = selectors.open311_photo_file(token)
+        suffix = ".png" if ext == "png" else ".jpg"
+        if path is None or not path.endswith(suffix):
+            return _error("xml", Open311Error.unknown_resource("This media"))
+        try:
+            handle = default_storage.open(path, "rb")
+        except (FileNotFoundError, OSError):
+            return _error("xml", Open311Error.unknown_resource("This media"))
+    response = FileResponse(
+        handle, content_type=MEDIA_TYPES[ext], as_attachment=True, filename=f"photo.{ext}"
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @csrf_exempt

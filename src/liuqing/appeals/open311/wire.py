@@ -15,6 +15,11 @@
 | "update_reply" | UpdateReply | service_request_updates / request_update | array |
 | "errors" | Open311Error or Sequence[ErrorItem] | errors / error | array |
 
+A `ServiceRequest` with `attributes`, `extended_attributes` or `notes` (the `extensions=true`
+answer) writes them after the spec's fields: in XML as `attributes/attribute`,
+`extended_attributes/{channel, detailed_status, photos/photo}` and `notes/note`, in JSON as
+arrays and an object.
+
 XML starts with a declaration, has no namespace and uses the spec's element names; JSON
 follows the spec's "Spark" mapping (a list document is a root array). Datetimes are W3C with
 their zone (a naive datetime is a programming error and raises ValueError). Characters that
@@ -49,6 +54,10 @@ __all__ = [
     "CreateReply",
     "Discovery",
     "Endpoint",
+    "ExtendedAttributes",
+    "Note",
+    "Photo",
+    "RequestAttribute",
     "RequestUpdate",
     "Service",
     "ServiceAttribute",
@@ -176,6 +185,50 @@ class ServiceRequest:
     lat: float | Decimal | None = None
     long: float | Decimal | None = None
     media_url: str = ""
+    # The extensions (`extensions=true`); None when not asked for, and then left out.
+    attributes: Sequence[RequestAttribute] | None = None
+    extended_attributes: ExtendedAttributes | None = None
+    notes: Sequence[Note] | None = None
+
+
+@dataclass(frozen=True)
+class RequestAttribute:
+    """One answer to a service definition's question (the extension's `attributes`): `name`
+    is the attribute's code, `label` its description, `code` the key of a listed value and
+    `value` its name (or the value itself for numbers and datetimes)."""
+
+    name: str
+    label: str
+    value: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A public photo of a request (`extended_attributes/photos`)."""
+
+    media_url: str
+    created_at: dt.datetime
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ExtendedAttributes:
+    """The extension's `extended_attributes`: how the request came in, its status in
+    mySociety's extended vocabulary, and its public photos."""
+
+    channel: str = ""
+    detailed_status: str = ""
+    photos: Sequence[Photo] = ()
+
+
+@dataclass(frozen=True)
+class Note:
+    """One line of the history extension (`notes`)."""
+
+    datetime: dt.datetime
+    description: str
+    type: str
 
 
 @dataclass(frozen=True)
@@ -329,7 +382,7 @@ def _definition(d: ServiceDefinition) -> _Document:
 
 
 def _request(r: ServiceRequest) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "service_request_id": r.service_request_id,
         "status": r.status,
         "status_notes": _public(r.status_notes) or None,
@@ -348,6 +401,36 @@ def _request(r: ServiceRequest) -> dict[str, Any]:
         "long": r.long,
         "media_url": r.media_url or None,
     }
+    if r.attributes is not None:
+        entry["attributes"] = _List(
+            "attribute",
+            [
+                {"label": a.label, "name": a.name, "value": a.value, "code": a.code or None}
+                for a in r.attributes
+            ],
+        )
+    if r.extended_attributes is not None:
+        x = r.extended_attributes
+        entry["extended_attributes"] = {
+            "channel": x.channel or None,
+            "detailed_status": x.detailed_status or None,
+            "photos": _List(
+                "photo",
+                [
+                    {"media_url": p.media_url, "title": p.title or None, "created_at": p.created_at}
+                    for p in x.photos
+                ],
+            ),
+        }
+    if r.notes is not None:
+        entry["notes"] = _List(
+            "note",
+            [
+                {"datetime": n.datetime, "description": _public(n.description), "type": n.type}
+                for n in r.notes
+            ],
+        )
+    return entry
 
 
 def _many(payload: Any, kind: type) -> list[Any]:
@@ -455,7 +538,9 @@ def _xml_text(value: Any) -> str:
 def _xml_fill(parent: ET.Element, mapping: Mapping[str, Any]) -> None:
     for name, value in mapping.items():
         child = ET.SubElement(parent, name)
-        if isinstance(value, _List):
+        if isinstance(value, Mapping):
+            _xml_fill(child, value)
+        elif isinstance(value, _List):
             for entry in value.entries:
                 item = ET.SubElement(child, value.item)
                 if isinstance(entry, Mapping):

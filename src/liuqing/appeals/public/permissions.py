@@ -29,6 +29,7 @@ OPEN311 = {
     "open311:request",
     "open311:token",
     "open311:updates",
+    "open311:media",
     "open311:not_found",
 }
 PUBLIC: set[str] = PUBLIC_PAGES | OPEN311

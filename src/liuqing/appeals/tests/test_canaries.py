@@ -9,12 +9,14 @@ pages; a name left unwalked fails the test, so a new public URL must be added he
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -30,9 +32,10 @@ from liuqing.appeals.public.testing import (
     reset_rate_limits,
     village,
 )
+from liuqing.appeals.public_selectors import media_token
 from liuqing.appeals.tests.conftest import Cast
 from liuqing.casework import services as casework
-from liuqing.casework.models import Case, Category
+from liuqing.casework.models import Case, Category, Entry
 from liuqing.casework.testing import member_at
 from liuqing.core.models import Place, PlaceKind, Role
 from liuqing.core.pii import plain
@@ -88,6 +91,47 @@ def fresh_counters(settings: Any) -> Iterator[None]:
     reset_rate_limits()
 
 
+def canary_jpeg() -> bytes:
+    """A photo whose EXIF carries the canaries: the artist, a description, a copyright
+    line and the GPS position of the resident's home."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x013B] = NAME_LATIN  # Artist
+    exif[0x010E] = f"{PHONE} {ID_NUMBER}"  # ImageDescription
+    exif[0x8298] = EMAIL  # Copyright
+    exif[0x0112] = 6  # Orientation: rotated (the copy applies it)
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (43.0, 48.0, 44.44), 3: "E", 4: (87.0, 36.0, 44.44)})
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, format="JPEG", exif=exif)
+    data = out.getvalue()
+    assert NAME_LATIN.encode() in data
+    return data
+
+
+def canary_png() -> bytes:
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_itxt("Author", NAME)
+    info.add_text("Comment", f"{PHONE} {DEVICE}")
+    out = io.BytesIO()
+    Image.new("RGBA", (40, 30), (0, 90, 200, 255)).save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _attach(case: Case, name: str, data: bytes, *, public: bool) -> Entry:
+    return casework.attach_file(
+        actor=member_at(case.unit, Role.SERGEANT),
+        case=case,
+        upload=SimpleUploadedFile(name, data),
+        note=f"{NAME}家的照片 {PHONE}",
+        public=public,
+    )
+
+
 @dataclass
 class Seeded:
     places: list[Place]
@@ -97,6 +141,7 @@ class Seeded:
     key: str
     cards: list[tuple[int, int]]
     services: list[str] = field(default_factory=list)
+    hidden_media: list[str] = field(default_factory=list)
 
 
 def who(case: Case) -> str:
@@ -222,6 +267,17 @@ def seeded(cast: Cast, world: Any) -> Seeded:
         _publish(
             case, f"{who(case)}反映羊圈倒塌，电话{PHONE}，身份证{ID_NUMBER}", f"已为{who(case)}修好"
         )
+    # Photos with the canaries in their metadata and file names: public ones (served as a
+    # metadata-free copy), internal ones (never served), and a public PDF (never served).
+    hidden_media: list[str] = []
+    for case in cases:
+        _attach(case, f"{NAME}.jpg", canary_jpeg(), public=True)
+        _attach(case, f"{PHONE}.png", canary_png(), public=True)
+        internal = _attach(case, f"{NAME}-internal.jpg", canary_jpeg(), public=False)
+        pdf = _attach(case, f"{NAME}.pdf", b"%PDF-1.4\n% " + TEXT.encode() + b"\n", public=True)
+        for entry in (internal, pdf):
+            assert "public_file" not in entry.data
+            hidden_media.append(media_token(entry.pk, entry.attachment.name))
     # An officer's slip written past the service (an import, a database edit): the read-side
     # guard must still mask the resident's name, phone and identity number.
     for case in cases[:3]:
@@ -256,6 +312,7 @@ def seeded(cast: Cast, world: Any) -> Seeded:
         key=key,
         cards=[(cast.alice.pk, cast.unit.pk)],
         services=["neighbourhood.noise", "farm.lost_livestock", "livelihood.household"],
+        hidden_media=hidden_media,
     )
 
 
@@ -268,16 +325,27 @@ class Walk:
     seen: set[str] = field(default_factory=set)
     answers: int = 0
     leaks: list[str] = field(default_factory=list)
+    media_urls: set[str] = field(default_factory=set)
+    images: int = 0
 
     def check(self, name: str, where: str, response: Any) -> None:
         assert response.status_code < 500, f"{where}: {response.status_code}"
         self.seen.add(name)
         self.answers += 1
         body = b"".join(response) if response.streaming else response.content
-        if response.get("Content-Type", "").startswith("application/pdf"):
+        content_type = response.get("Content-Type", "")
+        if content_type.startswith("application/pdf"):
             text = pdf_text(body)
+        elif content_type.startswith("image/"):
+            # The bytes of the photo: any text left in its metadata would show here.
+            text = body.decode("latin-1")
+            text += "\n" + body.decode("utf-8", errors="ignore")
+            self.images += 1
         else:
             text = body.decode("utf-8")
+            self.media_urls.update(
+                re.findall(r"https?://[^\s\"<>]+/open311/v2/media/[^\s\"<>]+", text)
+            )
         for header in ("Location", "Content-Disposition"):
             text += "\n" + response.get(header, "")
         for canary in CANARIES:
@@ -352,6 +420,29 @@ def _open311(walk: Walk, seeded: Seeded, fmt: str) -> None:
         walk.get("open311:token", u("token", token=token))
     walk.get("open311:updates", u("updates"))
     walk.get("open311:updates", u("updates"), **keyed)
+    # The extensions: attributes, extended_attributes (photos) and the notes history.
+    extended = {"extensions": "true"}
+    for params in (extended, {**extended, **keyed}, {**extended, "status": "closed"}):
+        walk.get("open311:requests", u("requests"), **params)
+    walk.get(
+        "open311:requests",
+        u("requests"),
+        service_request_id=",".join(seeded.request_ids),
+        **extended,
+        **keyed,
+    )
+    for request_id in seeded.request_ids:
+        walk.get("open311:request", u("request", request_id=request_id), **extended)
+        walk.get("open311:request", u("request", request_id=request_id), **extended, **keyed)
+    # Every photo a public answer points at, and the ones it must not serve.
+    assert walk.media_urls, "public photos are listed"
+    for media in sorted(walk.media_urls):
+        response = walk.get("open311:media", media)
+        assert response.status_code == 200
+    for token in seeded.hidden_media:
+        for ext in ("jpg", "png"):
+            hidden = walk.get("open311:media", reverse("open311:media", args=[token, ext]))
+            assert hidden.status_code == 404
     # Refusals echo nothing personal either.
     walk.post(
         "open311:requests",
@@ -404,6 +495,7 @@ def test_no_canary_appears_on_any_public_surface(seeded: Seeded, settings: Any) 
     assert walk.leaks == [], "\n".join(walk.leaks[:20])
     assert PUBLIC - walk.seen == set(), "public URLs the canary walk does not visit"
     assert walk.answers > 100
+    assert walk.images >= 8, "the public photos were fetched and scanned"
 
 
 def test_the_canaries_are_really_there(seeded: Seeded) -> None:

@@ -5,12 +5,14 @@ shared/reference/appeals-open311.md §7, each in XML and in JSON, through the re
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +27,7 @@ from liuqing.casework.models import Case, Category, Entry
 from liuqing.casework.testing import member_at
 from liuqing.core import services as core_services
 from liuqing.core.models import Place, Role, UnitKind
+from liuqing.core.testing import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -674,3 +677,255 @@ def test_the_command_creates_a_client_whose_key_works_once_shown(
     errors(api.post(url("requests", "xml"), {"api_key": key, "service_code": "x"}), "xml", 403)
     assert main(["open311-client", "--list"]) == 0
     assert "wechat-mini" in capsys.readouterr().out
+
+
+# --- Extensions (extensions=true) and media_url ------------------------------------------------
+
+
+def jpeg_with_gps() -> bytes:
+    """A photo whose EXIF holds an author and the GPS position of where it was taken."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x013B] = "Photographer Name"  # Artist
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (43.0, 48.0, 44.44), 3: "E", 4: (87.0, 36.0, 44.44)})
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 10)).save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def attach(case: Case, *, public: bool, name: str = "photo.jpg", data: bytes = b"") -> Entry:
+    return casework.attach_file(
+        actor=member_at(case.unit, Role.SERGEANT),
+        case=case,
+        upload=SimpleUploadedFile(name, data or jpeg_with_gps()),
+        note="羊圈现场照片",
+        public=public,
+    )
+
+
+def _xml_rows(element: Any, path: str) -> list[dict[str, str]] | None:
+    if element.find(path.split("/")[0]) is None:
+        return None
+    return [{c.tag: c.text or "" for c in item} for item in element.findall(path)]
+
+
+def extended(response: Any, fmt: str) -> list[dict[str, Any]]:
+    """Each request of a list document with its extension elements, the same in both
+    formats: {"fields": {...}, "attributes": [...], "extended_attributes": {...} or None,
+    "notes": [...] or None} (None when the element is absent)."""
+    doc = parse(response, fmt)
+    out: list[dict[str, Any]] = []
+    if fmt == "json":
+        for entry in doc:
+            ext = entry.get("extended_attributes")
+            out.append(
+                {
+                    "fields": {
+                        k: _text(v) for k, v in entry.items() if not isinstance(v, list | dict)
+                    },
+                    "attributes": [{k: _text(v) for k, v in a.items()} for a in entry["attributes"]]
+                    if "attributes" in entry
+                    else None,
+                    "extended_attributes": (
+                        {
+                            "channel": _text(ext["channel"]),
+                            "detailed_status": _text(ext["detailed_status"]),
+                            "photos": [{k: _text(v) for k, v in p.items()} for p in ext["photos"]],
+                        }
+                        if ext is not None
+                        else None
+                    ),
+                    "notes": [{k: _text(v) for k, v in n.items()} for n in entry["notes"]]
+                    if "notes" in entry
+                    else None,
+                }
+            )
+        return out
+    assert doc.tag == "service_requests"
+    for element in doc:
+        ext = element.find("extended_attributes")
+        out.append(
+            {
+                "fields": {c.tag: c.text or "" for c in element if len(c) == 0},
+                "attributes": _xml_rows(element, "attributes/attribute"),
+                "extended_attributes": (
+                    {
+                        "channel": ext.findtext("channel") or "",
+                        "detailed_status": ext.findtext("detailed_status") or "",
+                        "photos": [
+                            {c.tag: c.text or "" for c in p} for p in ext.findall("photos/photo")
+                        ],
+                    }
+                    if ext is not None
+                    else None
+                ),
+                "notes": _xml_rows(element, "notes/note"),
+            }
+        )
+    return out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_extensions_add_attributes_extended_attributes_and_the_history(
+    api: Client, cast: Cast, home: Place, key: str, fmt: str
+) -> None:
+    request_id = created_id(
+        create(
+            api,
+            fmt,
+            key,
+            service_code=LIVESTOCK,
+            **{
+                "attribute[livestock_count]": "7",
+                "attribute[livestock_kind]": "sheep",
+                "attribute[tags][]": ["night", "urgent"],
+            },
+        ),
+        fmt,
+    )
+    case = case_of(request_id)
+    publish(cast, case, "红星村羊只走失，正在寻找。")
+    casework.add_note(actor=cast.sam, case=case, text="已组织村民搜寻。", public=True)
+    casework.add_note(actor=cast.sam, case=case, text="内部：线索待核实", public=False)
+    detail = url("request", fmt, request_id=request_id)
+
+    # Without the parameter (or with false) the answer is the plain spec's.
+    for query in ({}, {"extensions": "false"}):
+        (plain_answer,) = extended(api.get(detail, query), fmt)
+        assert plain_answer["attributes"] is None
+        assert plain_answer["extended_attributes"] is None
+        assert plain_answer["notes"] is None
+
+    # The client that sent the answers gets them back, in the definition's order.
+    (mine,) = extended(api.get(detail, {"extensions": "true", "api_key": key}), fmt)
+    assert [(a["name"], a["code"], a["value"]) for a in mine["attributes"]] == [
+        ("livestock_count", "", "7"),
+        ("livestock_kind", "sheep", "Sheep"),
+        ("tags", "night", "Happens at night"),  # as sent
+        ("tags", "urgent", "Getting worse quickly"),
+    ]
+    assert mine["attributes"][0]["label"] == "How many animals are missing"
+    assert mine["extended_attributes"] == {
+        "channel": "open311",
+        "detailed_status": "open",
+        "photos": [],
+    }
+    notes = mine["notes"]
+    assert [n["type"] for n in notes] == ["submitted", "note"]
+    assert notes[1]["description"] == "已组织村民搜寻。"
+    assert notes[0]["datetime"].endswith("+08:00")
+    assert "内部" not in json.dumps(notes, ensure_ascii=False)
+
+    # Anyone else: the same public request, without the answers (a tag may be personal).
+    (public,) = extended(api.get(detail, {"extensions": "true"}), fmt)
+    assert public["attributes"] == []
+    assert public["notes"] == notes
+    listed_ext = extended(api.get(url("requests", fmt), {"extensions": "true"}), fmt)
+    assert [r["fields"]["service_request_id"] for r in listed_ext] == [request_id]
+    assert listed_ext[0]["notes"] == notes
+    assert listed_ext[0]["attributes"] == []
+
+    # Closed: the history says so, and the detailed status is mySociety's "fixed".
+    close(cast, case, "已找回全部羊只。")
+    (after,) = extended(api.get(detail, {"extensions": "true"}), fmt)
+    assert after["extended_attributes"]["detailed_status"] == "fixed"
+    assert after["fields"]["status"] == "closed"
+    assert [n["type"] for n in after["notes"]] == ["submitted", "note", "resolved"]
+    assert after["notes"][-1]["description"] == "已找回全部羊只。"
+
+    # A value that is neither true nor false is a 400 in the errors format.
+    for target in (detail, url("requests", fmt)):
+        (problem,) = errors(api.get(target, {"extensions": "yes"}), fmt, 400)
+        assert problem["description"].startswith("extensions:")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_media_url_on_post_is_checked_and_kept_for_staff_only(
+    api: Client, cast: Cast, home: Place, key: str, fmt: str
+) -> None:
+    before = Case.objects.count()
+    bad = [
+        "ftp://example.com/photo.jpg",
+        "javascript:alert(1)",
+        "https://",
+        "https://user:secret@example.com/photo.jpg",
+        "https://example.com/" + "a" * 2000,
+        "photo.jpg",
+    ]
+    for value in bad:
+        (problem,) = errors(create(api, fmt, key, media_url=value), fmt, 400)
+        assert problem["description"].startswith("media_url:"), problem
+    assert Case.objects.count() == before, "nothing written"
+
+    given = "https://img.example.cn/u/2026/photo-1.jpg?size=large"
+    request_id = created_id(create(api, fmt, key, media_url=given), fmt)
+    case = case_of(request_id)
+    first = Entry.objects.filter(case=case).order_by("at", "id").first()
+    assert first is not None
+    assert first.data["media_urls"] == [given]
+    # The officers see it on the case's timeline, as a link that leaks nothing back.
+    staff = login_verified(Client(), member_at(case.unit, Role.SERGEANT))
+    page = staff.get(reverse("appeals:detail", kwargs={"pk": case.pk})).content.decode()
+    assert f'href="{given}" rel="noopener noreferrer nofollow"' in page
+    publish(cast, case, "邻里噪音。")
+    # The client's own URL is not given out: nobody has checked what that photo shows.
+    for query in ({}, {"api_key": key}, {"extensions": "true"}):
+        (seen,) = extended(api.get(url("request", fmt, request_id=request_id), query), fmt)
+        assert seen["fields"].get("media_url", "") == ""
+        assert given not in json.dumps(seen)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_media_url_points_at_a_public_photo_stripped_of_its_metadata(
+    api: Client, cast: Cast, home: Place, key: str, fmt: str
+) -> None:
+    from PIL import Image
+
+    request_id = created_id(create(api, fmt, key), fmt)
+    case = case_of(request_id)
+    publish(cast, case, "邻里噪音。")
+    detail = url("request", fmt, request_id=request_id)
+    attach(case, public=False)  # an internal photo: never
+    attach(case, public=True, name="report.pdf", data=b"%PDF-1.4\n%%EOF\n")  # a PDF: never
+    (seen,) = items(api.get(detail), fmt, "service_requests", "request")
+    assert seen.get("media_url", "") == ""
+
+    photo = attach(case, public=True)
+    assert photo.data["public_file"].startswith("public/")
+    staff = login_verified(Client(), member_at(case.unit, Role.SERGEANT))
+    page = staff.get(reverse("appeals:detail", kwargs={"pk": case.pk})).content.decode()
+    assert page.count("published as a copy without metadata") == 1
+    (seen,) = items(api.get(detail), fmt, "service_requests", "request")
+    media = seen["media_url"]
+    assert media.startswith("http://testserver/open311/v2/media/")
+    assert media.endswith(".jpg")
+    (ext,) = extended(api.get(detail, {"extensions": "true"}), fmt)
+    assert [p["media_url"] for p in ext["extended_attributes"]["photos"]] == [media]
+    assert [r["media_url"] for r in items(api.get(url("requests", fmt)), fmt)] == [media]
+
+    response = api.get(media)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith("attachment")
+    body = b"".join(response.streaming_content)
+    with Image.open(io.BytesIO(body)) as served:
+        assert served.size == (64, 48)
+        assert not served.getexif()
+    assert b"Photographer" not in body
+    assert b"Exif" not in body
+
+    # A forged or altered name, and the photo once the request leaves the public record.
+    token = media.rsplit("/", 1)[1].removesuffix(".jpg")
+    forged = token[:-1] + ("0" if token[-1] != "0" else "1")
+    assert api.get(media.replace(token, forged)).status_code == 404
+    assert api.get(media.replace(".jpg", ".png")).status_code == 404
+    assert api.post(media).status_code == 405
+    staff_services.set_public_notice(
+        actor=cast.sam, case=case, summary="邻里噪音。", result="", show=False
+    )
+    missing = api.get(media)
+    assert missing.status_code == 404
+    assert parse(missing, "xml").tag == "errors"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from liuqing.appeals import search, selectors, services
 from liuqing.appeals.models import AppealChannel, AppealSearch
@@ -95,6 +96,40 @@ def test_an_edit_is_found_at_once_and_the_old_text_no_longer(cast: Cast) -> None
     services.update_appeal_details(actor=cast.alice, case=case, description="水渠堵了。")
     assert found(cast, "水渠") == {case.pk}
     assert found(cast, "路灯") == set()
+
+
+def _document_writes(queries: Any) -> list[str]:
+    """The statements of `queries` that write a search document (INSERT or UPDATE)."""
+    table = search.SEARCH_TABLE
+    return [
+        q["sql"]
+        for q in queries
+        if table in q["sql"] and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]
+
+
+def test_an_edit_writes_the_search_document_once_and_with_the_new_name(cast: Cast) -> None:
+    case = record(cast, "王小二反映路灯坏了。", resident_name="王小二")
+    with CaptureQueriesContext(connection) as queries:
+        services.update_appeal_details(
+            actor=cast.alice,
+            case=case,
+            description="李大四反映水渠堵了。",
+            resident_name="李大四",
+            resident_phone="13912345678",
+        )
+    assert len(_document_writes(queries.captured_queries)) == 1
+    text = AppealSearch.objects.get(case=case).text
+    assert "水渠" in text
+    assert "李大" not in text, "the document masks the name saved in the same edit"
+    # An edit of fields the document does not hold writes nothing to it.
+    with CaptureQueriesContext(connection) as queries:
+        services.update_appeal_details(
+            actor=cast.alice, case=case, resident_phone="13987654321", anonymous=True
+        )
+        services.update_appeal_details(actor=cast.alice, case=case, channel=AppealChannel.PHONE)
+    assert _document_writes(queries.captured_queries) == []
+    assert AppealSearch.objects.get(case=case).text == text
 
 
 def test_search_keeps_the_other_filters_and_the_jurisdiction(cast: Cast) -> None:
