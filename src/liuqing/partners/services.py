@@ -856,14 +856,17 @@ def _places_within(
 
 
 def recipients(alert: Alert) -> Recipients:
-    """Who receives the alert: active partners (consented, not paused) of the alert's unit
-    subtree who are in a target group, or whose village is a target place or lies in the
-    circle, the polygon or a target place's area (its boundary, else the circle of the
-    alert's place radius around it: `place_areas`); and the group bots and webhooks of the
-    target groups."""
-    base = Partner.objects.filter(status=PartnerStatus.ACTIVE).filter(
-        access.subtree_q(alert.unit, "unit__path")
-    )
+    """Who receives the alert: active partners (consented, not paused) who are members of
+    a target group, wherever they registered (a partner registered at one station may join
+    groups run by others), or whose village, one of the alert's unit subtree, is a target
+    place or lies in the circle, the polygon or a target place's area (its boundary less
+    its holes, else the circle of the alert's place radius around it: `place_areas`); and
+    the group bots and webhooks of the target groups.
+
+    The unit a partner registered at decides neither: a group is the alert's unit's own
+    (`_check_alert`), and so are the villages matched, so an alert reaches no one outside
+    its unit's groups and territory."""
+    base = Partner.objects.filter(status=PartnerStatus.ACTIVE)
     group_ids = list(alert.groups.values_list("pk", flat=True))
     areas = place_areas(alert)
     place_ids = {area.place.pk for area in areas}
