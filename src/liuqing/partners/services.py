@@ -12,7 +12,6 @@ same transaction: the alert is out, with all its deliveries queued, or nothing h
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import io
@@ -659,12 +658,15 @@ def default_place_radius_km() -> float:
 
 @dataclass(frozen=True)
 class PlaceArea:
-    """The area a target place stands for: its boundary's polygons when it has a boundary,
-    else a circle of the alert's place radius around its point (neither: the place alone)."""
+    """The area a target place stands for: its boundary when it has one (`shapes`, with
+    their holes, decide who is inside; `polygons`, their outer rings, go into the CAP
+    message), else a circle of the alert's place radius around its point (neither: the
+    place alone)."""
 
     place: Place
     polygons: list[list[tuple[float, float]]]
     circle: geo.Circle | None
+    shapes: tuple[geo.Shape, ...] = ()
 
 
 def alert_circle(alert: Alert) -> geo.Circle | None:
@@ -678,11 +680,12 @@ def place_areas(alert: Alert) -> list[PlaceArea]:
     radius = alert.place_radius_km or default_place_radius_km()
     areas = []
     for place in alert.places.all():
-        polygons = geo.boundary_polygons(place.boundary)
+        shapes = tuple(geo.boundary_shapes(place.boundary))
+        polygons = [geo.thinned(shape.outer) for shape in shapes]
         circle = None
-        if not polygons and place.latitude is not None and place.longitude is not None:
+        if not shapes and place.latitude is not None and place.longitude is not None:
             circle = geo.Circle(float(place.latitude), float(place.longitude), radius)
-        areas.append(PlaceArea(place=place, polygons=polygons, circle=circle))
+        areas.append(PlaceArea(place=place, polygons=polygons, circle=circle, shapes=shapes))
     return areas
 
 
@@ -876,14 +879,12 @@ def recipients(alert: Alert) -> Recipients:
     # The villages inside the alert's circle or polygon, or inside a target place's area (its
     # boundary, else the circle of the place radius around it), are targeted too.
     circles = [c for c in [alert_circle(alert), *(a.circle for a in areas)] if c is not None]
-    polygons = [geo.parse_polygon(alert.polygon)] if alert.polygon else []
-    polygons += [points for area in areas for points in area.polygons]
+    shapes = [geo.Shape(geo.parse_polygon(alert.polygon))] if alert.polygon else []
+    shapes += [shape for area in areas for shape in area.shapes]
     for circle in circles:
         place_ids |= _places_within(places_qs, geo.circle_box(circle), circle.contains)
-    for points in polygons:
-        place_ids |= _places_within(
-            places_qs, geo.bounding_box(points), functools.partial(geo.in_polygon, points)
-        )
+    for shape in shapes:
+        place_ids |= _places_within(places_qs, geo.bounding_box(shape.outer), shape.contains)
     # A semi-join (IN a subquery), not a join with DISTINCT: one row per partner whatever
     # the number of groups, and no sort of 10,000 rows to remove duplicates.
     where = Q(pk__in=[])
