@@ -111,6 +111,8 @@ class Partner(models.Model):
     consent_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the retention purge erased their personal data (liuqing.partners.retention).
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
