@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from django.conf.locale import LANG_INFO
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -32,6 +33,23 @@ def envbool(name: str, default: bool) -> bool:
 def envint(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def envint_between(name: str, default: int, low: int, high: int) -> int:
+    """A whole number from NAME between `low` and `high` (inclusive), `default` when unset
+    or empty; anything else stops the start with ImproperlyConfigured naming the setting."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number from {low} to {high}, not {value[:40]!r}"
+        )
+    return number
 
 
 def envsecret(name: str, default: str = "") -> str:
@@ -347,7 +365,11 @@ NOTIFY_LEASE_SECONDS = envint("NOTIFY_LEASE_SECONDS", 300)
 NOTIFY_BOT_RATE_PER_MINUTE = envint("NOTIFY_BOT_RATE_PER_MINUTE", 20)
 # External sends in flight at once per worker: raise it for gateways far away on the network
 # (each send waits on them); on one machine with a local receiver one thread is fastest.
-NOTIFY_SEND_THREADS = envint("NOTIFY_SEND_THREADS", 1)
+NOTIFY_SEND_THREADS = envint_between("NOTIFY_SEND_THREADS", 1, 1, 64)
+# External sends whose outcomes the worker writes in one transaction (fewer commits per
+# delivery); a worker killed between two writes sends up to this many again, with their
+# idempotency keys. 1 writes each outcome at once.
+NOTIFY_BOOK_EVERY = envint_between("NOTIFY_BOOK_EVERY", 4, 1, 1000)
 # CAP alerts (liuqing.partners): the sender (a domain we own) and the site's public address,
 # for links in messages and CAP <web>.
 PARTNERS_CAP_SENDER = os.environ.get("PARTNERS_CAP_SENDER", "alerts.liuqing.example.org")

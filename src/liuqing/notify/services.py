@@ -102,23 +102,36 @@ def publish_many(messages: Iterable[Message], *, now: dt.datetime | None = None)
         return adapted[value]
 
     at = adapt(now or timezone.now())
+    pending = DeliveryStatus.PENDING.value
+    fitted: dict[tuple[Any, int], str] = {}
+
+    def fit(value: Any, length: int) -> str:
+        # Thousands of rows share a handful of subjects and bodies: cut each once.
+        if value.__class__ is str and len(value) <= length:
+            return value
+        key = (value, length)
+        if key not in fitted:
+            fitted[key] = _fit(value, length)
+        return fitted[key]
+
     rows = []
+    add = rows.append
     for m in messages:
         if not m.dedupe_key or len(m.dedupe_key) > 120:
             raise ValidationError({"dedupe_key": _("A de-duplication key of 1 to 120 characters.")})
         if (m.member_id is None) == (not m.recipient) or len(m.recipient) > 64:
             raise ValidationError({"recipient": _("Either a member or an outside recipient.")})
-        rows.append(
+        add(
             (
                 m.member_id,
                 m.channel,
                 m.kind[:32],
-                _fit(m.subject, 200),
-                _fit(m.body, 4000),
+                fit(m.subject, 200),
+                fit(m.body, 4000),
                 m.link[:300],
                 m.dedupe_key,
                 at,
-                DeliveryStatus.PENDING.value,
+                pending,
                 0,
                 at,
                 "",
@@ -132,14 +145,42 @@ def publish_many(messages: Iterable[Message], *, now: dt.datetime | None = None)
         meta = Delivery._meta
         quote = connection.ops.quote_name
         columns = ", ".join(quote(_column(Delivery, f)) for f in DELIVERY_FIELDS)
-        marks = ", ".join(["%s"] * len(DELIVERY_FIELDS))
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
-            "ON CONFLICT DO NOTHING"
-        )
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            _insert_unnest(quote(meta.db_table), columns, rows)
+        else:
+            marks = ", ".join(["%s"] * len(DELIVERY_FIELDS))
+            sql = (
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
+                "ON CONFLICT DO NOTHING"
+            )
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
     return len(rows)
+
+
+UNNEST_ROWS = 5000
+
+
+def _insert_unnest(table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: the rows as one array per column, unnested by one INSERT … SELECT per
+    UNNEST_ROWS rows. Django binds parameters on the client and without prepared statements
+    (connection poolers), so an `executemany` sends, and the server parses, one statement
+    per row; here it parses one per 5,000 (an alert to 10,000 partners over two channels
+    is written in about half the time). Rows that duplicate each other or an existing row
+    are skipped as before (ON CONFLICT DO NOTHING)."""
+    casts = ", ".join(
+        f"%s::{Delivery._meta.get_field(name).db_type(connection)}[]" for name in DELIVERY_FIELDS
+    )
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}) "  # noqa: S608
+        "ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), UNNEST_ROWS):
+            cursor.execute(
+                sql,
+                [list(column) for column in zip(*rows[start : start + UNNEST_ROWS], strict=True)],
+            )
 
 
 def publish(

@@ -103,11 +103,42 @@ def circle_box(circle: Circle) -> tuple[float, float, float, float]:
     return circle.lat - dlat, circle.lon - dlon, circle.lat + dlat, circle.lon + dlon
 
 
-def boundary_polygons(geojson: str) -> list[list[tuple[float, float]]]:
+@dataclass(frozen=True)
+class Shape:
+    """A boundary polygon as recipient selection sees it: its outer ring less its holes
+    (inner rings), each closed, in "lat,lon" order."""
+
+    outer: list[tuple[float, float]]
+    holes: tuple[list[tuple[float, float]], ...] = ()
+
+    def contains(self, lat: float, lon: float) -> bool:
+        """Inside the outer ring and in none of the holes (a village in a hole, an
+        enclave of another township, is not inside)."""
+        return in_polygon(self.outer, lat, lon) and not any(
+            in_polygon(hole, lat, lon) for hole in self.holes
+        )
+
+
+def _ring(points: object) -> list[tuple[float, float]] | None:
+    """A GeoJSON ring ("lon,lat" pairs) as closed "lat,lon" points, or None if it is not
+    one (unreadable, fewer than four points once closed, outside the globe)."""
+    if not isinstance(points, list):
+        return None
+    try:
+        ring = [(round(float(p[1]), 6), round(float(p[0]), 6)) for p in points]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    if ring and ring[0] != ring[-1]:
+        ring.append(ring[0])
+    if len(ring) < 4 or not all(-90 <= a <= 90 and -180 <= b <= 180 for a, b in ring):
+        return None
+    return ring
+
+
+def boundary_shapes(geojson: str) -> list[Shape]:
     """A place's GeoJSON boundary (Polygon or MultiPolygon, bare or in a Feature, in
-    "lon,lat" order) as CAP polygons in "lat,lon" order: the outer ring of each polygon
-    (CAP has no holes), closed, at most MAX_POINTS points (longer rings are thinned
-    evenly). An empty, unreadable or degenerate boundary gives no polygon."""
+    "lon,lat" order) as shapes with their holes, every ring kept whole. An empty,
+    unreadable or degenerate boundary gives none; an unreadable hole is left out."""
     if not geojson:
         return []
     try:
@@ -123,22 +154,33 @@ def boundary_polygons(geojson: str) -> list[list[tuple[float, float]]]:
         coordinates = [coordinates]
     elif data.get("type") != "MultiPolygon":
         return []
-    polygons = []
+    shapes = []
     for polygon in coordinates if isinstance(coordinates, list) else []:
-        if not isinstance(polygon, list) or not polygon or not isinstance(polygon[0], list):
+        if not isinstance(polygon, list) or not polygon:
             continue
-        try:
-            ring = [(round(float(p[1]), 6), round(float(p[0]), 6)) for p in polygon[0]]
-        except (TypeError, ValueError, IndexError):
+        outer = _ring(polygon[0])
+        if outer is None:
             continue
-        if ring and ring[0] != ring[-1]:
-            ring.append(ring[0])
-        if len(ring) > MAX_POINTS:
-            step = math.ceil((len(ring) - 1) / (MAX_POINTS - 1))
-            ring = [*ring[:-1:step], ring[0]]
-        if len(ring) >= 4 and all(-90 <= a <= 90 and -180 <= b <= 180 for a, b in ring):
-            polygons.append(ring)
-    return polygons
+        holes = tuple(hole for hole in map(_ring, polygon[1:]) if hole is not None)
+        shapes.append(Shape(outer=outer, holes=holes))
+    return shapes
+
+
+def thinned(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """A closed ring of at most MAX_POINTS points (a longer one thinned evenly)."""
+    if len(ring) <= MAX_POINTS:
+        return ring
+    step = math.ceil((len(ring) - 1) / (MAX_POINTS - 1))
+    return [*ring[:-1:step], ring[0]]
+
+
+def boundary_polygons(geojson: str) -> list[list[tuple[float, float]]]:
+    """A place's GeoJSON boundary as CAP polygons in "lat,lon" order: the outer ring of
+    each polygon, closed, at most MAX_POINTS points (longer rings are thinned evenly).
+    A CAP <area> cannot say "less this hole" (its polygons add up), so the CAP message
+    carries the outer rings only; who receives the alert is decided by the shapes with
+    their holes (`boundary_shapes`)."""
+    return [thinned(shape.outer) for shape in boundary_shapes(geojson)]
 
 
 def cap_polygon(points: list[tuple[float, float]]) -> str:

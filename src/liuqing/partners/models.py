@@ -84,7 +84,9 @@ class PartnerGroup(models.Model):
 
 
 class Partner(models.Model):
-    """One safety partner, registered at a unit (the unit of the group they first joined)."""
+    """One safety partner, registered at a unit (the unit of the group they first joined),
+    whose staff keep the registration (pause, resume). Groups of other units the partner
+    joins send them their alerts all the same: recipients go by membership, not by `unit`."""
 
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT)
     display_name = models.CharField(_("name shown to officers"), max_length=64)
@@ -111,6 +113,8 @@ class Partner(models.Model):
     consent_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the retention purge erased their personal data (liuqing.partners.retention).
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

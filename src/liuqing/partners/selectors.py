@@ -298,8 +298,21 @@ def partner_group(partner: Partner, pk: Any) -> PartnerGroup:
 
 
 def tip_places(partner: Partner) -> QuerySet[Place]:
-    """The villages and communities a partner's tip may name: those of their unit."""
-    return places_for_unit(partner.unit)
+    """The villages and communities a partner's tip may name: those of the unit they
+    registered at and of the units whose groups they are in now (a partner registered at
+    one station may help another's group)."""
+    units = [
+        partner.unit,
+        *Unit.objects.filter(
+            pk__in=Membership.objects.filter(partner=partner, left_at__isnull=True).values(
+                "group__unit"
+            )
+        ),
+    ]
+    where = Q(pk__in=[])
+    for unit in units:
+        where |= access.subtree_q(unit, "unit__path")
+    return Place.objects.filter(where, is_active=True).order_by("name")
 
 
 def replies_of(partner: Partner) -> QuerySet[Reply]:

@@ -57,6 +57,49 @@ def test_publish_writes_one_row_per_member_and_ignores_duplicates(world: World) 
     assert Delivery.objects.get(member=alice).subject == "Hello"
 
 
+def test_publish_many_writes_big_batches_whole_and_skips_duplicates_within_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liuqing.notify import services
+
+    monkeypatch.setattr(services, "UNNEST_ROWS", 7)  # several statements on PostgreSQL
+    alice = world.persona(Role.OFFICER)
+    expires = timezone.now() + dt.timedelta(hours=1)
+    long = "长" * 250
+    messages = [
+        services.Message(
+            member_id=None,
+            recipient=f"partner:{i}",
+            kind="alert",
+            subject=long if i % 2 else 'It\'s \\ {a,b} "quoted" NULL',
+            body="" if i % 3 else "第一行\n第二行",
+            dedupe_key="big",
+            channel="sms" if i % 2 else "inapp",
+            topic="alert:1",
+            expires_at=expires if i % 5 else None,
+        )
+        for i in range(20)
+    ]
+    messages.append(messages[3])  # a duplicate in the same call
+    messages.append(
+        services.Message(member_id=alice.pk, kind="x", subject="member", dedupe_key="big")
+    )
+    assert services.publish_many(messages) == 22
+    rows = Delivery.objects.filter(dedupe_key="big")
+    assert rows.count() == 21
+    odd = rows.get(recipient="partner:1")
+    assert odd.subject == "长" * 199 + "…"
+    assert odd.expires_at == expires
+    even = rows.get(recipient="partner:0")
+    assert even.subject == 'It\'s \\ {a,b} "quoted" NULL'
+    assert even.body == "第一行\n第二行"
+    assert even.expires_at is None
+    assert even.member_id is None
+    assert rows.get(member=alice).recipient == ""
+    assert services.publish_many(messages) == 22  # all duplicates now: nothing more
+    assert rows.count() == 21
+
+
 def test_publish_belongs_to_the_callers_transaction(world: World) -> None:
     alice = world.persona(Role.OFFICER)
     with transaction.atomic():

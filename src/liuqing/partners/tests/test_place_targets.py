@@ -77,6 +77,44 @@ def test_a_place_with_a_boundary_targets_its_boundary(world: World) -> None:
     assert cap.validate(alert.versions.get().xml.encode()) == []
 
 
+def test_a_village_in_a_hole_of_the_boundary_is_not_inside(world: World) -> None:
+    unit = world.units["S1"]
+    township = make_place(unit, "幸福乡", lat=43.905, lon=81.28)
+    township.boundary = json.dumps(SQUARE)
+    township.save()
+    enclave = make_place(unit, "飞地村", lat=43.895, lon=81.305)  # in the triangular hole
+    beside = make_place(unit, "旁村", lat=43.905, lon=81.295)  # in the square, not the hole
+    group = make_group(unit)
+    in_hole = make_partner(group, place=enclave)
+    in_ring = make_partner(group, place=beside)
+
+    alert = issued_alert(unit, places=[township])
+    assert in_ring.recipient in recipients_of(alert)
+    assert in_hole.recipient not in recipients_of(alert)
+    # CAP polygons cannot carry holes: the message has the outer ring only.
+    (polygon,) = areas(alert)[0]
+    assert len(geo.parse_polygon(polygon)) == 5
+    assert cap.validate(alert.versions.get().xml.encode()) == []
+    # The alert's own polygon has no holes: the enclave is inside it.
+    square = "43.88,81.27 43.88,81.33 43.92,81.33 43.92,81.27 43.88,81.27"
+    assert in_hole.recipient in recipients_of(issued_alert(unit, polygon=square))
+
+
+def test_shapes_keep_holes_and_drop_unreadable_ones() -> None:
+    (shape,) = geo.boundary_shapes(json.dumps(SQUARE))
+    assert len(shape.outer) == 5
+    (hole,) = shape.holes
+    assert hole[0] == hole[-1] == (43.89, 81.29)
+    assert shape.contains(43.915, 81.325)
+    assert not shape.contains(43.895, 81.305)
+    assert not shape.contains(43.95, 81.30)
+    broken = json.loads(json.dumps(SQUARE["geometry"]))
+    broken["coordinates"][1] = [[81.29, 43.89], ["x"]]
+    (shape,) = geo.boundary_shapes(json.dumps(broken))
+    assert shape.holes == ()
+    assert shape.contains(43.895, 81.305)
+
+
 def test_a_place_without_a_boundary_targets_the_alerts_radius(world: World) -> None:
     unit = world.units["S1"]
     centre = make_place(unit, "中心村", lat=43.90, lon=81.30)
