@@ -130,6 +130,8 @@ class Dispute(models.Model):
     concluded_at = models.DateTimeField(null=True, blank=True)
     resolved_level = models.CharField(max_length=16, choices=Level.choices, blank=True)
     remediations = models.PositiveIntegerField(default=0)
+    # When the parties' personal data was erased (liuqing.mediation.retention).
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # Covers the figures' query (liuqing.mediation.kpis): the database reads the index only.
