@@ -129,6 +129,10 @@ class Dispute(models.Model):
     agreed_at = models.DateTimeField(null=True, blank=True)
     concluded_at = models.DateTimeField(null=True, blank=True)
     resolved_level = models.CharField(max_length=16, choices=Level.choices, blank=True)
+    # The decision day of the first judicial confirmation of one of its agreements (the
+    # figures read it with the dispute instead of joining agreements and confirmations;
+    # kept by liuqing.mediation.followup.record_confirmation_result).
+    confirmed_on = models.DateField(null=True, blank=True)
     remediations = models.PositiveIntegerField(default=0)
     # When the parties' personal data was erased (liuqing.mediation.retention).
     purged_at = models.DateTimeField(null=True, blank=True)
@@ -143,6 +147,7 @@ class Dispute(models.Model):
                     "agreed_at",
                     "concluded_at",
                     "resolved_level",
+                    "confirmed_on",
                     "case",
                 ],
                 name="dispute_figures",
@@ -320,7 +325,10 @@ class Agreement(models.Model):
 class Obligation(models.Model):
     """One obligation of an agreement: who owes whom what, how and by when."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="obligations")
+    # Indexed by obligation_by_agreement (its first column).
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="obligations", db_index=False
+    )
     obligor = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     obligee = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=500)
@@ -334,10 +342,15 @@ class Obligation(models.Model):
 
     class Meta:
         ordering = ["due_date", "pk"]
+        # The figures (liuqing.mediation.kpis) read obligations from the index only: by due
+        # date for the whole tree, from the agreements of a subtree's disputes otherwise.
         indexes = [
             models.Index(
                 fields=["due_date", "performed_on", "agreement"], name="obligation_figures"
-            )
+            ),
+            models.Index(
+                fields=["agreement", "due_date", "performed_on"], name="obligation_by_agreement"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -351,7 +364,10 @@ class Obligation(models.Model):
 class Payment(models.Model):
     """A payment towards an obligation: the amounts recovered."""
 
-    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="payments")
+    # Indexed by payment_by_obligation (its first column).
+    obligation = models.ForeignKey(
+        Obligation, on_delete=models.CASCADE, related_name="payments", db_index=False
+    )
     paid_on = models.DateField()  # indexed by payment_figures
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     recorded_by = models.ForeignKey(
@@ -359,7 +375,11 @@ class Payment(models.Model):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["paid_on", "amount", "obligation"], name="payment_figures")]
+        # Like the obligations' two: by day for the whole tree, by obligation for a subtree.
+        indexes = [
+            models.Index(fields=["paid_on", "amount", "obligation"], name="payment_figures"),
+            models.Index(fields=["obligation", "paid_on", "amount"], name="payment_by_obligation"),
+        ]
 
     def __str__(self) -> str:
         return f"payment {self.pk}"
