@@ -238,6 +238,7 @@ def seed(total: int) -> None:
             obligations = Obligation.objects.bulk_create(
                 Obligation(
                     agreement=a,
+                    dispute=a.dispute,
                     obligor=parties[2 * k + 1],
                     obligee=parties[2 * k],
                     action="赔偿损失",
@@ -251,7 +252,9 @@ def seed(total: int) -> None:
                 for k, a in enumerate(agreements)
             )
             Payment.objects.bulk_create(
-                Payment(obligation=o, paid_on=o.performed_on, amount=o.amount)
+                Payment(
+                    obligation=o, dispute_id=o.dispute_id, paid_on=o.performed_on, amount=o.amount
+                )
                 for o in obligations
                 if o.performed_on is not None
             )

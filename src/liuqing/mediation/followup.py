@@ -176,7 +176,11 @@ def record_performance(
         assert day is not None
         if value is not None:
             Payment.objects.create(
-                obligation=obligation, paid_on=day, amount=value, recorded_by=actor
+                obligation=obligation,
+                dispute_id=obligation.dispute_id,
+                paid_on=day,
+                amount=value,
+                recorded_by=actor,
             )
             paid += value
         if obligation.amount is None or paid >= obligation.amount:

@@ -10,8 +10,8 @@ concluded_at, resolved_level, confirmed_on, case): the judicial confirmation is 
 dispute's own `confirmed_on` (kept by `followup.record_confirmation_result`), so no join to
 agreements and confirmations. Obligations due and payments made in the period are one
 aggregate each, read from the covering indexes `obligation_figures` / `payment_figures`
-(by date, for the whole tree) or `obligation_by_agreement` / `payment_by_obligation` (from
-the subtree's disputes).
+(by date, for the whole tree) or `obligation_by_dispute` / `payment_by_dispute` (by the
+subtree's disputes: each obligation and payment carries its dispute, so no join).
 
 `load` reads one row per dispute, obligation and payment (numbers only, straight through the
 database cursor into numpy), the confirmations from their own table: the reference the
@@ -351,7 +351,7 @@ def load_grouped(
     first = timezone.localtime(start).date()
     last = min(timezone.localtime(end).date(), as_of_day + dt.timedelta(days=1))
     due = Obligation.objects.filter(
-        scope.via_dispute("agreement__dispute_id"), due_date__gte=first, due_date__lt=last
+        scope.via_dispute("dispute_id"), due_date__gte=first, due_date__lt=last
     ).aggregate(
         n=models.Count("pk"),
         on_time=models.Sum(
@@ -372,7 +372,7 @@ def load_grouped(
         weight=np.array([on_time, total - on_time], dtype=np.int64),
     )
     cents = Payment.objects.filter(
-        scope.via_dispute("obligation__agreement__dispute_id"),
+        scope.via_dispute("dispute_id"),
         paid_on__gte=first,
         paid_on__lt=last,
     ).aggregate(total=models.Sum(Cents("amount")))["total"]

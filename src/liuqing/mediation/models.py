@@ -325,10 +325,10 @@ class Agreement(models.Model):
 class Obligation(models.Model):
     """One obligation of an agreement: who owes whom what, how and by when."""
 
-    # Indexed by obligation_by_agreement (its first column).
-    agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="obligations", db_index=False
-    )
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="obligations")
+    # The agreement's dispute, copied (it never changes): the figures of a subtree find the
+    # obligations of its disputes without joining agreements. Indexed by obligation_by_dispute.
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="+", db_index=False)
     obligor = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     obligee = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=500)
@@ -343,13 +343,13 @@ class Obligation(models.Model):
     class Meta:
         ordering = ["due_date", "pk"]
         # The figures (liuqing.mediation.kpis) read obligations from the index only: by due
-        # date for the whole tree, from the agreements of a subtree's disputes otherwise.
+        # date for the whole tree, by the subtree's disputes otherwise.
         indexes = [
             models.Index(
                 fields=["due_date", "performed_on", "agreement"], name="obligation_figures"
             ),
             models.Index(
-                fields=["agreement", "due_date", "performed_on"], name="obligation_by_agreement"
+                fields=["dispute", "due_date", "performed_on"], name="obligation_by_dispute"
             ),
         ]
 
@@ -364,10 +364,9 @@ class Obligation(models.Model):
 class Payment(models.Model):
     """A payment towards an obligation: the amounts recovered."""
 
-    # Indexed by payment_by_obligation (its first column).
-    obligation = models.ForeignKey(
-        Obligation, on_delete=models.CASCADE, related_name="payments", db_index=False
-    )
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="payments")
+    # The obligation's dispute, copied (it never changes), like Obligation.dispute.
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="+", db_index=False)
     paid_on = models.DateField()  # indexed by payment_figures
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     recorded_by = models.ForeignKey(
@@ -375,10 +374,10 @@ class Payment(models.Model):
     )
 
     class Meta:
-        # Like the obligations' two: by day for the whole tree, by obligation for a subtree.
+        # Like the obligations' two: by day for the whole tree, by dispute for a subtree.
         indexes = [
             models.Index(fields=["paid_on", "amount", "obligation"], name="payment_figures"),
-            models.Index(fields=["obligation", "paid_on", "amount"], name="payment_by_obligation"),
+            models.Index(fields=["dispute", "paid_on", "amount"], name="payment_by_dispute"),
         ]
 
     def __str__(self) -> str:
