@@ -59,6 +59,15 @@ def finished_at() -> Any:
     return Coalesce("case__closed_at", "concluded_at")
 
 
+def erase_on(case: Case, dispute: Dispute) -> dt.datetime | None:
+    """When the parties' data of a finished dispute will be erased (None: not finished, or
+    already erased)."""
+    if dispute.purged_at or case.status not in FINISHED:
+        return None
+    finished = case.closed_at or dispute.concluded_at
+    return RULE.erase_after(finished) if finished else None
+
+
 def expired(cutoff: dt.datetime) -> models.QuerySet[Any]:
     return (
         Dispute.objects.filter(case__status__in=FINISHED, purged_at__isnull=True)

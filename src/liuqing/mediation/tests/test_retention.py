@@ -11,12 +11,13 @@ from typing import Any
 
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from liuqing.casework.models import Case, Entry
 from liuqing.core import retention
 from liuqing.core.models import AuditEvent, Role
-from liuqing.core.testing import World
+from liuqing.core.testing import World, login_verified
 from liuqing.mediation import followup, kpis, services
 from liuqing.mediation.models import Agreement, Dispute, Obligation, Party, Session
 from liuqing.mediation.testing import agree, handler, in_mediation
@@ -143,3 +144,16 @@ def test_the_dry_run_command_counts_and_a_setting_changes_the_period(
     assert not AuditEvent.objects.filter(action=retention.PURGE_ACTION).exists()
     assert retention.purge_expired()[NAME] == 1
     assert raw_parties(closed)[0] == ("",) * 6
+
+
+def test_the_detail_page_says_when_the_parties_data_will_be_erased(world: World) -> None:
+    closed, _terminated, open_ = finished_files(world)
+    client = login_verified(Client(), handler(world.units["S1"]))
+    page = client.get(f"/mediation/{closed.pk}/").content.decode()
+    erase_on = (closed.closed_at or timezone.now()) + dt.timedelta(days=1825)
+    assert f"will be erased after {timezone.localtime(erase_on):%Y-%m-%d}" in page
+    assert 'id="retention"' not in client.get(f"/mediation/{open_.pk}/").content.decode()
+    retention.purge_expired(timezone.now() + dt.timedelta(days=1826))
+    page = client.get(f"/mediation/{closed.pk}/").content.decode()
+    assert "personal data was erased on" in page
+    assert "王建军" not in page
