@@ -12,7 +12,8 @@ most paid. Then times, in the same run:
 * the staff list page and the API list (limit 10 and 100) as a station chief, brigade staff
   and detachment staff: whole requests through Django (middleware, session, rendering);
 * the dispute figures (KPIS.md) for the detachment and a brigade over the year 2025
-  (`liuqing.mediation.kpis.compute`: four queries and numpy);
+  (`liuqing.mediation.kpis.compute`: three grouped queries and numpy), checked against the
+  one-row-per-record reference `kpis.load`;
 * one written agreement as DOCX and as PDF (whole download requests, audited).
 
 Each figure is printed beside references measured in the same run (a primary-key lookup and
@@ -205,6 +206,10 @@ def seed(total: int) -> None:
                         resolved_level=(Level.TOWNSHIP if level_up else Level.VILLAGE)
                         if outcome in {"written", "oral"}
                         else "",
+                        # What record_confirmation_result keeps: the confirmation's day.
+                        confirmed_on=timezone.localtime(concluded).date() + dt.timedelta(days=15)
+                        if outcome == "written" and confirmed[case.pk % total]
+                        else None,
                     )
                 )
             Dispute.objects.bulk_create(disputes)
@@ -233,6 +238,7 @@ def seed(total: int) -> None:
             obligations = Obligation.objects.bulk_create(
                 Obligation(
                     agreement=a,
+                    dispute=a.dispute,
                     obligor=parties[2 * k + 1],
                     obligee=parties[2 * k],
                     action="赔偿损失",
@@ -246,7 +252,9 @@ def seed(total: int) -> None:
                 for k, a in enumerate(agreements)
             )
             Payment.objects.bulk_create(
-                Payment(obligation=o, paid_on=o.performed_on, amount=o.amount)
+                Payment(
+                    obligation=o, dispute_id=o.dispute_id, paid_on=o.performed_on, amount=o.amount
+                )
                 for o in obligations
                 if o.performed_on is not None
             )
@@ -275,6 +283,7 @@ def main() -> None:
     from django.urls import reverse
     from django.utils import timezone
 
+    from liuqing.analytics import disputes as formulas
     from liuqing.casework.models import Case
     from liuqing.core.models import Member
     from liuqing.core.testing import login_verified
@@ -351,6 +360,12 @@ def main() -> None:
     for username in ("detachment", "brigade"):
         actor = Member.objects.select_related("unit").get(username=username)
         result = kpis.compute(actor, actor.unit, start, end, as_of)
+        # The grouped figures equal those of one row per record (confirmations from their
+        # own table): the seeded `confirmed_on` and the grouping are right.
+        reference_figures = formulas.figures(
+            *kpis.load(actor, actor.unit, start, end), kpis.period(start, end, as_of)
+        )
+        assert result == reference_figures, (result, reference_figures)
         times = summary(
             timed(
                 lambda actor=actor: kpis.compute(actor, actor.unit, start, end, as_of),

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,6 +129,12 @@ def record_confirmation_result(
         confirmation.decided_on = day
         confirmation.number = number
         confirmation.save(update_fields=["result", "decided_on", "number"])
+        if result == ConfirmationResult.CONFIRMED:
+            # The dispute keeps its first confirmation's day, for the figures (kpis).
+            first = Confirmation.objects.filter(
+                agreement__dispute_id=case.pk, result=ConfirmationResult.CONFIRMED
+            ).aggregate(first=Min("decided_on"))["first"]
+            Dispute.objects.filter(pk=case.pk).update(confirmed_on=first)
         _entry(case, actor, str(ConfirmationResult(result).label), timezone.now())
         _record("confirmation_result", actor, case, result=result)
     return confirmation
@@ -169,7 +176,11 @@ def record_performance(
         assert day is not None
         if value is not None:
             Payment.objects.create(
-                obligation=obligation, paid_on=day, amount=value, recorded_by=actor
+                obligation=obligation,
+                dispute_id=obligation.dispute_id,
+                paid_on=day,
+                amount=value,
+                recorded_by=actor,
             )
             paid += value
         if obligation.amount is None or paid >= obligation.amount:

@@ -1,17 +1,27 @@
 """The dispute figures of KPIS.md (减访情) for a unit's subtree and a period, registered with
 the dashboard's figure registry (`liuqing.core.figures`).
 
-`load` reads numbers only, straight through the database cursor into numpy (no Python object
-per row): the disputes accepted in the period (instants as epoch seconds, outcome and level
-as small codes), the judicial confirmations of those disputes, the obligations due in the
-period and the payments made in it (dates as local day numbers). The formulas are
-`liuqing.analytics.disputes`. The index `dispute_figures` (accepted_at, outcome) bounds the
-disputes read; a member at the only root reads without the unit-path join.
+`load_grouped` (what `compute` uses) lets the database count: three queries, a few dozen
+rows at any number of disputes. The unit scope is worked out once per reading (`UnitScope`:
+nothing for the only root, else the subtree's unit ids, or its path range past
+MAX_UNIT_IDS). The disputes accepted in the period are counted per combination of their
+flags straight from the covering index `dispute_figures` (accepted_at, outcome, agreed_at,
+concluded_at, resolved_level, confirmed_on, case): the judicial confirmation is the
+dispute's own `confirmed_on` (kept by `followup.record_confirmation_result`), so no join to
+agreements and confirmations. Obligations due and payments made in the period are one
+aggregate each, read from the covering indexes `obligation_figures` / `payment_figures`
+(by date, for the whole tree) or `obligation_by_dispute` / `payment_by_dispute` (by the
+subtree's disputes: each obligation and payment carries its dispute, so no join).
+
+`load` reads one row per dispute, obligation and payment (numbers only, straight through the
+database cursor into numpy), the confirmations from their own table: the reference the
+grouped rows are tested against. The formulas are `liuqing.analytics.disputes`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -114,21 +124,45 @@ def _check(member: Member, unit: Unit) -> None:
 MAX_UNIT_IDS = 2000
 
 
-def _scope(unit: Unit, prefix: str) -> Q:
-    if access.covers_everything(unit):
-        return Q()
-    ids = list(
-        Unit.objects.filter(access.subtree_q(unit)).values_list("pk", flat=True)[: MAX_UNIT_IDS + 1]
-    )
-    if len(ids) <= MAX_UNIT_IDS:
-        if prefix:
-            # Obligations and payments: their dispute among the cases in scope (a set the
-            # database builds once), rather than a join to the case per row.
-            cases = Case.objects.filter(kind=DISPUTE, unit_id__in=ids).values("pk")
-            return Q(**{f"{prefix}pk__in": cases})
-        return Q(case__unit_id__in=ids)
-    low, high = unit.subtree_range()
-    return Q(**{f"{prefix}case__unit__path__gte": low, f"{prefix}case__unit__path__lt": high})
+@dataclass(frozen=True)
+class UnitScope:
+    """The units of a subtree, worked out once per reading: `everything` for the only root
+    (no condition at all), else the unit ids (up to MAX_UNIT_IDS) or the path range."""
+
+    everything: bool
+    unit_ids: tuple[int, ...] | None
+    path_range: tuple[str, str]
+
+    @classmethod
+    def of(cls, unit: Unit) -> UnitScope:
+        if access.covers_everything(unit):
+            return cls(True, None, unit.subtree_range())
+        ids = tuple(
+            Unit.objects.filter(access.subtree_q(unit)).values_list("pk", flat=True)[
+                : MAX_UNIT_IDS + 1
+            ]
+        )
+        return cls(False, ids if len(ids) <= MAX_UNIT_IDS else None, unit.subtree_range())
+
+    def case_q(self, prefix: str = "") -> Q:
+        """Cases (through `prefix`, e.g. "case__") owned by a unit of the subtree."""
+        if self.everything:
+            return Q()
+        if self.unit_ids is not None:
+            return Q(**{f"{prefix}unit_id__in": self.unit_ids})
+        low, high = self.path_range
+        return Q(**{f"{prefix}unit__path__gte": low, f"{prefix}unit__path__lt": high})
+
+    def disputes(self) -> Any:
+        """The subtree's dispute cases, as a subquery (the database builds the set once)."""
+        return Case.objects.filter(self.case_q(), kind=DISPUTE).values("pk")
+
+    def via_dispute(self, path: str) -> Q:
+        """Rows whose dispute (its key reached through `path`, e.g. "agreement__dispute_id")
+        is in the subtree; no condition for the only root."""
+        if self.everything:
+            return Q()
+        return Q(**{f"{path}__in": self.disputes()})
 
 
 def day_number(day: dt.date) -> int:
@@ -151,8 +185,9 @@ def load(
 ) -> tuple[formulas.DisputeRows, formulas.ObligationRows, formulas.PaymentRows]:
     """The arrays behind the figures of `unit`'s subtree for [start, end). Four queries."""
     _check(member, unit)
+    scope = UnitScope.of(unit)
     disputes = (
-        Dispute.objects.filter(_scope(unit, ""), accepted_at__gte=start, accepted_at__lt=end)
+        Dispute.objects.filter(scope.case_q("case__"), accepted_at__gte=start, accepted_at__lt=end)
         .annotate(
             n_accepted=Epoch("accepted_at"),
             n_agreed=Epoch("agreed_at"),
@@ -177,7 +212,7 @@ def load(
     d = _rows(disputes, 8)
     confirmed = (
         Confirmation.objects.filter(
-            _scope(unit, "agreement__dispute__"),
+            scope.via_dispute("agreement__dispute_id"),
             result=ConfirmationResult.CONFIRMED,
             agreement__dispute__accepted_at__gte=start,
             agreement__dispute__accepted_at__lt=end,
@@ -210,7 +245,7 @@ def load(
     last = timezone.localtime(end).date()
     o = _rows(
         Obligation.objects.filter(
-            _scope(unit, "agreement__dispute__"), due_date__gte=first, due_date__lt=last
+            scope.via_dispute("agreement__dispute_id"), due_date__gte=first, due_date__lt=last
         )
         .annotate(n_due=DayNumber("due_date"), n_done=DayNumber("performed_on"))
         .order_by()
@@ -219,7 +254,9 @@ def load(
     )
     p = _rows(
         Payment.objects.filter(
-            _scope(unit, "obligation__agreement__dispute__"), paid_on__gte=first, paid_on__lt=last
+            scope.via_dispute("obligation__agreement__dispute_id"),
+            paid_on__gte=first,
+            paid_on__lt=last,
         )
         .annotate(n_paid=DayNumber("paid_on"), n_cents=Cents("amount"))
         .order_by()
@@ -233,125 +270,112 @@ def load(
     )
 
 
-CONFIRMED_BIT = 1 << 6
-
-
-def _bits(*flags: Q) -> Any:
-    """One small integer from boolean conditions: flag i contributes 2**i."""
-    total: Any = models.Value(0)
-    for i, flag in enumerate(flags):
-        total = total + models.Case(
-            models.When(flag, then=models.Value(1 << i)),
-            default=models.Value(0),
-            output_field=models.IntegerField(),
-        )
-    return models.ExpressionWrapper(total, output_field=models.IntegerField())
+A, G, T, W, V, R, C = (1 << i for i in range(7))  # the flags of a group of disputes
 
 
 def load_grouped(
     member: Member, unit: Unit, start: dt.datetime, end: dt.datetime, as_of: dt.datetime
 ) -> tuple[formulas.DisputeRows, formulas.ObligationRows, formulas.PaymentRows]:
     """The same figures' rows as `load`, grouped in the database for one period and as-of
-    instant (see "Grouped rows" in liuqing.analytics.disputes): each dispute reduced to seven
-    flags (accepted, agreed, terminated and withdrawn by `as_of`; agreed at village level;
-    written; judicially confirmed by the as-of day) and counted per combination, the
-    obligations due in the period by the as-of day counted as performed on time or not, and
-    the payments summed. Four queries, a few dozen rows, at any number of disputes."""
+    instant (see "Grouped rows" in liuqing.analytics.disputes). Three aggregate queries (and
+    the unit scope's one or two), a dozen rows, at any number of disputes.
+
+    The disputes accepted in the period by `as_of` are counted, in one pass over the
+    covering index and without a GROUP BY (SQLite sorts every row for one), as: withdrawn;
+    terminated without agreement; agreed, split by the three flags the formulas read only
+    together with "agreed" (village level, written, confirmed by the as-of day), from the
+    counts of their intersections; and the rest (still open). Each group stands for
+    disputes every formula treats alike, so the figures are exactly those of one row per
+    dispute. The obligations due in the period by the as-of day are counted and those
+    performed on time summed; the payments summed."""
     _check(member, unit)
+    scope = UnitScope.of(unit)
     as_of_day = timezone.localtime(as_of).date()
+    withdrawn = Q(outcome=Outcome.WITHDRAWN, concluded_at__lte=as_of)
+    agreed = Q(agreed_at__lte=as_of) & ~withdrawn
+    terminated = Q(outcome=Outcome.TERMINATED, concluded_at__lte=as_of) & ~Q(agreed_at__lte=as_of)
+    village = Q(resolved_level=Level.VILLAGE)
+    written = Q(outcome=Outcome.WRITTEN)
+    confirmed = Q(confirmed_on__lte=as_of_day)
 
-    def key(prefix: str = "") -> Any:
-        def q(**lookups: Any) -> Q:
-            return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
+    def count(q: Q | None = None) -> models.Count:
+        return models.Count("pk", filter=q)
 
-        return _bits(
-            q(accepted_at__lte=as_of),
-            q(agreed_at__lte=as_of),
-            q(outcome=Outcome.TERMINATED, concluded_at__lte=as_of),
-            q(outcome=Outcome.WITHDRAWN, concluded_at__lte=as_of),
-            q(resolved_level=Level.VILLAGE),
-            q(outcome=Outcome.WRITTEN),
-        )
-
-    counts: dict[int, int] = dict(
-        Dispute.objects.filter(_scope(unit, ""), accepted_at__gte=start, accepted_at__lt=end)
-        .annotate(key=key())
-        .order_by()
-        .values("key")
-        .annotate(n=models.Count("pk"))
-        .values_list("key", "n")
+    n = Dispute.objects.filter(
+        scope.case_q("case__"),
+        accepted_at__gte=start,
+        accepted_at__lt=end,
+        accepted_at__lte=as_of,
+    ).aggregate(
+        all=count(),
+        withdrawn=count(withdrawn),
+        terminated=count(terminated),
+        agreed=count(agreed),
+        v=count(agreed & village),
+        r=count(agreed & written),
+        vr=count(agreed & village & written),
+        rc=count(agreed & written & confirmed),
+        vrc=count(agreed & village & written & confirmed),
     )
-    # The confirmed disputes, keyed alike, move from their group to the same key with the
-    # confirmation bit (a separate query: a correlated EXISTS per dispute cost more than
-    # the whole grouping).
-    confirmed = (
-        Confirmation.objects.filter(
-            _scope(unit, "agreement__dispute__"),
-            result=ConfirmationResult.CONFIRMED,
-            decided_on__lte=as_of_day,
-            agreement__dispute__accepted_at__gte=start,
-            agreement__dispute__accepted_at__lt=end,
-            agreement__dispute__outcome=Outcome.WRITTEN,
-            agreement__dispute__agreed_at__lte=as_of,
-        )
-        .annotate(key=key("agreement__dispute__"))
-        .order_by()
-        .values("key")
-        .annotate(n=models.Count("agreement__dispute", distinct=True))
-        .values_list("key", "n")
-    )
-    for k_, n_ in confirmed:
-        counts[k_] -= n_
-        counts[k_ | CONFIRMED_BIT] = counts.get(k_ | CONFIRMED_BIT, 0) + n_
-    groups = np.array(sorted(counts.items()), dtype=np.int64).reshape(-1, 2)
-    k, n = groups[:, 0], groups[:, 1]
+    groups = [
+        (A | W, n["withdrawn"]),
+        (A | T, n["terminated"]),
+        (A, n["all"] - n["withdrawn"] - n["terminated"] - n["agreed"]),
+        (A | G | V | R | C, n["vrc"]),
+        (A | G | V | R, n["vr"] - n["vrc"]),
+        (A | G | V, n["v"] - n["vr"]),
+        (A | G | R | C, n["rc"] - n["vrc"]),
+        (A | G | R, n["r"] - n["rc"] - n["vr"] + n["vrc"]),
+        (A | G, n["agreed"] - n["v"] - n["r"] + n["vr"]),
+    ]
+    k = np.array([key for key, _ in groups], dtype=np.int64)
+    weight = np.array([w for _, w in groups], dtype=np.int64)
 
-    def flag(i: int) -> np.ndarray:
-        return (k >> i) & 1 == 1
+    def flag(bit: int) -> np.ndarray:
+        return k & bit != 0
 
-    def at(i: int, instant: float) -> np.ndarray:
-        return np.where(flag(i), instant, np.nan)
+    def at(bit: int, instant: float) -> np.ndarray:
+        return np.where(flag(bit), instant, np.nan)
 
     p = period(start, end, as_of)
     rows = formulas.DisputeRows(
-        accepted_at=at(0, p.start),
-        agreed_at=at(1, p.as_of),
-        terminated_at=at(2, p.as_of),
-        withdrawn_at=at(3, p.as_of),
-        village=flag(4),
-        written=flag(5),
-        confirmed_at=at(6, p.as_of),
-        weight=n,
+        accepted_at=at(A, p.start),
+        agreed_at=at(G, p.as_of),
+        terminated_at=at(T, p.as_of),
+        withdrawn_at=at(W, p.as_of),
+        village=flag(V),
+        written=flag(R),
+        confirmed_at=at(C, p.as_of),
+        weight=weight,
     )
     first = timezone.localtime(start).date()
     last = min(timezone.localtime(end).date(), as_of_day + dt.timedelta(days=1))
-    due = (
-        Obligation.objects.filter(
-            _scope(unit, "agreement__dispute__"), due_date__gte=first, due_date__lt=last
-        )
-        .annotate(
-            on_time=_bits(
-                Q(performed_on__lte=models.F("due_date")) & Q(performed_on__lte=as_of_day)
+    due = Obligation.objects.filter(
+        scope.via_dispute("dispute_id"), due_date__gte=first, due_date__lt=last
+    ).aggregate(
+        n=models.Count("pk"),
+        on_time=models.Sum(
+            models.Case(
+                models.When(
+                    Q(performed_on__lte=models.F("due_date")) & Q(performed_on__lte=as_of_day),
+                    then=models.Value(1),
+                ),
+                default=models.Value(0),
+                output_field=models.IntegerField(),
             )
-        )
-        .order_by()
-        .values("on_time")
-        .annotate(n=models.Count("pk"))
-        .values_list("on_time", "n")
+        ),
     )
-    o = np.array(list(due), dtype=np.int64).reshape(-1, 2)
+    total, on_time = int(due["n"] or 0), int(due["on_time"] or 0)
     obligations = formulas.ObligationRows(
-        due_day=np.full(len(o), float(p.first_day)),
-        performed_day=np.where(o[:, 0] == 1, float(p.first_day), np.nan),
-        weight=o[:, 1],
+        due_day=np.full(2, float(p.first_day)),
+        performed_day=np.array([float(p.first_day), np.nan]),
+        weight=np.array([on_time, total - on_time], dtype=np.int64),
     )
-    cents = (
-        Payment.objects.filter(
-            _scope(unit, "obligation__agreement__dispute__"), paid_on__gte=first, paid_on__lt=last
-        )
-        .order_by()
-        .aggregate(total=models.Sum(Cents("amount")))["total"]
-    )
+    cents = Payment.objects.filter(
+        scope.via_dispute("dispute_id"),
+        paid_on__gte=first,
+        paid_on__lt=last,
+    ).aggregate(total=models.Sum(Cents("amount")))["total"]
     payments = formulas.PaymentRows(
         paid_day=np.array([float(p.first_day)]), cents=np.array([int(cents or 0)])
     )

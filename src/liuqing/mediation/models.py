@@ -129,7 +129,13 @@ class Dispute(models.Model):
     agreed_at = models.DateTimeField(null=True, blank=True)
     concluded_at = models.DateTimeField(null=True, blank=True)
     resolved_level = models.CharField(max_length=16, choices=Level.choices, blank=True)
+    # The decision day of the first judicial confirmation of one of its agreements (the
+    # figures read it with the dispute instead of joining agreements and confirmations;
+    # kept by liuqing.mediation.followup.record_confirmation_result).
+    confirmed_on = models.DateField(null=True, blank=True)
     remediations = models.PositiveIntegerField(default=0)
+    # When the parties' personal data was erased (liuqing.mediation.retention).
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # Covers the figures' query (liuqing.mediation.kpis): the database reads the index only.
@@ -141,6 +147,7 @@ class Dispute(models.Model):
                     "agreed_at",
                     "concluded_at",
                     "resolved_level",
+                    "confirmed_on",
                     "case",
                 ],
                 name="dispute_figures",
@@ -319,6 +326,9 @@ class Obligation(models.Model):
     """One obligation of an agreement: who owes whom what, how and by when."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="obligations")
+    # The agreement's dispute, copied (it never changes): the figures of a subtree find the
+    # obligations of its disputes without joining agreements. Indexed by obligation_by_dispute.
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="+", db_index=False)
     obligor = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     obligee = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=500)
@@ -332,10 +342,15 @@ class Obligation(models.Model):
 
     class Meta:
         ordering = ["due_date", "pk"]
+        # The figures (liuqing.mediation.kpis) read obligations from the index only: by due
+        # date for the whole tree, by the subtree's disputes otherwise.
         indexes = [
             models.Index(
                 fields=["due_date", "performed_on", "agreement"], name="obligation_figures"
-            )
+            ),
+            models.Index(
+                fields=["dispute", "due_date", "performed_on"], name="obligation_by_dispute"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -350,6 +365,8 @@ class Payment(models.Model):
     """A payment towards an obligation: the amounts recovered."""
 
     obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="payments")
+    # The obligation's dispute, copied (it never changes), like Obligation.dispute.
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="+", db_index=False)
     paid_on = models.DateField()  # indexed by payment_figures
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     recorded_by = models.ForeignKey(
@@ -357,7 +374,11 @@ class Payment(models.Model):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["paid_on", "amount", "obligation"], name="payment_figures")]
+        # Like the obligations' two: by day for the whole tree, by dispute for a subtree.
+        indexes = [
+            models.Index(fields=["paid_on", "amount", "obligation"], name="payment_figures"),
+            models.Index(fields=["dispute", "paid_on", "amount"], name="payment_by_dispute"),
+        ]
 
     def __str__(self) -> str:
         return f"payment {self.pk}"

@@ -773,6 +773,7 @@ def record_agreement(
         Obligation.objects.bulk_create(
             Obligation(
                 agreement=agreement,
+                dispute=dispute,
                 obligor=obligor,
                 obligee=obligee,
                 action=action,

@@ -27,7 +27,7 @@ from liuqing.core.auth import staff_required
 from liuqing.core.forms import apply_errors
 from liuqing.core.models import Member
 from liuqing.core.views.common import actor_of, paginate, posted, render_list
-from liuqing.mediation import downloads, followup, kpis, selectors, services
+from liuqing.mediation import downloads, followup, kpis, retention, selectors, services
 from liuqing.mediation import forms as f
 from liuqing.mediation.workflow import AGREED, COMMITTEE, DISPUTE, STATE_LABELS
 
@@ -158,6 +158,7 @@ def _detail(
             "open_step": step,
             "today": today,
             "agreed": case.status == AGREED,
+            "erase_on": retention.erase_on(case, data["dispute"]),
             **data,
         },
     )

@@ -137,6 +137,8 @@ class ConductComplaint(models.Model):
     # shown masked, revealed with a reason (audited).
     outcome_note = SensitiveNoteField(_("outcome note"))
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the text and outcome note were erased (liuqing.reception.retention).
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -197,6 +199,8 @@ class RestrictedReport(models.Model):
     text = SensitiveNoteField(_("report"))
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     walk_in = models.ForeignKey(WalkIn, null=True, blank=True, on_delete=models.SET_NULL)
+    # When the text was erased (liuqing.reception.retention).
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]

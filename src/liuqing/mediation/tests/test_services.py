@@ -39,6 +39,7 @@ from liuqing.mediation.testing import (
     agree,
     agreed,
     committee,
+    confirmed_application,
     dispute_type,
     handler,
     in_mediation,
@@ -155,6 +156,29 @@ def test_written_agreement_lifecycle_to_closure(world: World) -> None:
     assert sum(p.amount for p in obligation.payments.all()) == Decimal("2000.00")
     assert case.status == "closed"
     assert case.followups.count() == 1  # the engine's follow-up is scheduled on closure
+
+
+def test_the_dispute_keeps_its_first_confirmation_day_for_the_figures(world: World) -> None:
+    unit = world.units["S1"]
+    officer = handler(unit)
+    rejected_case, rejected = confirmed_application(unit)
+    followup.record_confirmation_result(
+        actor=officer,
+        confirmation=rejected.confirmation,
+        result="rejected",
+        decided_on=timezone.localdate(),
+    )
+    assert Dispute.objects.get(pk=rejected_case.pk).confirmed_on is None
+    case, agreement = confirmed_application(unit)
+    assert Dispute.objects.get(pk=case.pk).confirmed_on is None  # applied, not decided
+    followup.record_confirmation_result(
+        actor=officer,
+        confirmation=agreement.confirmation,
+        result="confirmed",
+        decided_on=timezone.localdate(),
+        number="（2026）新4002民特2号",
+    )
+    assert Dispute.objects.get(pk=case.pk).confirmed_on == timezone.localdate()
 
 
 def test_oral_agreement_is_recorded_by_the_mediator(world: World) -> None:

@@ -12,8 +12,16 @@ from django.utils import timezone, translation
 from liuqing.casework.models import Case
 from liuqing.core.models import Role
 from liuqing.core.testing import World, login_verified
-from liuqing.mediation.models import Extension, Party
-from liuqing.mediation.testing import accepted, agreed, committee, dispute_type, handler, start
+from liuqing.mediation.models import Agreement, Confirmation, Extension, Party, PartyRole
+from liuqing.mediation.testing import (
+    accepted,
+    agreed,
+    committee,
+    dispute_type,
+    handler,
+    in_mediation,
+    start,
+)
 
 
 @pytest.fixture
@@ -91,6 +99,82 @@ def test_an_extension_without_consent_shows_field_errors(world: World, officer: 
     errors = response.context["steps"]["extend"].errors
     assert {"applicant_consent", "respondent_consent"} <= set(errors)
     assert Extension.objects.count() == 0
+
+
+def _agreement_post(case: Case, *, signed: bool, obligation: bool) -> dict[str, str]:
+    data = {
+        "written": "1",
+        "facts": "院墙排水纠纷。",
+        "matters": "损失赔偿。",
+        "responsibilities": "被申请人负主要责任。",
+        "content": "被申请人赔偿申请人损失。",
+    }
+    if signed:
+        data |= {"parties_signed": "on", "mediator_signed": "on", "sealed": "on"}
+    if obligation:
+        parties = {p.role: p.pk for p in case.dispute.parties.all()}
+        data |= {
+            "ob0_obligor": str(parties[PartyRole.RESPONDENT]),
+            "ob0_obligee": str(parties[PartyRole.APPLICANT]),
+            "ob0_action": "赔偿损失",
+            "ob0_amount": "2000",
+            "ob0_due_date": (timezone.localdate() + dt.timedelta(days=10)).isoformat(),
+        }
+    return data
+
+
+def test_an_agreement_without_obligations_on_the_page_is_an_error(
+    world: World, officer: Client
+) -> None:
+    case = in_mediation(world.units["S1"])
+    response = officer.post(
+        f"/mediation/{case.pk}/agreement/", _agreement_post(case, signed=True, obligation=False)
+    )
+    assert response.status_code == 200
+    assert response.context["open_step"] == "agreement"
+    form = response.context["steps"]["agreement"]
+    assert form.non_field_errors()
+    assert "obligation" in " ".join(form.non_field_errors()).lower()
+    assert Agreement.objects.count() == 0
+    case.refresh_from_db()
+    assert case.status == "in_progress"
+
+
+def test_an_unsigned_written_agreement_on_the_page_is_an_error(
+    world: World, officer: Client
+) -> None:
+    case = in_mediation(world.units["S1"])
+    response = officer.post(
+        f"/mediation/{case.pk}/agreement/", _agreement_post(case, signed=False, obligation=True)
+    )
+    assert response.status_code == 200
+    errors = response.context["steps"]["agreement"].errors
+    assert {"parties_signed", "mediator_signed", "sealed"} <= set(errors)
+    assert Agreement.objects.count() == 0
+    case.refresh_from_db()
+    assert case.status == "in_progress"
+
+
+def test_a_late_confirmation_application_on_the_page_is_an_error(
+    world: World, officer: Client
+) -> None:
+    case, agreement = agreed(world.units["S1"])
+    Agreement.objects.filter(pk=agreement.pk).update(
+        effective_at=timezone.now() - dt.timedelta(days=31)
+    )
+    response = officer.post(
+        f"/mediation/{case.pk}/confirm/",
+        {
+            "agreement": agreement.pk,
+            "applied_on": timezone.localdate().isoformat(),
+            "court": "伊宁市人民法院",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["open_step"] == "confirm"
+    errors = response.context["steps"]["confirm"].errors
+    assert "30" in " ".join(errors["applied_on"])
+    assert Confirmation.objects.count() == 0
 
 
 def test_recording_performance_from_the_page(world: World, officer: Client) -> None:
