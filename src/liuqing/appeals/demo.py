@@ -45,7 +45,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
-from liuqing.appeals import search
+from liuqing.appeals import rollup, search
 from liuqing.appeals.defaults import ensure_default_categories
 from liuqing.appeals.models import Appeal, AppealChannel, AppealSearch
 from liuqing.appeals.services import derive_title
@@ -732,6 +732,13 @@ class _People:
         return self.grid_workers.get(unit.pk) or [
             pk for u in self.children.get(unit.pk, []) for pk in self.grid_workers.get(u.pk, [])
         ]
+
+
+@demo.step("appeals.figures", order=900)
+def build_figure_rollup(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None:
+    """The figures' rollup (appeals.rollup) from every appeal: the steps insert in bulk and
+    some move instants with QuerySet.update, around the signals that keep it in step."""
+    rollup.rebuild()
 
 
 @demo.step("appeals", order=200)
