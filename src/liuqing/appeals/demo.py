@@ -736,8 +736,9 @@ class _People:
 
 @demo.step("appeals.figures", order=900)
 def build_figure_rollup(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None:
-    """The figures' rollup (appeals.rollup) from every appeal: the steps insert in bulk and
-    some move instants with QuerySet.update, around the signals that keep it in step."""
+    """The figures' rollup (appeals.rollup) again, from every appeal, after the other modules'
+    steps: some open appeals through the services and then move their instants into the past
+    with QuerySet.update (reception), around the signals that keep the rollup in step."""
     rollup.rebuild()
 
 
@@ -965,6 +966,7 @@ def build_appeals(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
         batch_size=1000,
     )
     report = sweep(now=ctx.anchor)
+    rollup.rebuild()  # the rows went in around the signals that keep the rollup in step
     ctx.counts.update(appeals=n)
     ctx.record(
         "demo.appeals.done",
