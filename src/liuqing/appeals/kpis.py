@@ -12,6 +12,13 @@ million appeals. The formulas of `liuqing.analytics.appeals`, which count with w
 exactly the figures of one row per appeal (see "Grouped rows" there). The covering indexes
 `case_figures` and `followup_figures` let the database read index pages only.
 
+For a whole unit at the top of the tree (the detachment, a brigade) and periods of whole
+months, `load_grouped` reads most of those rows from the rollup instead (liuqing.appeals.rollup:
+exact counts per unit kept in the same transaction as every change) and from the case table
+only the appeals the rollup cannot answer for: those open, and those closed or first
+followed up on an as-of day (`_load_rolled_up`); the result is the same (tested against
+`_load_direct` after random histories).
+
 `load` is the row-per-appeal form of the same selection (numbers only, two queries): the
 reference the grouped form is tested against, and the loader for figures at instants not
 known in advance.
@@ -382,6 +389,9 @@ def load_grouped(
     vouch for their follow-ups being in scope. The follow-ups query reads the span of
     `followup_figures` and needs no join: a follow-up counts if its appeal is among those (a
     follow-up comes after its appeal's receipt).
+
+    For a whole unit at depth ≤ LIUQING_APPEAL_ROLLUP_DEPTH with bounds on month starts, the
+    same rows come from the rollup and a few index ranges instead (`_load_rolled_up`).
     """
     _check(member, cut)
     bounds = sorted(set(bounds))
