@@ -15,6 +15,7 @@ import datetime as dt
 import random
 from typing import Any
 
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -263,3 +264,26 @@ def test_a_deleted_appeal_leaves_the_cells(
     gone.delete()
     assert rollup.check() == []
     assert not FigureState.objects.filter(case_id=gone.pk).exists()
+
+
+def test_the_rollup_codes_ratings_as_the_figures_do() -> None:
+    assert rollup.RATING_CODES == kpis.RATING_CODES
+
+
+def test_local_days_and_midnights_agree() -> None:
+    instants = [
+        local(2026, 3, 1),
+        local(2026, 3, 1) - dt.timedelta(microseconds=1),
+        local(2026, 12, 31, 23, 59, 59),
+        local(2027, 1, 1),
+    ]
+    days, months = rollup.local_days(np.array([i.timestamp() for i in instants]))
+    assert [dt.date.fromordinal(d) for d in days.tolist()] == [
+        dt.date(2026, 3, 1),
+        dt.date(2026, 2, 28),
+        dt.date(2026, 12, 31),
+        dt.date(2027, 1, 1),
+    ]
+    assert months.tolist() == [2026 * 12 + 2, 2026 * 12 + 1, 2026 * 12 + 11, 2027 * 12]
+    assert rollup.midnight(int(days[0])) == instants[0]
+    assert rollup.month_start(int(months[3])) == instants[3]
