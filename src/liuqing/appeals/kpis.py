@@ -611,6 +611,26 @@ def _rollup_applies(cut: Cut, bounds: list[dt.datetime]) -> bool:
     )
 
 
+NEVER = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)  # closes a range the index then reads
+
+
+def _subtree_units(unit: Unit) -> np.ndarray | None:
+    """The ids of the units in `unit`'s subtree (None for the whole tree: every unit)."""
+    if unit.parent_id is None:
+        return None
+    low, high = unit.subtree_range()
+    return np.array(
+        Unit.objects.filter(path__gte=low, path__lt=high).values_list("pk", flat=True),
+        dtype=np.int64,
+    )
+
+
+def _in_units(units: np.ndarray, in_scope: np.ndarray | None) -> np.ndarray:
+    if in_scope is None:
+        return np.ones(len(units), dtype=bool)
+    return _among(units, in_scope)
+
+
 def _concat_rows(parts: list[formulas.AppealRows]) -> formulas.AppealRows:
     names = (
         "received_at",
@@ -646,24 +666,22 @@ def _load_rolled_up(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetim
     day_end = {d: rollup.midnight(d + 1) for d in as_of_days}
 
     # The cells: settled appeals received since the first bound.
-    cells = np.array(
-        list(
-            FigureCell.objects.filter(unit=cut.unit, received_month__gte=since_month)
-            .order_by()
-            .values_list(
-                "received_month",
-                "day",
-                "followup_day",
-                "is_late",
-                "is_reopened",
-                "is_excluded",
-                "n",
-                "handled",
-                "handling",
-            )
+    cells = _matrix(
+        FigureCell.objects.filter(unit=cut.unit, received_month__gte=since_month)
+        .order_by()
+        .values_list(
+            "received_month",
+            "day",
+            "followup_day",
+            "is_late",
+            "is_reopened",
+            "is_excluded",
+            "n",
+            "handled",
+            "handling",
         ),
-        dtype=np.int64,
-    ).reshape(-1, 9)
+        9,
+    ).astype(np.int64)  # exact: counts and sums of seconds are far below 2⁵³
     month, day, first_fu, late, reopened, excluded, n, handled, handling = cells.T
     answered = np.where(
         excluded == 1,
@@ -692,19 +710,14 @@ def _load_rolled_up(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetim
     )
 
     # The appeals the cells do not answer for, read and keyed as `_load_direct` keys them
-    # ("counted" is 1 by the filter); followed up: a follow-up done in [since, as_of].
+    # ("counted" is 1 by the filter); followed up: a follow-up done in [since, as_of]. One
+    # query, a union of index ranges on closure (receipt, for withdrawn ones) and a list of
+    # ids: the kind and the unit travel as digits and are matched here, for a condition on
+    # them (a join on the units' paths) would have the database read every appeal in scope.
     digits = _appeal_digits(bounds, as_ofs)
     radix = int(np.prod([r for _, _, r in digits]))
-    scoped = Case.objects.filter(
-        _case_q(cut),
-        Q(received_at__gte=since) | Q(status__in=_open_states()),
-        received_at__lte=as_of,
-    )
     excluded_states = sorted(WORKFLOW.excluded)
-    settled_q = Q(closed_at__isnull=False) & ~Q(status__in=excluded_states)
-    on_as_of_days = Q()
-    for d in as_of_days:
-        on_as_of_days |= Q(closed_at__gte=day_start[d], closed_at__lt=day_end[d])
+    kept = ~Q(status__in=excluded_states)
     first_followed_last_day = Q(
         pk__in=FollowUp.objects.filter(
             done_at__gte=day_start[last_day], done_at__lt=day_end[last_day]
@@ -712,27 +725,27 @@ def _load_rolled_up(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetim
     ) & ~models.Exists(
         FollowUp.objects.filter(case=models.OuterRef("pk"), done_at__lt=day_start[last_day])
     )
-    parts = [
-        # Open (closed_at NULL): never closed at any as-of instant, so never followed up.
-        (scoped.filter(closed_at__isnull=True).exclude(status__in=excluded_states), False),
-        (scoped.filter(settled_q, closed_at__gte=day_start[last_day]), True),
-        *[
-            (scoped.filter(settled_q, closed_at__gte=day_start[d], closed_at__lt=day_end[d]), True)
-            for d in as_of_days
-            if d != last_day
-        ],
-        (
-            scoped.filter(
-                settled_q, first_followed_last_day, closed_at__lt=day_start[last_day]
-            ).exclude(on_as_of_days),
-            True,
-        ),
-        (
-            scoped.filter(status__in=excluded_states, received_at__gte=day_start[last_day]),
-            False,
-        ),
-    ]
-    followed_expr = models.Case(
+    # Each term is one index range (or a list of ids) and nothing outside them is: SQLite then
+    # reads their union ("MULTI-INDEX OR"). Whether an appeal is "counted" (received since the
+    # first bound, or open) and received by as_of travel as digits and are matched here: a
+    # condition on receipt would have the database read every appeal received in the span.
+    # An appeal is open (closed_at NULL) exactly when its status is an open one (the engine
+    # keeps them together).
+    unanswered = (
+        Q(status__in=_open_states())
+        | Q(kept, closed_at__gte=day_start[last_day], closed_at__lt=NEVER)
+        | Q(kept, first_followed_last_day, closed_at__isnull=False)
+        | Q(
+            status__in=excluded_states,
+            received_at__gte=day_start[last_day],
+            received_at__lt=day_end[last_day],
+        )
+    )
+    for d in as_of_days:
+        if d != last_day:
+            unanswered |= Q(kept, closed_at__gte=day_start[d], closed_at__lt=day_end[d])
+    followed = models.Case(
+        models.When(closed_at__isnull=True, then=models.Value(0)),  # never closed: moot
         models.When(
             models.Exists(
                 FollowUp.objects.filter(
@@ -744,42 +757,46 @@ def _load_rolled_up(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetim
         default=models.Value(0),
         output_field=models.IntegerField(),
     )
-    packed_parts = []
-    for queryset, may_be_followed in parts:
-        followed = followed_expr if may_be_followed else models.Value(0)
-        packed_parts.append(
-            _ints(
-                queryset.order_by().aggregate(
-                    keys=Joined(
-                        _packed(
-                            [
-                                *[(e, r) for _, e, r in digits],
-                                (followed, 2),
-                                (_handling_plus_one(), 1),
-                            ]
-                        )
-                    )
-                )["keys"]
-            )
+    found = (
+        Case.objects.filter(unanswered)
+        .order_by()
+        .aggregate(
+            keys=Joined(
+                _packed(
+                    [
+                        *[(e, r) for _, e, r in digits],
+                        (followed, 2),
+                        (_flag(kind=APPEAL, received_at__lte=as_of), 2),
+                        (_handling_plus_one(), 1),
+                    ]
+                )
+            ),
+            units=Joined("unit_id"),
         )
-    packed = np.concatenate(packed_parts)
-    handling_plus, rest = np.divmod(packed, radix * 2)
+    )
+    in_scope = _subtree_units(cut.unit)
+    packed = _ints(found["keys"])
+    handling_plus, rest = np.divmod(packed, radix * 4)
+    appeal, rest = np.divmod(rest, radix * 2)
     followed_flags, key = np.divmod(rest, radix)
-    direct = _grouped_appeals(digits, key, followed_flags, handling_plus, bounds, as_ofs)
+    assert digits[-1][0] == "counted"
+    counted = key >= radix // 2
+    mine = (appeal == 1) & counted & _in_units(_ints(found["units"]), in_scope)
+    direct = _grouped_appeals(
+        digits, key[mine], followed_flags[mine], handling_plus[mine], bounds, as_ofs
+    )
 
     # Follow-ups: the cells for days other than the as-of days, the table for those.
-    fu_cells = np.array(
-        list(
-            FollowUpCell.objects.filter(
-                unit=cut.unit, day__gte=int(rollup.local_days(_epochs([since]))[0][0])
-            )
-            .exclude(day__in=as_of_days)
-            .filter(day__lt=last_day)
-            .order_by()
-            .values_list("day", "rating", "n")
-        ),
-        dtype=np.int64,
-    ).reshape(-1, 3)
+    fu_cells = _matrix(
+        FollowUpCell.objects.filter(
+            unit=cut.unit, day__gte=int(rollup.local_days(_epochs([since]))[0][0])
+        )
+        .exclude(day__in=as_of_days)
+        .filter(day__lt=last_day)
+        .order_by()
+        .values_list("day", "rating", "n"),
+        3,
+    ).astype(np.int64)
     fu_days = sorted(set(fu_cells[:, 0].tolist()))
     fu_epoch = dict(zip(fu_days, _epochs([rollup.midnight(d) for d in fu_days]), strict=True))
     cell_followups = formulas.FollowUpRows(
@@ -787,16 +804,28 @@ def _load_rolled_up(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetim
         rating=np.array(RATING_CODES)[fu_cells[:, 1]],
         weight=fu_cells[:, 2],
     )
-    on_days = Q()
+    # Each as-of day's range clipped to [since, as_of], and nothing around them (SQLite would
+    # read the whole span's follow-ups for a condition on it).
+    on_days = Q(pk__in=[])
     for d in as_of_days:
-        on_days |= Q(done_at__gte=day_start[d], done_at__lt=day_end[d])
+        low = max(day_start[d], since)
+        if day_end[d] <= as_of:
+            on_days |= Q(done_at__gte=low, done_at__lt=day_end[d])
+        elif low <= as_of:
+            on_days |= Q(done_at__gte=low, done_at__lte=as_of)
+    done_digits = _done_digits(bounds, as_ofs)
+    done_radix = int(np.prod([r for _, r in done_digits]))
     done = (
-        FollowUp.objects.filter(_case_q(cut, "case__"))
-        .filter(on_days, done_at__gte=since, done_at__lte=as_of)
+        FollowUp.objects.filter(on_days)
         .order_by()
-        .aggregate(keys=Joined(_packed(_done_digits(bounds, as_ofs))))
+        .aggregate(
+            keys=Joined(_packed([*done_digits, (_flag(case__kind=APPEAL), 1)])),
+            units=Joined("case__unit_id"),
+        )
     )
-    direct_followups = _grouped_followups(_ints(done["keys"]), bounds, as_ofs)
+    appeal_flag, done_keys = np.divmod(_ints(done["keys"]), done_radix)
+    done_keys = done_keys[(appeal_flag == 1) & _in_units(_ints(done["units"]), in_scope)]
+    direct_followups = _grouped_followups(done_keys, bounds, as_ofs)
     followups = formulas.FollowUpRows(
         done_at=np.concatenate([cell_followups.done_at, direct_followups.done_at]),
         rating=np.concatenate([cell_followups.rating, direct_followups.rating]),

@@ -87,11 +87,16 @@ def local_days(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def midnight(day: int) -> dt.datetime:
     """The first instant of local date number `day`."""
-    return dt.datetime.combine(dt.date.fromordinal(day), dt.time(), tz())
+    return _midnight(day, settings.TIME_ZONE)
+
+
+@functools.lru_cache(maxsize=8192)
+def _midnight(day: int, zone: str) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromordinal(day), dt.time(), ZoneInfo(zone))
 
 
 def month_start(month: int) -> dt.datetime:
-    return dt.datetime.combine(dt.date(month // 12, month % 12 + 1, 1), dt.time(), tz())
+    return midnight(dt.date(month // 12, month % 12 + 1, 1).toordinal())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -266,9 +271,10 @@ class Deltas:
     def __init__(self) -> None:
         self.cells: dict[tuple[int, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
         self.followups: dict[tuple[int, int, int], int] = defaultdict(int)
+        self.levels = depth() + 1
 
     def add(self, state: State, sign: int) -> None:
-        units = ancestors(state.path, depth() + 1)
+        units = ancestors(state.path, self.levels)
         if state.settled:
             key = (
                 state.received_month,
