@@ -691,8 +691,10 @@ def _load_rolled_up(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetim
     month, day, first_fu, late, reopened, excluded, n, handled, handling = cells[answered].T
     months = sorted(set(month.tolist()))
     days = sorted(set(day.tolist()))
-    month_epoch = dict(zip(months, _epochs([rollup.month_start(m) for m in months]), strict=True))
-    day_epoch = dict(zip(days, _epochs([rollup.midnight(d) for d in days]), strict=True))
+    month_days = {m: dt.date(m // 12, m % 12 + 1, 1).toordinal() for m in months}
+    first_days = rollup.midnight_epochs(month_days.values())
+    month_epoch = {m: first_days[d] for m, d in month_days.items()}
+    day_epoch = rollup.midnight_epochs(days)
     settled = formulas.AppealRows(
         received_at=np.array([month_epoch[m] for m in month.tolist()], dtype=np.float64),
         closed_at=np.where(
@@ -798,7 +800,7 @@ def _load_rolled_up(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetim
         3,
     ).astype(np.int64)
     fu_days = sorted(set(fu_cells[:, 0].tolist()))
-    fu_epoch = dict(zip(fu_days, _epochs([rollup.midnight(d) for d in fu_days]), strict=True))
+    fu_epoch = rollup.midnight_epochs(fu_days)
     cell_followups = formulas.FollowUpRows(
         done_at=np.array([fu_epoch[d] for d in fu_cells[:, 0].tolist()], dtype=np.float64),
         rating=np.array(RATING_CODES)[fu_cells[:, 1]],

@@ -95,6 +95,21 @@ def _midnight(day: int, zone: str) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromordinal(day), dt.time(), ZoneInfo(zone))
 
 
+_MIDNIGHT_EPOCHS: dict[tuple[str, int], float] = {}
+
+
+def midnight_epochs(days: Iterable[int]) -> dict[int, float]:
+    """{day: epoch seconds of its first local instant} for local date numbers `days`."""
+    zone = settings.TIME_ZONE
+    result = {}
+    for day in days:
+        epoch = _MIDNIGHT_EPOCHS.get((zone, day))
+        if epoch is None:
+            epoch = _MIDNIGHT_EPOCHS[(zone, day)] = _midnight(day, zone).timestamp()
+        result[day] = epoch
+    return result
+
+
 def month_start(month: int) -> dt.datetime:
     return midnight(dt.date(month // 12, month % 12 + 1, 1).toordinal())
 
