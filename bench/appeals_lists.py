@@ -10,7 +10,9 @@ or JSON rendering: the server time of a page) with the test client:
   chief, brigade staff and detachment staff; query counts at page sizes 10 and 100;
 * the public notice board of a station and of a village (one month, the default window);
 * the appeals figures for the detachment: the month, quarter and year with year-on-year and
-  period-on-period change (the figures page), and the year alone (liuqing.appeals.kpis).
+  period-on-period change (the figures page), and the year alone (liuqing.appeals.kpis), which
+  read the rollup (liuqing.appeals.rollup); beside them the year's load from the rollup and
+  from the cases alone (as before the rollup), timed in the same run.
 
 Each figure is printed beside a reference measured in the same run (a primary-key lookup and
 the login page), as a ratio, so runs on noisy or different machines compare. Targets: list and
@@ -46,6 +48,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only", choices=("figures",), help="time only the figures (skip lists and boards)"
     )
+    parser.add_argument(
+        "--appeals-only",
+        action="store_true",
+        help="seed the core and the appeals only (all these pages read; the other modules' "
+        "steps take longer than the appeals at scale 22)",
+    )
     return parser.parse_args()
 
 
@@ -60,12 +68,15 @@ def main() -> None:
     from django.urls import reverse
 
     from liuqing.appeals import kpis
+    from liuqing.appeals.models import FigureCell
     from liuqing.appeals.workflow import APPEAL
     from liuqing.casework.models import Case, Category
+    from liuqing.core import demo
     from liuqing.core.models import Member, Place, Unit, UnitKind
     from liuqing.core.testing import login_verified
 
-    seed_seconds = benchlib.seed_demo(args.scale, args.reuse)
+    steps = tuple(demo.core_and("appeals", "appeals.figures")) if args.appeals_only else None
+    seed_seconds = benchlib.seed_demo(args.scale, args.reuse, steps=steps)
 
     appeals = Case.objects.filter(kind=APPEAL)
     total = appeals.count()
@@ -195,6 +206,22 @@ def main() -> None:
         ),
     }
     figures["within_target"] = figures["year_with_changes"]["p95_ms"] <= FIGURES_TARGET_MS
+    # The same year's load from the cases alone (what the report read before the rollup):
+    # the same-run measure of what the rollup saves, and its rows' size.
+    evaluated = [x for triple in kpis.evaluations(year, latest) for x in triple]
+    bounds = sorted({b for p, _ in evaluated for b in (p.start, p.end)})
+    as_ofs = sorted({when for _, when in evaluated})
+    figures["year_load_from_cells"] = summary(
+        timed(lambda: kpis._load_rolled_up(cut, bounds, as_ofs), figure_runs, warm=2)
+    )
+    figures["year_load_from_cases"] = summary(
+        timed(lambda: kpis._load_direct(cut, bounds, as_ofs), max(3, figure_runs // 2), warm=1)
+    )
+    figures["cells_vs_cases"] = round(
+        figures["year_load_from_cells"]["p50_ms"] / figures["year_load_from_cases"]["p50_ms"], 3
+    )
+    figures["year_p50_vs_login_page"] = round(figures["year_with_changes"]["p50_ms"] / ref_page, 1)
+    figures["rollup_cells_of_the_unit"] = FigureCell.objects.filter(unit=actor.unit).count()
 
     benchlib.emit(
         {
@@ -203,6 +230,7 @@ def main() -> None:
             "database_version": benchlib.db_version(connection),
             **benchlib.machine(),
             "scale": args.scale,
+            "seeded_steps": "core and appeals" if args.appeals_only else "all",
             "seed_seconds": seed_seconds,
             "appeals": total,
             "filters": {"status": status, "category": category.name},

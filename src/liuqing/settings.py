@@ -252,6 +252,11 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 
+# The appeals figures' rollup (liuqing.appeals.rollup) keeps exact counts for the units at this
+# depth of the tree and above (0: the root only; 1: the root and its brigades). Deeper units'
+# figures are read from the cases directly (a station's appeals are few).
+LIUQING_APPEAL_ROLLUP_DEPTH = envint("LIUQING_APPEAL_ROLLUP_DEPTH", 1)
+
 API_TOKEN_DEFAULT_DAYS = envint("API_TOKEN_DEFAULT_DAYS", 90)
 API_TOKEN_MAX_DAYS = envint("API_TOKEN_MAX_DAYS", 365)
 

@@ -12,6 +12,13 @@ million appeals. The formulas of `liuqing.analytics.appeals`, which count with w
 exactly the figures of one row per appeal (see "Grouped rows" there). The covering indexes
 `case_figures` and `followup_figures` let the database read index pages only.
 
+For a whole unit at the top of the tree (the detachment, a brigade) and periods of whole
+months, `load_grouped` reads most of those rows from the rollup instead (liuqing.appeals.rollup:
+exact counts per unit kept in the same transaction as every change) and from the case table
+only the appeals the rollup cannot answer for: those open, and those closed or first
+followed up on an as-of day (`_load_rolled_up`); the result is the same (tested against
+`_load_direct` after random histories).
+
 `load` is the row-per-appeal form of the same selection (numbers only, two queries): the
 reference the grouped form is tested against, and the loader for figures at instants not
 known in advance.
@@ -57,6 +64,7 @@ from django.utils.translation import gettext_lazy as _
 from liuqing.analytics import appeals as formulas
 from liuqing.analytics import periods
 from liuqing.analytics.rates import UNDEFINED, Average, Rate, change, format_percent
+from liuqing.appeals import rollup
 from liuqing.appeals.selectors import category_subtree
 from liuqing.appeals.workflow import APPEAL, WORKFLOW
 from liuqing.casework.models import WARNING_ORDER, Case, Category, FollowUp
@@ -381,19 +389,27 @@ def load_grouped(
     vouch for their follow-ups being in scope. The follow-ups query reads the span of
     `followup_figures` and needs no join: a follow-up counts if its appeal is among those (a
     follow-up comes after its appeal's receipt).
+
+    For a whole unit at depth ≤ LIUQING_APPEAL_ROLLUP_DEPTH with bounds on month starts, the
+    same rows come from the rollup and a few index ranges instead (`_load_rolled_up`).
     """
     _check(member, cut)
     bounds = sorted(set(bounds))
     as_ofs = sorted(set(as_ofs))
     if not bounds or not as_ofs:
         raise ValueError("group for at least one bound and one as-of instant")
+    if _rollup_applies(cut, bounds):
+        return _load_rolled_up(cut, bounds, as_ofs)
+    return _load_direct(cut, bounds, as_ofs)
+
+
+def _appeal_digits(bounds: list[dt.datetime], as_ofs: list[dt.datetime]) -> list[Any]:
+    """The digits of an appeal's key (name, expression, range), least significant first."""
     since, as_of = bounds[0], as_ofs[-1]
-    k = len(as_ofs)
     warning_codes = sorted(WARNING_ORDER, key=WARNING_ORDER.__getitem__)
-    # The key's digits, least significant first, with their ranges.
-    digits: list[tuple[str, Any, int]] = [
+    return [
         ("b", _spans("received_at", bounds), len(bounds) + 1),
-        ("c", _not_before("closed_at", as_ofs), k + 1),
+        ("c", _not_before("closed_at", as_ofs), len(as_ofs) + 1),
         (
             "late",
             models.Case(
@@ -440,27 +456,118 @@ def load_grouped(
             2,
         ),
     ]
-    radix = int(np.prod([r for _, _, r in digits]))
-    # Handling seconds ride above the key: (seconds + 1) × radix + key, 0 for none.
-    handling_plus_one = models.ExpressionWrapper(
+
+
+def _handling_plus_one() -> Any:
+    return models.ExpressionWrapper(
         Coalesce(models.F("handling_seconds"), models.Value(-1)) + models.Value(1),
         output_field=models.BigIntegerField(),
     )
+
+
+def _done_digits(bounds: list[dt.datetime], as_ofs: list[dt.datetime]) -> list[tuple[Any, int]]:
+    return [
+        (_spans("done_at", bounds), len(bounds) + 1),
+        (_not_before("done_at", as_ofs), len(as_ofs) + 1),
+        (_coded("satisfaction", RATING_CODES), len(RATING_CODES)),
+    ]
+
+
+def _grouped_appeals(
+    digits: list[Any],
+    key: np.ndarray,
+    followed: np.ndarray,
+    handling_plus: np.ndarray,
+    bounds: list[dt.datetime],
+    as_ofs: list[dt.datetime],
+) -> formulas.AppealRows:
+    """Weighted rows from appeal keys (counted ones), their followed-up flags and handling
+    seconds plus one (0 for none): one row per distinct key and flag."""
+    radix = int(np.prod([r for _, _, r in digits]))
+    k = len(as_ofs)
+    full_key = key * 2 + followed.astype(np.int64)
+    handling = handling_plus - 1
+    has_handling = handling >= 0
+    n = np.bincount(full_key, minlength=2 * radix)
+    groups = np.flatnonzero(n)
+    seconds = np.bincount(
+        full_key, weights=np.where(has_handling, handling, 0), minlength=2 * radix
+    )[groups]
+    handled = np.bincount(full_key, weights=has_handling, minlength=2 * radix)[groups]
+    n = n[groups].astype(np.int64)
+    group_key, followed_group = np.divmod(groups, 2)
+    g = _unpacked(group_key, [(name, r) for name, _, r in digits])
+    b, c = g["b"], g["c"]
+    bound_epochs, as_of_epochs = _epochs(bounds), _epochs(as_ofs)
+    return formulas.AppealRows(
+        received_at=_pick(bound_epochs, b - 1, b > 0, -np.inf),
+        closed_at=_pick(as_of_epochs, k - c, c > 0, np.nan),
+        due=np.where(g["late"] == 1, -np.inf, np.nan),
+        reopened=g["reopened"],
+        followed_up=followed_group.astype(bool),
+        handling_seconds=np.where(handled == n, seconds, np.nan),
+        excluded=g["excluded"].astype(bool),
+        warning=g["warning"],
+        weight=n,
+    )
+
+
+def _grouped_followups(
+    done_keys: np.ndarray, bounds: list[dt.datetime], as_ofs: list[dt.datetime]
+) -> formulas.FollowUpRows:
+    """Weighted follow-up rows from their keys (b, c and rating of `_done_digits`)."""
+    k = len(as_ofs)
+    done_radix = (len(bounds) + 1) * (k + 1) * len(RATING_CODES)
+    done_n = np.bincount(done_keys, minlength=done_radix)
+    done_groups = np.flatnonzero(done_n)
+    f = _unpacked(
+        done_groups, [("b", len(bounds) + 1), ("c", k + 1), ("rating", len(RATING_CODES))]
+    )
+    passed = k - f["c"]  # as-of instants strictly before the follow-up
+    after = _epochs([instant + dt.timedelta(microseconds=1) for instant in as_ofs])
+    return formulas.FollowUpRows(
+        done_at=np.maximum(
+            _pick(_epochs(bounds), f["b"] - 1, f["b"] > 0, -np.inf),
+            _pick(after, passed - 1, passed > 0, -np.inf),
+        ),
+        rating=np.array(RATING_CODES)[f["rating"]],
+        weight=done_n[done_groups].astype(np.int64),
+    )
+
+
+def _loaded(
+    rows: formulas.AppealRows,
+    followups: formulas.FollowUpRows,
+    bounds: list[dt.datetime],
+    as_ofs: list[dt.datetime],
+) -> Loaded:
+    as_of_epochs = _epochs(as_ofs)
+    return Loaded(
+        rows=rows,
+        followups=followups,
+        bounds=frozenset(_epochs(bounds).tolist()),
+        as_ofs=frozenset(as_of_epochs.tolist()),
+        open_as_of=float(as_of_epochs[-1]),
+    )
+
+
+def _load_direct(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetime]) -> Loaded:
+    """`load_grouped` from the case and follow-up tables: two queries over every appeal in
+    scope received by the last as-of instant (see load_grouped)."""
+    since, as_of = bounds[0], as_ofs[-1]
+    digits = _appeal_digits(bounds, as_ofs)
+    radix = int(np.prod([r for _, _, r in digits]))
     appeals = (
         Case.objects.filter(_case_q(cut), received_at__lte=as_of)
         .order_by()
         .aggregate(
             ids=Joined("pk"),
             keys=Joined(
-                _packed([*[(e, r) for _, e, r in digits], (handling_plus_one, 1)]),
+                _packed([*[(e, r) for _, e, r in digits], (_handling_plus_one(), 1)]),
             ),
         )
     )
-    done_digits = [
-        (_spans("done_at", bounds), len(bounds) + 1),
-        (_not_before("done_at", as_ofs), k + 1),
-        (_coded("satisfaction", RATING_CODES), len(RATING_CODES)),
-    ]
+    done_digits = _done_digits(bounds, as_ofs)
     done_radix = int(np.prod([r for _, r in done_digits]))
     done = (
         FollowUp.objects.filter(done_at__gte=since, done_at__lte=as_of)
@@ -477,55 +584,256 @@ def load_grouped(
     assert digits[-1][0] == "counted"
     counted = key >= radix // 2
     followed = _among(ids[counted], done_cases)
-    # Keys are small (under 2 × radix): counting by key is grouping.
-    full_key = key[counted] * 2 + followed
-    handling = handling_plus[counted] - 1
-    has_handling = handling >= 0
-    n = np.bincount(full_key, minlength=2 * radix)
-    groups = np.flatnonzero(n)
-    seconds = np.bincount(
-        full_key, weights=np.where(has_handling, handling, 0), minlength=2 * radix
-    )[groups]
-    handled = np.bincount(full_key, weights=has_handling, minlength=2 * radix)[groups]
-    n = n[groups].astype(np.int64)
-    group_key, followed_group = np.divmod(groups, 2)
-    g = _unpacked(group_key, [(name, r) for name, _, r in digits])
-    b, c = g["b"], g["c"]
-    bound_epochs, as_of_epochs = _epochs(bounds), _epochs(as_ofs)
-    rows = formulas.AppealRows(
-        received_at=_pick(bound_epochs, b - 1, b > 0, -np.inf),
-        closed_at=_pick(as_of_epochs, k - c, c > 0, np.nan),
-        due=np.where(g["late"] == 1, -np.inf, np.nan),
-        reopened=g["reopened"],
-        followed_up=followed_group.astype(bool),
-        handling_seconds=np.where(handled == n, seconds, np.nan),
-        excluded=g["excluded"].astype(bool),
-        warning=g["warning"],
+    rows = _grouped_appeals(digits, key[counted], followed, handling_plus[counted], bounds, as_ofs)
+    return _loaded(rows, _grouped_followups(done_keys, bounds, as_ofs), bounds, as_ofs)
+
+
+# --- From the rollup (appeals.rollup) ---------------------------------------------------------
+
+
+def _month_aligned(instant: dt.datetime) -> bool:
+    local = timezone.localtime(instant, tz())
+    return (
+        local.day == 1
+        and local.time() == dt.time()
+        and instant == rollup.month_start(local.year * 12 + local.month - 1)
+    )
+
+
+def _rollup_applies(cut: Cut, bounds: list[dt.datetime]) -> bool:
+    """The rollup answers for a whole unit at the top of the tree (no category or place cut)
+    and periods of whole months."""
+    return (
+        cut.category is None
+        and cut.place is None
+        and cut.unit.depth <= rollup.depth()
+        and all(_month_aligned(bound) for bound in bounds)
+    )
+
+
+NEVER = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)  # closes a range the index then reads
+
+
+def _subtree_units(unit: Unit) -> np.ndarray | None:
+    """The ids of the units in `unit`'s subtree (None for the whole tree: every unit)."""
+    if unit.parent_id is None:
+        return None
+    low, high = unit.subtree_range()
+    return np.array(
+        Unit.objects.filter(path__gte=low, path__lt=high).values_list("pk", flat=True),
+        dtype=np.int64,
+    )
+
+
+def _in_units(units: np.ndarray, in_scope: np.ndarray | None) -> np.ndarray:
+    if in_scope is None:
+        return np.ones(len(units), dtype=bool)
+    return _among(units, in_scope)
+
+
+def _concat_rows(parts: list[formulas.AppealRows]) -> formulas.AppealRows:
+    names = (
+        "received_at",
+        "closed_at",
+        "due",
+        "reopened",
+        "followed_up",
+        "handling_seconds",
+        "excluded",
+        "warning",
+        "weight",
+    )
+    return formulas.AppealRows(
+        **{name: np.concatenate([getattr(p, name) for p in parts]) for name in names}
+    )
+
+
+def _load_rolled_up(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetime]) -> Loaded:
+    """`load_grouped` from the unit's cells, and from the tables for what the cells cannot
+    answer (appeals.rollup explains the split): the settled appeals whose days all differ
+    from the as-of days come from `FigureCell`, the follow-ups done on other days from
+    `FollowUpCell`; the open appeals, those closed on an as-of day or on or after the last,
+    those first followed up on the last as-of day and the withdrawn or merged ones received
+    on it are read as `_load_direct` reads them, and so are the follow-ups of the as-of days.
+    """
+    from liuqing.appeals.models import FigureCell, FollowUpCell
+
+    since, as_of = bounds[0], as_ofs[-1]
+    as_of_days = sorted({int(d) for d in rollup.local_days(_epochs(as_ofs))[0]})
+    last_day = int(rollup.local_days(_epochs([as_of]))[0][0])
+    since_month = int(rollup.local_days(_epochs([since]))[1][0])
+    day_start = {d: rollup.midnight(d) for d in as_of_days}
+    day_end = {d: rollup.midnight(d + 1) for d in as_of_days}
+
+    # The cells: settled appeals received since the first bound.
+    cells = _matrix(
+        FigureCell.objects.filter(unit=cut.unit, received_month__gte=since_month)
+        .order_by()
+        .values_list(
+            "received_month",
+            "day",
+            "followup_day",
+            "is_late",
+            "is_reopened",
+            "is_excluded",
+            "n",
+            "handled",
+            "handling",
+        ),
+        9,
+    ).astype(np.int64)  # exact: counts and sums of seconds are far below 2⁵³
+    month, day, first_fu, late, reopened, excluded, n, handled, handling = cells.T
+    answered = np.where(
+        excluded == 1,
+        day < last_day,
+        (day < last_day) & ~np.isin(day, as_of_days) & (first_fu != last_day),
+    )
+    month, day, first_fu, late, reopened, excluded, n, handled, handling = cells[answered].T
+    months = sorted(set(month.tolist()))
+    days = sorted(set(day.tolist()))
+    month_days = {m: dt.date(m // 12, m % 12 + 1, 1).toordinal() for m in months}
+    first_days = rollup.midnight_epochs(month_days.values())
+    month_epoch = {m: first_days[d] for m, d in month_days.items()}
+    day_epoch = rollup.midnight_epochs(days)
+    settled = formulas.AppealRows(
+        received_at=np.array([month_epoch[m] for m in month.tolist()], dtype=np.float64),
+        closed_at=np.where(
+            excluded == 1,
+            np.nan,
+            np.array([day_epoch[d] for d in day.tolist()], dtype=np.float64),
+        ),
+        due=np.where(late == 1, -np.inf, np.nan),
+        reopened=reopened,
+        followed_up=(first_fu > 0) & (first_fu < last_day),
+        handling_seconds=np.where(handled == n, handling.astype(np.float64), np.nan),
+        excluded=excluded.astype(bool),
+        warning=np.zeros(len(n), dtype=np.int64),
         weight=n,
     )
 
-    done_n = np.bincount(done_keys, minlength=done_radix)
-    done_groups = np.flatnonzero(done_n)
-    f = _unpacked(
-        done_groups, [("b", len(bounds) + 1), ("c", k + 1), ("rating", len(RATING_CODES))]
+    # The appeals the cells do not answer for, read and keyed as `_load_direct` keys them
+    # ("counted" is 1 by the filter); followed up: a follow-up done in [since, as_of]. One
+    # query, a union of index ranges on closure (receipt, for withdrawn ones) and a list of
+    # ids: the kind and the unit travel as digits and are matched here, for a condition on
+    # them (a join on the units' paths) would have the database read every appeal in scope.
+    digits = _appeal_digits(bounds, as_ofs)
+    radix = int(np.prod([r for _, _, r in digits]))
+    excluded_states = sorted(WORKFLOW.excluded)
+    kept = ~Q(status__in=excluded_states)
+    first_followed_last_day = Q(
+        pk__in=FollowUp.objects.filter(
+            done_at__gte=day_start[last_day], done_at__lt=day_end[last_day]
+        ).values("case_id")
+    ) & ~models.Exists(
+        FollowUp.objects.filter(case=models.OuterRef("pk"), done_at__lt=day_start[last_day])
     )
-    passed = k - f["c"]  # as-of instants strictly before the follow-up
-    after = _epochs([instant + dt.timedelta(microseconds=1) for instant in as_ofs])
-    followups = formulas.FollowUpRows(
-        done_at=np.maximum(
-            _pick(bound_epochs, f["b"] - 1, f["b"] > 0, -np.inf),
-            _pick(after, passed - 1, passed > 0, -np.inf),
+    # Each term is one index range (or a list of ids) and nothing outside them is: SQLite then
+    # reads their union ("MULTI-INDEX OR"). Whether an appeal is "counted" (received since the
+    # first bound, or open) and received by as_of travel as digits and are matched here: a
+    # condition on receipt would have the database read every appeal received in the span.
+    # An appeal is open (closed_at NULL) exactly when its status is an open one (the engine
+    # keeps them together).
+    unanswered = (
+        Q(status__in=_open_states())
+        | Q(kept, closed_at__gte=day_start[last_day], closed_at__lt=NEVER)
+        | Q(kept, first_followed_last_day, closed_at__isnull=False)
+        | Q(
+            status__in=excluded_states,
+            received_at__gte=day_start[last_day],
+            received_at__lt=day_end[last_day],
+        )
+    )
+    for d in as_of_days:
+        if d != last_day:
+            unanswered |= Q(kept, closed_at__gte=day_start[d], closed_at__lt=day_end[d])
+    followed = models.Case(
+        models.When(closed_at__isnull=True, then=models.Value(0)),  # never closed: moot
+        models.When(
+            models.Exists(
+                FollowUp.objects.filter(
+                    case=models.OuterRef("pk"), done_at__gte=since, done_at__lte=as_of
+                )
+            ),
+            then=models.Value(1),
         ),
-        rating=np.array(RATING_CODES)[f["rating"]],
-        weight=done_n[done_groups].astype(np.int64),
+        default=models.Value(0),
+        output_field=models.IntegerField(),
     )
-    return Loaded(
-        rows=rows,
-        followups=followups,
-        bounds=frozenset(bound_epochs.tolist()),
-        as_ofs=frozenset(as_of_epochs.tolist()),
-        open_as_of=float(as_of_epochs[-1]),
+    found = (
+        Case.objects.filter(unanswered)
+        .order_by()
+        .aggregate(
+            keys=Joined(
+                _packed(
+                    [
+                        *[(e, r) for _, e, r in digits],
+                        (followed, 2),
+                        (_flag(kind=APPEAL, received_at__lte=as_of), 2),
+                        (_handling_plus_one(), 1),
+                    ]
+                )
+            ),
+            units=Joined("unit_id"),
+        )
     )
+    in_scope = _subtree_units(cut.unit)
+    packed = _ints(found["keys"])
+    handling_plus, rest = np.divmod(packed, radix * 4)
+    appeal, rest = np.divmod(rest, radix * 2)
+    followed_flags, key = np.divmod(rest, radix)
+    assert digits[-1][0] == "counted"
+    counted = key >= radix // 2
+    mine = (appeal == 1) & counted & _in_units(_ints(found["units"]), in_scope)
+    direct = _grouped_appeals(
+        digits, key[mine], followed_flags[mine], handling_plus[mine], bounds, as_ofs
+    )
+
+    # Follow-ups: the cells for days other than the as-of days, the table for those.
+    fu_cells = _matrix(
+        FollowUpCell.objects.filter(
+            unit=cut.unit, day__gte=int(rollup.local_days(_epochs([since]))[0][0])
+        )
+        .exclude(day__in=as_of_days)
+        .filter(day__lt=last_day)
+        .order_by()
+        .values_list("day", "rating", "n"),
+        3,
+    ).astype(np.int64)
+    fu_days = sorted(set(fu_cells[:, 0].tolist()))
+    fu_epoch = rollup.midnight_epochs(fu_days)
+    cell_followups = formulas.FollowUpRows(
+        done_at=np.array([fu_epoch[d] for d in fu_cells[:, 0].tolist()], dtype=np.float64),
+        rating=np.array(RATING_CODES)[fu_cells[:, 1]],
+        weight=fu_cells[:, 2],
+    )
+    # Each as-of day's range clipped to [since, as_of], and nothing around them (SQLite would
+    # read the whole span's follow-ups for a condition on it).
+    on_days = Q(pk__in=[])
+    for d in as_of_days:
+        low = max(day_start[d], since)
+        if day_end[d] <= as_of:
+            on_days |= Q(done_at__gte=low, done_at__lt=day_end[d])
+        elif low <= as_of:
+            on_days |= Q(done_at__gte=low, done_at__lte=as_of)
+    done_digits = _done_digits(bounds, as_ofs)
+    done_radix = int(np.prod([r for _, r in done_digits]))
+    done = (
+        FollowUp.objects.filter(on_days)
+        .order_by()
+        .aggregate(
+            keys=Joined(_packed([*done_digits, (_flag(case__kind=APPEAL), 1)])),
+            units=Joined("case__unit_id"),
+        )
+    )
+    appeal_flag, done_keys = np.divmod(_ints(done["keys"]), done_radix)
+    done_keys = done_keys[(appeal_flag == 1) & _in_units(_ints(done["units"]), in_scope)]
+    direct_followups = _grouped_followups(done_keys, bounds, as_ofs)
+    followups = formulas.FollowUpRows(
+        done_at=np.concatenate([cell_followups.done_at, direct_followups.done_at]),
+        rating=np.concatenate([cell_followups.rating, direct_followups.rating]),
+        weight=np.concatenate([cell_followups.weight, direct_followups.weight]),
+    )
+    return _loaded(_concat_rows([settled, direct]), followups, bounds, as_ofs)
 
 
 def figures_for(loaded: Loaded, period: periods.Period, as_of: dt.datetime) -> Any:

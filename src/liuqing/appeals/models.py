@@ -111,3 +111,88 @@ class AppealSearch(models.Model):
 
     def __str__(self) -> str:
         return f"search document of case {self.case_id}"
+
+
+# --- The figures' rollup (appeals.rollup) ---------------------------------------------------------
+#
+# Exact counts kept per unit and every unit above it, so that the figures of a detachment read a
+# few thousand rows instead of a million appeals. `FigureState` is the ledger: what each appeal
+# last added to the cells, so that a change takes exactly that away and adds the new state.
+# All of it is derived data: `liuqing appeal_figures --rebuild` recomputes it from the cases.
+
+
+class FigureCell(models.Model):
+    """Appeals of `unit`'s subtree that are settled (closed, or withdrawn or merged), counted
+    by local month of receipt, local day of closure (of receipt when withdrawn or merged),
+    local day of the first follow-up done (0: none), late, reopened and excluded."""
+
+    unit = models.ForeignKey("core.Unit", on_delete=models.CASCADE, related_name="+")
+    received_month = models.IntegerField()  # year × 12 + month − 1, local
+    day = models.IntegerField()  # date.toordinal(), local
+    followup_day = models.IntegerField()  # date.toordinal() of the first follow-up, 0 for none
+    is_late = models.PositiveSmallIntegerField()
+    is_reopened = models.PositiveSmallIntegerField()
+    is_excluded = models.PositiveSmallIntegerField()
+    n = models.IntegerField()
+    handled = models.IntegerField()  # how many of the n have a handling time
+    handling = models.BigIntegerField()  # their working seconds, summed
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "unit",
+                    "received_month",
+                    "day",
+                    "followup_day",
+                    "is_late",
+                    "is_reopened",
+                    "is_excluded",
+                ],
+                name="appeal_figure_cell_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}:{self.received_month}:{self.day}:{self.n}"
+
+
+class FollowUpCell(models.Model):
+    """Follow-ups done on the appeals of `unit`'s subtree, by local day and rating (the
+    position in liuqing.appeals.kpis.RATING_CODES: 0 none)."""
+
+    unit = models.ForeignKey("core.Unit", on_delete=models.CASCADE, related_name="+")
+    day = models.IntegerField()
+    rating = models.PositiveSmallIntegerField()
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "day", "rating"], name="appeal_followup_cell_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}:{self.day}:{self.rating}:{self.n}"
+
+
+class FigureState(models.Model):
+    """What one appeal adds to the cells (the ledger): its unit's path when applied, its
+    settled key (when `settled`) and its follow-ups done ("day:rating" separated by spaces).
+    No foreign key: the row must outlive its case's deletion long enough to be taken away."""
+
+    case_id = models.BigIntegerField(primary_key=True)
+    path = models.CharField(max_length=255)
+    settled = models.BooleanField()
+    received_month = models.IntegerField()
+    day = models.IntegerField()
+    followup_day = models.IntegerField()
+    is_late = models.PositiveSmallIntegerField()
+    is_reopened = models.PositiveSmallIntegerField()
+    is_excluded = models.PositiveSmallIntegerField()
+    handling = models.BigIntegerField(null=True)
+    followups = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"figure state of case {self.case_id}"

@@ -237,3 +237,12 @@ def test_the_same_seed_gives_the_same_appeals() -> None:
     demo.build_demo(seed=7, scale=1, steps=steps)
     assert snapshot() == first
     assert isinstance(first[0][5], dt.datetime)
+
+
+def test_the_figures_rollup_is_in_step_with_the_demo(built: demo.DemoContext) -> None:
+    from liuqing.appeals import rollup
+    from liuqing.appeals.tests.test_rollup import assert_rollup_equals_direct
+
+    assert rollup.check() == []
+    assert_rollup_equals_direct(built.root, built.anchor)
+    assert_rollup_equals_direct(built.brigades[0], built.anchor - dt.timedelta(days=40))
