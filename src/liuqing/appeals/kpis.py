@@ -669,18 +669,8 @@ def _load_rolled_up(cut: Cut, bounds: list[dt.datetime], as_ofs: list[dt.datetim
     cells = _matrix(
         FigureCell.objects.filter(unit=cut.unit, received_month__gte=since_month)
         .order_by()
-        .values_list(
-            "received_month",
-            "day",
-            "followup_day",
-            "is_late",
-            "is_reopened",
-            "is_excluded",
-            "n",
-            "handled",
-            "handling",
-        ),
-        9,
+        .values_list(*rollup.CELL_KEY, *rollup.CELL_SUMS),
+        len(rollup.CELL_KEY) + len(rollup.CELL_SUMS),
     ).astype(np.int64)  # exact: counts and sums of seconds are far below 2⁵³
     month, day, first_fu, late, reopened, excluded, n, handled, handling = cells.T
     answered = np.where(

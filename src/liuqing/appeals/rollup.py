@@ -54,6 +54,10 @@ from liuqing.appeals.workflow import APPEAL, WORKFLOW
 
 # The follow-up ratings as small integers (as liuqing.appeals.kpis codes them).
 RATING_CODES = ("", "satisfied", "basically", "dissatisfied")
+# A figure cell's key after its unit, and its sums (FigureCell), in the order both the
+# loader (kpis) and the check read them.
+CELL_KEY = ("received_month", "day", "followup_day", "is_late", "is_reopened", "is_excluded")
+CELL_SUMS = ("n", "handled", "handling")
 # Local dates are constant over each quarter hour (every zone's offsets are multiples of 15
 # minutes), so a million instants need only as many conversions as distinct quarter hours.
 QUARTER_HOUR = 900
@@ -458,18 +462,7 @@ def cell_counts(*, apps: Any = None) -> tuple[dict[tuple[int, ...], tuple[int, .
     m = _models(apps)
     cells = {
         tuple(row[:7]): tuple(row[7:])
-        for row in m.cell.objects.values_list(
-            "unit_id",
-            "received_month",
-            "day",
-            "followup_day",
-            "is_late",
-            "is_reopened",
-            "is_excluded",
-            "n",
-            "handled",
-            "handling",
-        )
+        for row in m.cell.objects.values_list("unit_id", *CELL_KEY, *CELL_SUMS)
     }
     followups = {
         tuple(row[:3]): (row[3],)
