@@ -75,12 +75,15 @@ class DeliveryStatus(models.TextChoices):
 class Delivery(models.Model):
     """One message to one recipient over one channel."""
 
+    # No index of their own for the two keys: the unique (member, channel, dedupe_key) and
+    # the (endpoint, sent_at) index lead with them, and every index slows the fan-out.
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_index=False,
     )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.INAPP)
     kind = models.CharField(max_length=32)
@@ -101,7 +104,12 @@ class Delivery(models.Model):
     # "endpoint:3". The owning module registers a resolver for the prefix (see channels).
     recipient = models.CharField(max_length=64, blank=True, default="")
     endpoint = models.ForeignKey(
-        Endpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+        Endpoint,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+        db_index=False,
     )
     # What the message belongs to ("alert:12"): withdrawing a topic skips its pending rows.
     topic = models.CharField(max_length=64, blank=True, default="")

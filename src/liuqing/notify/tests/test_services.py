@@ -100,6 +100,43 @@ def test_publish_many_writes_big_batches_whole_and_skips_duplicates_within_one(
     assert rows.count() == 21
 
 
+def test_publish_many_keeps_every_value_of_a_fan_out_in_its_row(world: World) -> None:
+    """A fan-out's rows share most values: on PostgreSQL they are sent once per statement
+    (constants, and a few combinations by number); each row must still get its own."""
+    from liuqing.notify import services
+
+    expires = timezone.now() + dt.timedelta(hours=1)
+    texts = [("标题", "正文"), ("ماۋزۇ", "مەزمۇن"), ("تاقىرىپ", "مازمۇن")]
+    messages = [
+        services.Message(
+            member_id=None,
+            recipient=f"partner:{i // 2}",
+            kind="alert",
+            subject=texts[(i // 2) % 3][0],
+            body=texts[(i // 2) % 3][1],
+            dedupe_key="fan",
+            channel="sms" if i % 2 else "inapp",
+            topic="alert:7",
+            expires_at=None if i % 7 == 0 else expires,
+        )
+        for i in range(90)
+    ]
+    assert services.publish_many(messages) == 90
+    rows = {(d.recipient, d.channel): d for d in Delivery.objects.filter(dedupe_key="fan")}
+    assert len(rows) == 90
+    for i, m in enumerate(messages):
+        row = rows[(m.recipient, m.channel)]
+        assert (row.subject, row.body, row.topic, row.kind) == (
+            m.subject,
+            m.body,
+            "alert:7",
+            "alert",
+        )
+        assert row.expires_at == m.expires_at, i
+        assert row.status == DeliveryStatus.PENDING
+        assert row.member_id is None
+
+
 def test_publish_belongs_to_the_callers_transaction(world: World) -> None:
     alice = world.persona(Role.OFFICER)
     with transaction.atomic():
