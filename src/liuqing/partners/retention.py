@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Value
+from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +41,28 @@ def expired(cutoff: dt.datetime) -> QuerySet[Any]:
         .exclude(Exists(memberships.filter(left_at__gte=cutoff)))
         .exclude(left_at__gte=cutoff)
     )
+
+
+def with_erase_dates(partners: QuerySet[Partner]) -> QuerySet[Partner]:
+    """`partners` with what `erase_after` reads: whether each is in a group now, and when it
+    last left one."""
+    memberships = Membership.objects.filter(partner=OuterRef("pk"))
+    return partners.annotate(
+        in_a_group=Exists(memberships.filter(left_at__isnull=True)),
+        left_last_group=Subquery(
+            memberships.filter(left_at__isnull=False).order_by("-left_at").values("left_at")[:1]
+        ),
+    )
+
+
+def erase_after(partner: Partner) -> dt.datetime | None:
+    """When the partner's personal data becomes due for erasure (the rule of `expired`), or
+    None: erased already, or in a group now (no date yet). Reads the annotations of
+    `with_erase_dates`."""
+    if partner.purged_at is not None or partner.in_a_group:  # type: ignore[attr-defined]
+        return None
+    last = [partner.created_at, partner.left_at, partner.left_last_group]  # type: ignore[attr-defined]
+    return RULE.erase_after(max(t for t in last if t is not None))
 
 
 def purge(batch: list[Any]) -> None:

@@ -29,6 +29,7 @@ from liuqing.partners.models import (
     ReplyKind,
 )
 from liuqing.partners.policies import ALERT, PARTNER, PARTNER_GROUP
+from liuqing.partners.retention import with_erase_dates
 
 DB_MAX_ID = 2**63 - 1
 
@@ -56,7 +57,7 @@ def partners_visible_to(
         qs = qs.filter(status=status)
     if group is not None:
         qs = qs.filter(memberships__group=group, memberships__left_at__isnull=True)
-    return qs.order_by("-created_at", "-pk")
+    return with_erase_dates(qs).order_by("-created_at", "-pk")
 
 
 def access_partner(member: Member, pk: Any, *, for_write: bool = False) -> Partner:

@@ -152,3 +152,55 @@ def test_leaving_recently_or_joining_again_keeps_the_data(world: World, settings
     settings.LIUQING_RETENTION_DAYS = {RULE: 400}
     assert retention.due(later)[RULE] == 0
     assert retention.due(later + dt.timedelta(days=40))[RULE] == 1
+
+
+def test_the_partner_list_and_api_say_when_the_data_will_be_erased(world: World) -> None:
+    from django.test import Client
+
+    from liuqing.core import services as core_services
+    from liuqing.core.models import Role
+    from liuqing.core.testing import login_verified
+    from liuqing.partners import retention as partner_retention
+
+    unit = world.units["S1"]
+    group = make_group(unit)
+    member = make_partner(group, name="在群里")
+    groupless = make_partner(group, name="退群者")
+    erased = make_partner(group, name="早已离开")
+    services.leave_group(partner=groupless, group=group)
+    services.set_partner_status(partner=erased, status=PartnerStatus.LEFT)
+    left_at = Membership.objects.get(partner=groupless).left_at
+    assert left_at is not None
+    Partner.objects.filter(pk=erased.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=800),
+        left_at=timezone.now() - dt.timedelta(days=400),
+    )
+    Membership.objects.filter(partner=erased).update(
+        left_at=timezone.now() - dt.timedelta(days=400)
+    )
+    assert retention.purge_expired()[RULE] == 1
+
+    rule = retention.RULES[RULE]
+    rows = {p.pk: p for p in partner_retention.with_erase_dates(Partner.objects.all())}
+    due = partner_retention.erase_after(rows[groupless.pk])
+    assert due == left_at + dt.timedelta(days=365)
+    # The date shown is the rule's own: not expired a second before it, expired after it.
+    assert groupless not in rule.expired(rule.cutoff(due - dt.timedelta(seconds=1)))
+    assert groupless in rule.expired(rule.cutoff(due + dt.timedelta(seconds=1)))
+    assert partner_retention.erase_after(rows[member.pk]) is None  # in a group: no date
+    assert partner_retention.erase_after(rows[erased.pk]) is None  # erased already
+
+    chief = world.persona(Role.STATION_CHIEF)
+    page = login_verified(Client(), chief).get("/partners/").content.decode()
+    assert f"will be erased after {due:%Y-%m-%d}" in page
+    assert f"erased on {timezone.localdate():%Y-%m-%d}" in page
+    assert page.count("will be erased after") == 1
+
+    _token, secret = core_services.create_api_token(actor=chief, name="t")
+    listed = Client().get("/api/v1/partners/partners", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    items = {item["id"]: item for item in listed.json()["items"]}
+    assert items[member.pk]["erase_after"] is None
+    shown = dt.datetime.fromisoformat(items[groupless.pk]["erase_after"])
+    assert abs(shown - due) < dt.timedelta(milliseconds=1)  # the API gives milliseconds
+    assert items[erased.pk]["erase_after"] is None
+    assert items[erased.pk]["purged_at"] is not None
