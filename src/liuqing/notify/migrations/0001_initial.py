@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,28 +15,71 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('inapp', 'In the app')], default='inapp', max_length=16)),
-                ('kind', models.CharField(max_length=32)),
-                ('subject', models.CharField(max_length=200)),
-                ('body', models.TextField(blank=True, max_length=4000)),
-                ('link', models.CharField(blank=True, max_length=300)),
-                ('dedupe_key', models.CharField(max_length=120)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Being sent'), ('sent', 'Sent'), ('dead', 'Failed permanently')], default='pending', max_length=8)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('member', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("inapp", "In the app")], default="inapp", max_length=16
+                    ),
+                ),
+                ("kind", models.CharField(max_length=32)),
+                ("subject", models.CharField(max_length=200)),
+                ("body", models.TextField(blank=True, max_length=4000)),
+                ("link", models.CharField(blank=True, max_length=300)),
+                ("dedupe_key", models.CharField(max_length=120)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Being sent"),
+                            ("sent", "Sent"),
+                            ("dead", "Failed permanently"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "member",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='notify_deli_status_68e9fe_idx')],
-                'constraints': [models.UniqueConstraint(fields=('member', 'channel', 'dedupe_key'), name='delivery_unique_per_recipient')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "next_attempt_at"], name="notify_deli_status_68e9fe_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("member", "channel", "dedupe_key"),
+                        name="delivery_unique_per_recipient",
+                    )
+                ],
             },
         ),
     ]

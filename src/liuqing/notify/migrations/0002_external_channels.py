@@ -8,75 +8,128 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notify', '0001_initial'),
+        ("notify", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Endpoint',
+            name="Endpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('inapp', 'In the app'), ('webhook', 'Webhook'), ('wecom', 'WeCom group bot'), ('dingtalk', 'DingTalk group bot'), ('sms', 'Text message'), ('email', 'E-mail')], max_length=16, verbose_name='channel')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('url', models.URLField(max_length=500, verbose_name='URL')),
-                ('secret', liuqing.notify.models.SecretField(blank=True, verbose_name='secret')),
-                ('options', models.JSONField(blank=True, default=dict, verbose_name='options')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("inapp", "In the app"),
+                            ("webhook", "Webhook"),
+                            ("wecom", "WeCom group bot"),
+                            ("dingtalk", "DingTalk group bot"),
+                            ("sms", "Text message"),
+                            ("email", "E-mail"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("url", models.URLField(max_length=500, verbose_name="URL")),
+                ("secret", liuqing.notify.models.SecretField(blank=True, verbose_name="secret")),
+                ("options", models.JSONField(blank=True, default=dict, verbose_name="options")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'channel endpoint',
-                'verbose_name_plural': 'channel endpoints',
-                'ordering': ['channel', 'name'],
+                "verbose_name": "channel endpoint",
+                "verbose_name_plural": "channel endpoints",
+                "ordering": ["channel", "name"],
             },
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='expires_at',
+            model_name="delivery",
+            name="expires_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='recipient',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="delivery",
+            name="recipient",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='topic',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="delivery",
+            name="topic",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='channel',
-            field=models.CharField(choices=[('inapp', 'In the app'), ('webhook', 'Webhook'), ('wecom', 'WeCom group bot'), ('dingtalk', 'DingTalk group bot'), ('sms', 'Text message'), ('email', 'E-mail')], default='inapp', max_length=16),
+            model_name="delivery",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("inapp", "In the app"),
+                    ("webhook", "Webhook"),
+                    ("wecom", "WeCom group bot"),
+                    ("dingtalk", "DingTalk group bot"),
+                    ("sms", "Text message"),
+                    ("email", "E-mail"),
+                ],
+                default="inapp",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('sending', 'Being sent'), ('sent', 'Sent'), ('dead', 'Failed permanently'), ('skipped', 'Skipped (expired or withdrawn)')], default='pending', max_length=8),
+            model_name="delivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("sending", "Being sent"),
+                    ("sent", "Sent"),
+                    ("dead", "Failed permanently"),
+                    ("skipped", "Skipped (expired or withdrawn)"),
+                ],
+                default="pending",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='endpoint',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='notify.endpoint'),
+            model_name="delivery",
+            name="endpoint",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="deliveries",
+                to="notify.endpoint",
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['topic', 'status'], name='notify_deli_topic_8b2ce2_idx'),
+            model_name="delivery",
+            index=models.Index(fields=["topic", "status"], name="notify_deli_topic_8b2ce2_idx"),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['endpoint', 'sent_at'], name='notify_deli_endpoin_e3ff38_idx'),
+            model_name="delivery",
+            index=models.Index(
+                fields=["endpoint", "sent_at"], name="notify_deli_endpoin_e3ff38_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['recipient', 'channel'], name='notify_deli_recipie_44abe1_idx'),
+            model_name="delivery",
+            index=models.Index(
+                fields=["recipient", "channel"], name="notify_deli_recipie_44abe1_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('recipient', ''), _negated=True), fields=('recipient', 'channel', 'dedupe_key'), name='delivery_unique_per_outside_recipient'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("recipient", ""), _negated=True),
+                fields=("recipient", "channel", "dedupe_key"),
+                name="delivery_unique_per_outside_recipient",
+            ),
         ),
     ]

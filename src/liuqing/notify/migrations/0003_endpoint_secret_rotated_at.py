@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notify', '0002_external_channels'),
+        ("notify", "0002_external_channels"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='endpoint',
-            name='secret_rotated_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='secret last set'),
+            model_name="endpoint",
+            name="secret_rotated_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="secret last set"),
         ),
     ]
