@@ -250,6 +250,33 @@ def test_writes_around_the_services_are_mended_by_refresh_or_rebuild(
     assert_rollup_equals_direct(world.units["D"], clock.now)
 
 
+def test_the_daily_check_reports_a_rollup_gone_stale(
+    cast: Cast, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liuqing.appeals import jobs
+    from liuqing.core import worker
+    from liuqing.core.models import AuditEvent, AuditOutcome
+
+    clock = Clock(monkeypatch, local(2026, 1, 28, 9))
+    history(cast, world, clock, 7, steps=30)
+    job = worker.JOBS["appeals.figures_check"]
+    assert worker.run_job(job).ok
+    assert not jobs._check_due(timezone.now())  # once a day: the event is the schedule
+    assert worker.run_job(job).result == "not due"
+    closed = Case.objects.filter(kind="appeal", closed_at__isnull=False).first()
+    assert closed is not None
+    Case.objects.filter(pk=closed.pk).update(closed_at=closed.closed_at - dt.timedelta(days=3))
+    stale = worker.run_job(job, force=True)
+    assert not stale.ok
+    assert "appeal_figures --rebuild" in stale.result
+    event = AuditEvent.objects.filter(action=jobs.CHECK_ACTION).order_by("-pk").first()
+    assert event is not None
+    assert event.outcome == AuditOutcome.FAILED
+    assert '"differences": 0' not in event.details
+    call_command("appeal_figures", "--rebuild", verbosity=0)
+    assert worker.run_job(job, force=True).ok
+
+
 def test_a_deleted_appeal_leaves_the_cells(
     cast: Cast, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
