@@ -14,7 +14,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from liuqing.casework.models import Case, Entry
+from liuqing.casework import services as casework
+from liuqing.casework.models import Case, CaseException, Entry
 from liuqing.core import retention
 from liuqing.core.models import AuditEvent, Role
 from liuqing.core.testing import World, login_verified
@@ -129,6 +130,24 @@ def test_the_purge_erases_the_parties_and_redacts_the_file_after_five_years(
     assert "1391234" not in event.details
     # Idempotent.
     assert retention.purge_expired(later)[NAME] == 0
+
+
+def test_the_purge_redacts_what_the_engine_keeps_of_the_case_too(world: World) -> None:
+    """The case's texts outside the mediation file (an extension asked on the case page)
+    are redacted with the parties' names like the file's own."""
+    unit = world.units["S1"]
+    officer = handler(unit)
+    case = in_mediation(unit, title="王建军与艾力·买买提工钱纠纷")
+    casework.request_extension(actor=officer, case=case, days=3, reason=MINUTES)
+    services.terminate_dispute(
+        actor=officer, case=case, reason="王建军拒绝让步。", channels=["court"]
+    )
+    assert retention.purge_expired(timezone.now() + dt.timedelta(days=1826))[NAME] == 1
+
+    reason = CaseException.objects.get(case=case).reason
+    for secret in ("王建军", "建军", "买买提", "13912345678", "11010519491231002X"):
+        assert secret not in reason, secret
+    assert "拖欠工钱" in reason
 
 
 def test_the_dry_run_command_counts_and_a_setting_changes_the_period(
