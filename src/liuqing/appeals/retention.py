@@ -35,10 +35,9 @@ from liuqing.appeals import signals
 from liuqing.appeals.models import Appeal
 from liuqing.appeals.workflow import APPEAL
 from liuqing.casework.models import Case, FollowUp
-from liuqing.casework.services import case_link, redact_case_texts
+from liuqing.casework.services import redact_case_texts
 from liuqing.casework.workflows import CLOSED, MERGED, WITHDRAWN
 from liuqing.core import pii, retention
-from liuqing.notify.models import Delivery
 
 NAME = "appeals.resident"
 DEFAULT_DAYS = 3 * 365
@@ -73,9 +72,6 @@ def purge(batch: list[Any]) -> None:
     ids = list(names_of)
 
     redact_case_texts(names=names_of)
-    cases = list(Case.objects.filter(pk__in=ids))
-    links = {case_link(case): names_of[case.pk] for case in cases}
-    retention.redact_columns(Delivery.objects.all(), "link", ("subject", "body"), links)
 
     # Now the name may go (an update: no per-row signal), and each search document is
     # written once from the redacted text.
@@ -86,7 +82,7 @@ def purge(batch: list[Any]) -> None:
         resident_address="",
         purged_at=now,
     )
-    for case in cases:
+    for case in Case.objects.filter(pk__in=ids):
         signals.reindex(case, names=())
 
 

@@ -63,7 +63,7 @@ from liuqing.casework.workflows import (
 from liuqing.core import access, audit, retention
 from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Role, Unit, validate_latitude, validate_longitude
-from liuqing.notify.services import publish
+from liuqing.notify.services import publish, redact_linked
 
 # Public codes: no 0/O, 1/I/L, so that a code read out over the phone cannot be misheard.
 PUBLIC_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -139,8 +139,10 @@ def _workflow(case: Case) -> Workflow:
         ) from None
 
 
-def case_link(case: Case) -> str:
-    return str(reverse("casework:case_detail", kwargs={"pk": case.pk}))
+def case_link(case: Case | int) -> str:
+    """The staff page of `case` (an object or an id): what its notifications link to."""
+    pk = case if isinstance(case, int) else case.pk
+    return str(reverse("casework:case_detail", kwargs={"pk": pk}))
 
 
 def _entry(
@@ -1125,8 +1127,10 @@ def redact_case_texts(*, names: Mapping[int, Collection[str]]) -> None:
     that case; none still masks numbers and e-mail addresses) through `core.redact` with
     their names: the case's title, description, public summary and result, its timeline
     entries' texts and attachments' file names, its follow-up notes, and its exceptions'
-    reasons and decisions. The files and everything else stay; rows that do not change are
-    not written. For retention rules: runs inside the caller's transaction (the purge's
-    batch), writes no audit event of its own (the purge's names the records)."""
+    reasons and decisions; and the notifications linking to the case. The files and
+    everything else stay; rows that do not change are not written. For retention rules: runs
+    inside the caller's transaction (the purge's batch), writes no audit event of its own
+    (the purge's names the records)."""
     for model, key, fields in CASE_TEXTS:
         retention.redact_columns(model._default_manager.all(), key, fields, names)
+    redact_linked(names={case_link(pk): of_case for pk, of_case in names.items()})

@@ -14,12 +14,13 @@ Erased: each party's name, identity number, phone (and its blind index), address
 Redacted with `core.redact` (the parties' names, identity numbers, phones and bank cards
 masked; the rest of the text kept): every text of the case (`casework.redact_case_texts`:
 title, description, public summary and result, timeline entries, follow-up notes, the
-engine's exception reasons and decisions), the claims, the refusal advice and risk note, the
-sessions' attendees and minutes, the reasons of escalations, extensions and mediator
-replacements, the agreements' facts, matters, responsibilities and content, the obligations'
-actions and methods, and the follow-up visits' risks and actions; timeline attachments are
-deleted. Amounts, dates, levels and outcomes stay, so every figure of past periods is
-unchanged. The dispute's `purged_at` marks it done.
+engine's exception reasons and decisions, the notifications linking to the case), the
+claims, the refusal advice and risk note, the sessions' attendees and minutes, the reasons of
+escalations, extensions and mediator replacements, the agreements' facts, matters,
+responsibilities and content, the obligations' actions and methods, and the follow-up
+visits' risks and actions; timeline attachments are deleted. Amounts, dates, levels and
+outcomes stay, so every figure of past periods is unchanged. The dispute's `purged_at` marks
+it done.
 """
 
 from __future__ import annotations

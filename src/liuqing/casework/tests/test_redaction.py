@@ -1,6 +1,7 @@
 """Redaction of a case's texts for the retention rules (services.redact_case_texts): every
-free text of the case and of what hangs off it passes through `core.redact` with that case's
-names; the matter itself, the files and the other cases stay as they were."""
+free text of the case and of what hangs off it (its notifications too) passes through
+`core.redact` with that case's names; the matter itself, the files and the other cases stay
+as they were."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from liuqing.casework import services
 from liuqing.casework.models import Case, CaseException, Entry, FollowUp
 from liuqing.casework.testing import case_in_progress, png_upload
 from liuqing.casework.tests.conftest import Cast
+from liuqing.notify.models import Delivery
 
 NAME = "司马雀鸣"
 PHONE = "13911112468"
@@ -61,6 +63,10 @@ def texts_of(case: Case) -> list[str]:
         "reason", "decision_note"
     ):
         texts += [reason, decision]
+    for subject, body in Delivery.objects.filter(link=services.case_link(case)).values_list(
+        "subject", "body"
+    ):
+        texts += [subject, body]
     return texts
 
 
@@ -83,12 +89,17 @@ def test_every_text_of_the_case_is_redacted_with_its_names(cast: Cast) -> None:
     assert attachment.attachment.name
     assert attachment.attachment_name.endswith(".png")
     assert "外出" in CaseException.objects.get(case=case).reason
+    # The extension's request and refusal went to the supervisors and the handler.
+    notified = Delivery.objects.filter(link=services.case_link(case))
+    assert notified.filter(kind="case.extension", body__contains="外出").exists()
+    assert notified.filter(kind="case.extension_decided").exists()
 
 
 def test_other_cases_stay_and_a_case_without_names_still_loses_its_numbers(cast: Cast) -> None:
     case = case_full_of_personal_data(cast)
     other = case_in_progress(cast.unit, title=f"{NAME}的另一件事", owner=cast.alice)
     services.add_note(actor=cast.alice, case=other, text=f"{NAME} {PHONE}")
+    services.request_extension(actor=cast.alice, case=other, days=2, reason=f"{NAME} {PHONE}")
     other_before = texts_of(other)
 
     services.redact_case_texts(names={case.pk: ()})
