@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from liuqing.casework import services
 from liuqing.casework.models import Case, CaseException, Entry, FollowUp
-from liuqing.casework.testing import case_in_progress, png_upload
+from liuqing.casework.testing import case_in_progress, close_and_follow_up, png_upload
 from liuqing.casework.tests.conftest import Cast
 from liuqing.notify.models import Delivery
 
@@ -34,16 +34,12 @@ def case_full_of_personal_data(cast: Cast) -> Case:
     services.decide_extension(
         actor=cast.sam, exception=exception, approve=False, note=f"请先联系{NAME}"
     )
-    services.act_on_case(
-        actor=cast.alice, case=case, action="resolve", note=f"已为{NAME}修好羊圈", public=True
-    )
-    services.act_on_case(actor=cast.sam, case=case, action="verify")
-    services.record_followup(
-        actor=cast.sam,
-        followup=case.followups.get(),
-        satisfaction="satisfied",
-        resolved=True,
-        note=f"{NAME}很满意，{PHONE}",
+    close_and_follow_up(
+        case,
+        handler=cast.alice,
+        supervisor=cast.sam,
+        resolution=f"已为{NAME}修好羊圈",
+        followup_note=f"{NAME}很满意，{PHONE}",
     )
     # The public summary is a module's to write (appeals.set_public_notice); set it as one.
     Case.objects.filter(pk=case.pk).update(
