@@ -34,17 +34,13 @@ from django.utils import timezone
 from liuqing.appeals import signals
 from liuqing.appeals.models import Appeal
 from liuqing.appeals.workflow import APPEAL
-from liuqing.casework.models import Case, CaseException, Entry, FollowUp
-from liuqing.casework.services import case_link
+from liuqing.casework.models import Case, FollowUp
+from liuqing.casework.services import redact_case_texts
 from liuqing.casework.workflows import CLOSED, MERGED, WITHDRAWN
 from liuqing.core import pii, retention
-from liuqing.core.redact import redact
-from liuqing.notify.models import Delivery
 
 NAME = "appeals.resident"
 DEFAULT_DAYS = 3 * 365
-
-CASE_TEXTS = ("title", "description", "public_summary", "public_result")
 
 
 def expired(cutoff: dt.datetime) -> QuerySet[Any]:
@@ -65,10 +61,6 @@ def expired(cutoff: dt.datetime) -> QuerySet[Any]:
     )
 
 
-def _redacted(text: str, names: tuple[str, ...]) -> str:
-    return redact(text, names=names) if text else text
-
-
 def purge(batch: list[Any]) -> None:
     """Redact every text of each appeal's case with the resident's name, then erase the
     name, phone and address, and rewrite the search document."""
@@ -79,49 +71,7 @@ def purge(batch: list[Any]) -> None:
         names_of[appeal.case_id] = (name,) if name else ()
     ids = list(names_of)
 
-    cases = list(Case.objects.filter(pk__in=ids))
-    for case in cases:
-        names = names_of[case.pk]
-        for field in CASE_TEXTS:
-            setattr(case, field, _redacted(getattr(case, field), names))
-    Case.objects.bulk_update(cases, list(CASE_TEXTS))
-
-    entries = list(
-        Entry.objects.filter(case_id__in=ids).only("pk", "case_id", "text", "attachment_name")
-    )
-    for entry in entries:
-        names = names_of[entry.case_id]
-        entry.text = _redacted(entry.text, names)
-        entry.attachment_name = _redacted(entry.attachment_name, names)[:200]
-    Entry.objects.bulk_update(entries, ["text", "attachment_name"], batch_size=500)
-
-    followups = list(
-        FollowUp.objects.filter(case_id__in=ids).exclude(note="").only("pk", "case_id", "note")
-    )
-    for followup in followups:
-        followup.note = _redacted(followup.note, names_of[followup.case_id])
-    FollowUp.objects.bulk_update(followups, ["note"])
-
-    exceptions = list(
-        CaseException.objects.filter(case_id__in=ids).only(
-            "pk", "case_id", "reason", "decision_note"
-        )
-    )
-    for exception in exceptions:
-        names = names_of[exception.case_id]
-        exception.reason = _redacted(exception.reason, names)
-        exception.decision_note = _redacted(exception.decision_note, names)
-    CaseException.objects.bulk_update(exceptions, ["reason", "decision_note"])
-
-    links = {case_link(case): names_of[case.pk] for case in cases}
-    deliveries = list(
-        Delivery.objects.filter(link__in=list(links)).only("pk", "link", "subject", "body")
-    )
-    for delivery in deliveries:
-        names = links[delivery.link]
-        delivery.subject = _redacted(delivery.subject, names)[:200]
-        delivery.body = _redacted(delivery.body, names)
-    Delivery.objects.bulk_update(deliveries, ["subject", "body"], batch_size=500)
+    redact_case_texts(names=names_of)
 
     # Now the name may go (an update: no per-row signal), and each search document is
     # written once from the redacted text.
@@ -132,7 +82,7 @@ def purge(batch: list[Any]) -> None:
         resident_address="",
         purged_at=now,
     )
-    for case in cases:
+    for case in Case.objects.filter(pk__in=ids):
         signals.reindex(case, names=())
 
 

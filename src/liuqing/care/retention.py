@@ -14,9 +14,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from liuqing.care.models import Recipient, Service
+from liuqing.care.targets import CARE_RECIPIENT_TARGET
 from liuqing.core import retention
 from liuqing.visits import services as visits
-from liuqing.visits.models import VisitPlan
 
 
 def expired(cutoff: dt.datetime) -> QuerySet[Any]:
@@ -25,8 +25,7 @@ def expired(cutoff: dt.datetime) -> QuerySet[Any]:
 
 def purge(batch: list[Any]) -> None:
     ids = [r.pk for r in batch]
-    plans = VisitPlan.objects.filter(target_kind="care_recipient", target_id__in=ids)
-    visits.erase_visit_notes(list(plans.values_list("pk", flat=True)))
+    visits.erase_visit_notes(target_kind=CARE_RECIPIENT_TARGET, target_ids=ids)
     Service.objects.filter(recipient_id__in=ids).update(note="")
     Recipient.objects.filter(pk__in=ids).update(
         name="", phone="", address="", notes="", basis_note="", purged_at=timezone.now()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Collection, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -59,10 +60,10 @@ from liuqing.casework.workflows import (
     Workflow,
     workflow_for,
 )
-from liuqing.core import access, audit
+from liuqing.core import access, audit, retention
 from liuqing.core.access import CHANGE, VIEW, AccessDenied, NotFound
 from liuqing.core.models import Member, Place, Role, Unit, validate_latitude, validate_longitude
-from liuqing.notify.services import publish
+from liuqing.notify.services import publish, redact_linked
 
 # Public codes: no 0/O, 1/I/L, so that a code read out over the phone cannot be misheard.
 PUBLIC_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -138,8 +139,10 @@ def _workflow(case: Case) -> Workflow:
         ) from None
 
 
-def case_link(case: Case) -> str:
-    return str(reverse("casework:case_detail", kwargs={"pk": case.pk}))
+def case_link(case: Case | int) -> str:
+    """The staff page of `case` (an object or an id): what its notifications link to."""
+    pk = case if isinstance(case, int) else case.pk
+    return str(reverse("casework:case_detail", kwargs={"pk": pk}))
 
 
 def _entry(
@@ -1104,3 +1107,30 @@ def transfer_case(*, actor: Member, case: Case, to_unit: Unit, reason: str) -> C
         )
         _record("transfer", actor, case, unit=[from_unit.pk, to_unit.pk], status=[source, RECEIVED])
     return case
+
+
+# --- Retention -------------------------------------------------------------------------------
+
+# Every free text of a case and of what hangs off it: model, the column naming the case, and
+# the texts. Retention rules redact them all (`redact_case_texts`); a text added to the engine
+# belongs here too, or it outlives its case's personal data.
+CASE_TEXTS: tuple[tuple[type[Any], str, tuple[str, ...]], ...] = (
+    (Case, "pk", ("title", "description", "public_summary", "public_result")),
+    (Entry, "case_id", ("text", "attachment_name")),
+    (FollowUp, "case_id", ("note",)),
+    (CaseException, "case_id", ("reason", "decision_note")),
+)
+
+
+def redact_case_texts(*, names: Mapping[int, Collection[str]]) -> None:
+    """Pass every free text of the cases `names` maps (case id -> the names of the people of
+    that case; none still masks numbers and e-mail addresses) through `core.redact` with
+    their names: the case's title, description, public summary and result, its timeline
+    entries' texts and attachments' file names, its follow-up notes, and its exceptions'
+    reasons and decisions; and the notifications linking to the case. The files and
+    everything else stay; rows that do not change are not written. For retention rules: runs
+    inside the caller's transaction (the purge's batch), writes no audit event of its own
+    (the purge's names the records)."""
+    for model, key, fields in CASE_TEXTS:
+        retention.redact_columns(model._default_manager.all(), key, fields, names)
+    redact_linked(names={case_link(pk): of_case for pk, of_case in names.items()})

@@ -108,6 +108,29 @@ def closed_case(unit: Unit, *, title: str = "") -> tuple[Case, FollowUp]:
     return case, case.followups.get()
 
 
+def close_and_follow_up(
+    case: Case,
+    *,
+    handler: Member,
+    supervisor: Member,
+    resolution: str,
+    followup_note: str,
+    method: str = "",
+) -> FollowUp:
+    """Resolve `case` as `handler` with a public `resolution`, verify it as `supervisor`, and
+    record a satisfied, resolved follow-up with `followup_note`; returns the follow-up."""
+    services.act_on_case(actor=handler, case=case, action="resolve", note=resolution, public=True)
+    services.act_on_case(actor=supervisor, case=case, action="verify")
+    return services.record_followup(
+        actor=supervisor,
+        followup=case.followups.get(),
+        satisfaction="satisfied",
+        resolved=True,
+        note=followup_note,
+        method=method,
+    )
+
+
 def shanghai_calendar(
     overrides: dict[dt.date, bool] | None = None, years: Any = ()
 ) -> WorkCalendar:

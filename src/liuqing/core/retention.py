@@ -17,7 +17,7 @@ run leaves a `retention.run` event with the counts, which is also the daily job'
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from liuqing.core import audit
 from liuqing.core.discovery import app_modules
+from liuqing.core.redact import redact
 
 BATCH = 500
 PURGE_ACTION = "retention.purge"
@@ -123,3 +124,41 @@ def last_run_within(now: dt.datetime, period: dt.timedelta) -> bool:
     from liuqing.core.models import AuditEvent
 
     return AuditEvent.objects.filter(action=RUN_ACTION, at__gt=now - period).exists()
+
+
+def redact_columns(
+    rows: models.QuerySet[Any],
+    key: str,
+    fields: Sequence[str],
+    names: Mapping[Any, Collection[str]],
+    *,
+    batch_size: int = BATCH,
+) -> int:
+    """Pass `fields` of the rows of `rows` whose `key` (a column, or a lookup through a
+    relation such as "agreement__dispute_id") is one of `names`' keys through `core.redact`,
+    with the names given for that key (none: numbers and e-mail addresses are still masked).
+
+    Rows whose texts do not change are not written; the others are written in bulk, reading
+    and writing `batch_size` keys' rows at a time. A bounded column (a CharField) is cut to
+    its length. Runs inside the caller's transaction (a purge's); returns the rows written.
+    """
+    model = rows.model
+    limits = [
+        field.max_length if isinstance(field, models.CharField) else None
+        for field in (model._meta.get_field(name) for name in fields)
+    ]
+    keys = list(names)
+    written = 0
+    for start in range(0, len(keys), batch_size):
+        chunk = rows.filter(**{f"{key}__in": keys[start : start + batch_size]})
+        changed = []
+        for pk, owner, *texts in chunk.values_list("pk", key, *fields):
+            values = [
+                redact(text, names=names[owner])[:limit] if text else text
+                for text, limit in zip(texts, limits, strict=True)
+            ]
+            if values != texts:
+                changed.append(model(pk=pk, **dict(zip(fields, values, strict=True))))
+        model._default_manager.bulk_update(changed, list(fields), batch_size=batch_size)
+        written += len(changed)
+    return written

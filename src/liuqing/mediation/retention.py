@@ -12,13 +12,15 @@ a margin, after which the file has no purpose that needs names.
 
 Erased: each party's name, identity number, phone (and its blind index), address and agent.
 Redacted with `core.redact` (the parties' names, identity numbers, phones and bank cards
-masked; the rest of the text kept): the case's title and description, the claims, the
-refusal advice and risk note, the sessions' attendees and minutes, the reasons of
+masked; the rest of the text kept): every text of the case (`casework.redact_case_texts`:
+title, description, public summary and result, timeline entries, follow-up notes, the
+engine's exception reasons and decisions, the notifications linking to the case), the
+claims, the refusal advice and risk note, the sessions' attendees and minutes, the reasons of
 escalations, extensions and mediator replacements, the agreements' facts, matters,
-responsibilities and content, the obligations' actions and methods, the follow-up visits'
-risks and actions, and the case's timeline and follow-up notes; timeline attachments are
-deleted. Amounts, dates, levels and outcomes stay, so every figure of past periods is
-unchanged. The dispute's `purged_at` marks it done.
+responsibilities and content, the obligations' actions and methods, and the follow-up
+visits' risks and actions; timeline attachments are deleted. Amounts, dates, levels and
+outcomes stay, so every figure of past periods is unchanged. The dispute's `purged_at` marks
+it done.
 """
 
 from __future__ import annotations
@@ -32,11 +34,11 @@ from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from liuqing.casework.models import Case, Entry, FollowUp
+from liuqing.casework.models import Case, Entry
+from liuqing.casework.services import redact_case_texts
 from liuqing.casework.workflows import CLOSED, WITHDRAWN
 from liuqing.core import retention
 from liuqing.core.pii import plain
-from liuqing.core.redact import redact
 from liuqing.mediation.models import (
     Agreement,
     Dispute,
@@ -76,27 +78,18 @@ def expired(cutoff: dt.datetime) -> models.QuerySet[Any]:
     )
 
 
-def _redact_column(
-    model: type[models.Model],
-    field: str,
-    dispute_of: str,
-    names: dict[int, list[str]],
-    *fields: str,
-) -> None:
-    """Redact `fields` of every row of `model` whose dispute (through `dispute_of`) is in
-    `names`, with that dispute's names; rows that do not change are not written."""
-    columns = (field, *fields)
-    rows = model._default_manager.filter(**{f"{dispute_of}__in": list(names)}).values_list(
-        "pk", dispute_of, *columns
-    )
-    for pk, dispute_id, *texts in rows:
-        changed = {}
-        for column, text in zip(columns, texts, strict=True):
-            value = redact(text, names=names[dispute_id])
-            if value != text:
-                changed[column] = value
-        if changed:
-            model._default_manager.filter(pk=pk).update(**changed)
+# The file's own free texts (the case's are the engine's: casework.redact_case_texts):
+# model, the column naming the dispute, and the texts.
+FILE_TEXTS: tuple[tuple[type[models.Model], str, tuple[str, ...]], ...] = (
+    (Dispute, "pk", ("claims", "refusal_advice", "risk_note")),
+    (Session, "dispute_id", ("attendees", "minutes")),
+    (Escalation, "dispute_id", ("reason",)),
+    (Extension, "dispute_id", ("reason",)),
+    (Mediator, "dispute_id", ("end_reason",)),
+    (Agreement, "dispute_id", ("facts", "matters", "responsibilities", "content")),
+    (Obligation, "agreement__dispute_id", ("action", "method")),
+    (Visit, "dispute_id", ("risks", "actions")),
+)
 
 
 def _names(parties: Iterable[Party]) -> dict[int, list[str]]:
@@ -113,19 +106,9 @@ def purge(batch: list[Any]) -> None:
     names = _names(Party.objects.filter(dispute_id__in=ids))
     for pk in ids:
         names.setdefault(pk, [])
-    _redact_column(Case, "title", "pk", names, "description")
-    _redact_column(Dispute, "claims", "pk", names, "refusal_advice", "risk_note")
-    _redact_column(Session, "attendees", "dispute_id", names, "minutes")
-    _redact_column(Escalation, "reason", "dispute_id", names)
-    _redact_column(Extension, "reason", "dispute_id", names)
-    _redact_column(Mediator, "end_reason", "dispute_id", names)
-    _redact_column(
-        Agreement, "facts", "dispute_id", names, "matters", "responsibilities", "content"
-    )
-    _redact_column(Obligation, "action", "agreement__dispute_id", names, "method")
-    _redact_column(Visit, "risks", "dispute_id", names, "actions")
-    _redact_column(Entry, "text", "case_id", names)
-    _redact_column(FollowUp, "note", "case_id", names)
+    redact_case_texts(names=names)
+    for model, key, fields in FILE_TEXTS:
+        retention.redact_columns(model._default_manager.all(), key, fields, names)
     entries = Entry.objects.filter(case_id__in=ids).exclude(attachment="")
     files = list(entries.values_list("attachment", flat=True))
     entries.update(attachment="", attachment_name="", attachment_type="")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +27,7 @@ from django.db.models import Field, ForeignKey, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from liuqing.core import audit
+from liuqing.core import audit, retention
 from liuqing.core.access import NotFound
 from liuqing.core.models import Member
 from liuqing.notify import channels
@@ -561,6 +561,15 @@ def withdraw_for_recipient(*, recipient: str, kind: str, reason: str = "") -> in
     return Delivery.objects.filter(
         recipient=recipient, kind=kind, status=DeliveryStatus.PENDING
     ).update(status=DeliveryStatus.SKIPPED, last_error=_fit(reason or _("Withdrawn."), 300))
+
+
+def redact_linked(*, names: Mapping[str, Collection[str]]) -> int:
+    """Pass the subject and body of every delivery linking to one of the pages `names` maps
+    (link -> the names of the people of the record behind it) through `core.redact` with
+    those names: a retention rule's purge, so that the notifications about a record keep
+    none of the personal data the record loses. Rows that do not change are not written.
+    Runs inside the caller's transaction; returns how many deliveries changed."""
+    return retention.redact_columns(Delivery.objects.all(), "link", ("subject", "body"), names)
 
 
 def redrive(deliveries: QuerySet[Delivery], *, actor: Member | None = None) -> int:

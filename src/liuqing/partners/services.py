@@ -12,6 +12,7 @@ same transaction: the alert is out, with all its deliveries queued, or nothing h
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import io
@@ -1071,69 +1072,60 @@ def _write_deliveries(alert: Alert, version: AlertVersion, targets: Recipients) 
         .first()
     )
     expires = alert.expires_at if version.msg_type != MsgType.CANCEL else None
-    topic = alert.topic
+    # What every message of this version shares, named once.
+    message = functools.partial(
+        notify.Message,
+        member_id=None,
+        kind="alert",
+        dedupe_key=key,
+        topic=alert.topic,
+        expires_at=expires,
+    )
     # 10,000 partners make 20,000 messages or more: the loop reads plain locals only (an
-    # enum member or a property looked up per row costs more than the row's own work).
-    message = notify.Message
+    # enum member or a property looked up per row costs more than the row's own work), and
+    # the channels of each distinct choice of channels are worked out once.
     inapp, sms, email = Channel.INAPP.value, Channel.SMS.value, Channel.EMAIL.value
     wants_sms, wants_email = PartnerChannel.SMS.value, PartnerChannel.EMAIL.value
+
+    @functools.cache
+    def routes(chans: str, has_email: bool) -> tuple[tuple[str, int | None], ...]:
+        """Channel and endpoint of each message to a partner: in the app always, then each
+        channel they chose that can reach them."""
+        found: list[tuple[str, int | None]] = [(inapp, None)]
+        for chan in chans.split(",") if chans else ():
+            if chan == wants_sms:
+                found.append((sms, sms_gateway))
+            elif chan == wants_email and has_email:
+                found.append((email, None))
+        return tuple(found)
+
     fallback = by_language[Language.ZH]
     messages: list[notify.Message] = []
     add = messages.append
     for pk, language, chans, has_email in targets.partners:
         subject, body = by_language.get(language, fallback)
         recipient = f"partner:{pk}"
-        add(
-            message(
-                member_id=None,
-                kind="alert",
-                subject=subject,
-                dedupe_key=key,
-                body=body,
-                link=link,
-                channel=inapp,
-                recipient=recipient,
-                topic=topic,
-                expires_at=expires,
-            )
-        )
-        for chan in chans.split(",") if chans else ():
-            if chan == wants_sms:
-                channel, endpoint_id = sms, sms_gateway
-            elif chan == wants_email and has_email:
-                channel, endpoint_id = email, None
-            else:
-                continue
+        for channel, endpoint_id in routes(chans, has_email):
             add(
                 message(
-                    member_id=None,
-                    kind="alert",
                     subject=subject,
-                    dedupe_key=key,
                     body=body,
                     link=link,
                     channel=channel,
                     recipient=recipient,
                     endpoint_id=endpoint_id,
-                    topic=topic,
-                    expires_at=expires,
                 )
             )
     subject, body = fallback
     for pk, chan in targets.endpoints:
         add(
             message(
-                member_id=None,
-                recipient=f"endpoint:{pk}",
-                kind="alert",
                 subject=subject,
                 body=body,
                 link=public_cap_url(alert, version.identifier) or link,
-                dedupe_key=key,
                 channel=chan,
+                recipient=f"endpoint:{pk}",
                 endpoint_id=pk,
-                topic=topic,
-                expires_at=expires,
             )
         )
     return notify.publish_many(messages)

@@ -505,12 +505,15 @@ def refresh_due(*, today: dt.date | None = None, batch: int = 5000) -> dict[str,
     }
 
 
-def erase_visit_notes(plan_ids: Sequence[int]) -> int:
-    """Erase what the visits of these plans recorded about the person visited (retention,
-    SECURITY.md): the summary, the check-in coordinates and the photos (files too, once the
-    transaction commits). The visits themselves stay, so on-time figures do not change.
-    Runs inside the caller's transaction (the purge's); returns the visits touched."""
-    visits = Visit.objects.filter(plan_id__in=list(plan_ids))
+def erase_visit_notes(*, target_kind: str, target_ids: Sequence[int]) -> int:
+    """Erase what the visits under the plans of these targets (of the registered kind
+    `target_kind`) recorded about the one visited (retention, SECURITY.md): the summary, the
+    check-in coordinates and the photos (files too, once the transaction commits). The
+    visits themselves stay, so on-time figures do not change. Runs inside the caller's
+    transaction (the purge's); returns the visits touched."""
+    visits = Visit.objects.filter(
+        plan__target_kind=target_kind, plan__target_id__in=list(target_ids)
+    )
     photos = list(VisitPhoto.objects.filter(visit__in=visits).values_list("file", flat=True))
     VisitPhoto.objects.filter(visit__in=visits).delete()
     touched = visits.update(summary="", latitude=None, longitude=None)

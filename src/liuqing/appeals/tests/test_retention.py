@@ -27,7 +27,7 @@ from liuqing.appeals.public_selectors import request_id
 from liuqing.appeals.tests.conftest import Cast
 from liuqing.casework import services as casework
 from liuqing.casework.models import Case, Entry, FollowUp
-from liuqing.casework.testing import png_upload
+from liuqing.casework.testing import close_and_follow_up, png_upload
 from liuqing.core import retention
 from liuqing.core.models import AuditEvent
 from liuqing.notify.models import Delivery
@@ -97,16 +97,12 @@ def finished_appeal(cast: Cast) -> Case:
         result="已修复",
         show=True,
     )
-    casework.act_on_case(
-        actor=cast.alice, case=case, action="resolve", note=f"已为{NAME}修好。", public=True
-    )
-    casework.act_on_case(actor=cast.sam, case=case, action="verify")
-    casework.record_followup(
-        actor=cast.sam,
-        followup=case.followups.get(),
-        satisfaction="satisfied",
-        resolved=True,
-        note=f"{NAME}很满意，{PHONE}",
+    close_and_follow_up(
+        case,
+        handler=cast.alice,
+        supervisor=cast.sam,
+        resolution=f"已为{NAME}修好。",
+        followup_note=f"{NAME}很满意，{PHONE}",
         method="phone",
     )
     case.refresh_from_db()

@@ -14,13 +14,15 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from liuqing.casework.models import Case, Entry
+from liuqing.casework import services as casework
+from liuqing.casework.models import Case, CaseException, Entry
 from liuqing.core import retention
 from liuqing.core.models import AuditEvent, Role
 from liuqing.core.testing import World, login_verified
 from liuqing.mediation import followup, kpis, services
 from liuqing.mediation.models import Agreement, Dispute, Obligation, Party, Session
 from liuqing.mediation.testing import agree, handler, in_mediation
+from liuqing.notify.models import Delivery
 
 NAME = "mediation.dispute"
 MINUTES = "王建军称艾力·买买提拖欠工钱，电话13912345678，身份证11010519491231002X。"
@@ -129,6 +131,30 @@ def test_the_purge_erases_the_parties_and_redacts_the_file_after_five_years(
     assert "1391234" not in event.details
     # Idempotent.
     assert retention.purge_expired(later)[NAME] == 0
+
+
+def test_the_purge_redacts_what_the_engine_keeps_of_the_case_too(world: World) -> None:
+    """The case's texts outside the mediation file (an extension asked on the case page,
+    the notifications about the case) are redacted with the parties' names like the file's
+    own."""
+    unit = world.units["S1"]
+    officer = handler(unit)
+    case = in_mediation(unit, title="王建军与艾力·买买提工钱纠纷")
+    casework.request_extension(actor=officer, case=case, days=3, reason=MINUTES)
+    services.flag_risk(actor=officer, case=case, note=MINUTES)
+    notified = Delivery.objects.filter(link=casework.case_link(case))
+    assert notified.filter(kind="dispute.risk", subject__contains="王建军").exists()
+    services.terminate_dispute(
+        actor=officer, case=case, reason="王建军拒绝让步。", channels=["court"]
+    )
+    assert retention.purge_expired(timezone.now() + dt.timedelta(days=1826))[NAME] == 1
+
+    reason = CaseException.objects.get(case=case).reason
+    texts = [reason, *(d.subject + d.body for d in notified)]
+    for secret in ("王建军", "建军", "买买提", "13912345678", "11010519491231002X"):
+        assert secret not in "\n".join(texts), secret
+    assert "拖欠工钱" in reason
+    assert notified.filter(kind="dispute.risk", body__contains="拖欠工钱").exists()
 
 
 def test_the_dry_run_command_counts_and_a_setting_changes_the_period(

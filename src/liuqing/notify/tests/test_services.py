@@ -14,7 +14,7 @@ from liuqing.core.models import Role
 from liuqing.core.testing import World
 from liuqing.notify import channels
 from liuqing.notify.models import Delivery, DeliveryStatus
-from liuqing.notify.services import deliver_due, mark_all_read, mark_read, publish
+from liuqing.notify.services import deliver_due, mark_all_read, mark_read, publish, redact_linked
 
 pytestmark = pytest.mark.django_db
 
@@ -268,3 +268,24 @@ def test_the_delivery_job_is_registered() -> None:
     from liuqing.core import worker
 
     assert worker.JOBS["notify.deliver"].every == dt.timedelta(seconds=10)
+
+
+def test_redact_linked_masks_the_notifications_of_the_pages_named_only(world: World) -> None:
+    alice, sam = world.persona(Role.OFFICER), world.persona(Role.SERGEANT)
+    text = "王建军来电 13912345678"
+    publish(
+        kind="x", subject=text, body=text, link="/cases/1/", members=[alice, sam], dedupe_key="a"
+    )
+    publish(kind="x", subject=text, body=text, link="/cases/2/", members=[alice], dedupe_key="b")
+    publish(kind="x", subject="已处理", link="/cases/1/", members=[alice], dedupe_key="c")
+
+    assert redact_linked(names={"/cases/1/": ["王建军"]}) == 2  # the unchanged row is not written
+
+    for delivery in Delivery.objects.filter(link="/cases/1/", dedupe_key="a"):
+        assert "建军" not in delivery.subject + delivery.body
+        assert "1391234" not in delivery.subject + delivery.body
+        assert "来电" in delivery.body
+    assert Delivery.objects.get(dedupe_key="c").subject == "已处理"
+    other = Delivery.objects.get(link="/cases/2/")
+    assert (other.subject, other.body) == (text, text)
+    assert redact_linked(names={"/cases/1/": ["王建军"]}) == 0

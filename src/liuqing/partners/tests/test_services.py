@@ -262,6 +262,49 @@ def test_issuing_writes_a_valid_cap_version_and_every_delivery_in_one_go(world: 
     assert all(d.expires_at == alert.expires_at for d in rows)
 
 
+def test_each_partner_gets_a_message_per_channel_and_each_group_bot_one(world: World) -> None:
+    from liuqing.notify.models import Endpoint
+
+    unit = world.units["S1"]
+    group = make_group(unit)
+    gateway = Endpoint.objects.create(channel=Channel.SMS, name="gw", url="https://sms.example")
+    bot = services.add_group_endpoint(
+        actor=world.persona(Role.STATION_CHIEF),
+        group=group,
+        channel=Channel.WECOM,
+        name="企业微信群",
+        url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K",
+    )
+    a = make_partner(group, channels=("sms",))
+    b = make_partner(group, channels=("sms", "email"), email="b@example.org", language="ug")
+    alert = issued_alert(unit, groups=[group], scope="Public")
+    version = alert.versions.get()
+    rows = Delivery.objects.filter(topic=alert.topic)
+    assert sorted((d.recipient, d.channel, d.endpoint_id or 0) for d in rows) == sorted(
+        [
+            (a.recipient, Channel.INAPP, 0),
+            (a.recipient, Channel.SMS, gateway.pk),
+            (b.recipient, Channel.INAPP, 0),
+            (b.recipient, Channel.SMS, gateway.pk),
+            (b.recipient, Channel.EMAIL, 0),
+            (f"endpoint:{bot.pk}", Channel.WECOM, bot.pk),
+        ]
+    )
+    # What all share: the kind, the version's key, the expiry, no member.
+    assert {(d.kind, d.dedupe_key, d.expires_at, d.member_id) for d in rows} == {
+        ("alert", f"alert:{alert.pk}:v{version.number}", alert.expires_at, None)
+    }
+    # Partners follow the link to their page; a group bot gets the public CAP message's.
+    partners_rows = rows.exclude(endpoint_id=bot.pk)
+    assert {d.link for d in partners_rows} == {services.partner_link(alert)}
+    assert rows.get(endpoint_id=bot.pk).link == services.public_cap_url(alert, version.identifier)
+    assert {d.subject for d in rows.filter(recipient=b.recipient)} == {"يۈتكەن قوي"}
+    assert (
+        rows.get(endpoint_id=bot.pk).subject
+        == rows.get(recipient=a.recipient, channel="sms").subject
+    )
+
+
 def test_targeting_by_place_radius_and_polygon(world: World) -> None:
     unit = world.units["S1"]
     group = make_group(unit)

@@ -383,3 +383,29 @@ def test_only_sergeants_and_chiefs_of_the_jurisdiction_change_plans(world: World
     brigade = member_at(world.units["B1"], Role.BRIGADE_STAFF, "bstaff")
     services.change_plan(actor=brigade, plan=plan, **_terms(plan, cadence="monthly"))
     assert VisitPlan.objects.get(pk=plan.pk).cadence == "monthly"
+
+
+def test_erasing_the_notes_of_targets_leaves_other_targets_visits_alone(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.storage import default_storage
+
+    erased, kept = (plan_place_visits(world.units["S1"]) for _ in range(2))
+    gone = visit(erased, dt.date(2026, 1, 6), photo=True, latitude="43.8", longitude="87.6")
+    stays = visit(kept, dt.date(2026, 1, 6), photo=True, summary="帮王大爷修了水管")
+    photo = VisitPhoto.objects.get(visit=gone).file.name
+    # Another kind's target with the same id is not this place.
+    assert services.erase_visit_notes(target_kind="other", target_ids=[erased.target_id]) == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        touched = services.erase_visit_notes(target_kind="place", target_ids=[erased.target_id])
+
+    assert touched == 1
+    gone.refresh_from_db()
+    assert (gone.summary, gone.latitude, gone.longitude) == ("", None, None)
+    assert not VisitPhoto.objects.filter(visit=gone).exists()
+    assert not default_storage.exists(photo)
+    stays.refresh_from_db()
+    assert stays.summary == "帮王大爷修了水管"
+    assert VisitPhoto.objects.filter(visit=stays).exists()
+    assert Visit.objects.filter(plan=erased).count() == 1  # the visit itself is kept
