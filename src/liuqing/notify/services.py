@@ -568,8 +568,13 @@ def redact_linked(*, names: Mapping[str, Collection[str]]) -> int:
     (link -> the names of the people of the record behind it) through `core.redact` with
     those names: a retention rule's purge, so that the notifications about a record keep
     none of the personal data the record loses. Rows that do not change are not written.
-    Runs inside the caller's transaction; returns how many deliveries changed."""
-    return retention.redact_columns(Delivery.objects.all(), "link", ("subject", "body"), names)
+    Runs inside the caller's transaction; returns how many deliveries changed.
+
+    A record's notifications are messages outside a topic (a topic is an alert's fan-out,
+    which links to the alert), found by the partial index on their link."""
+    return retention.redact_columns(
+        Delivery.objects.filter(topic=""), "link", ("subject", "body"), names
+    )
 
 
 def redrive(deliveries: QuerySet[Delivery], *, actor: Member | None = None) -> int:
