@@ -57,7 +57,7 @@ from liuqing.imports.registry import (
     OptionSpec,
     RowError,
 )
-from liuqing.incidents import vectors
+from liuqing.incidents import counts, vectors
 from liuqing.incidents.defaults import category_texts
 from liuqing.incidents.locate import Locator, resolutions
 from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
@@ -548,7 +548,8 @@ class IncidentWriter(BatchWriter):
         tail = (self.run_id, now, now)
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        if not existing and not repeated:
+        every_row_new = not existing and not repeated
+        if every_row_new:
             # The usual case of a first import: every row new and once in the batch.
             inserts = list(
                 zip(
@@ -607,12 +608,48 @@ class IncidentWriter(BatchWriter):
                     result.updated += 1
                 elif status == UNCHANGED:
                     result.unchanged += 1
+        # The monthly counts, in the same transaction: what the updated rows held goes out
+        # (read before the update), what was inserted and updated comes in.
+        delta = counts.stored([row[-1] for row in updates], sign=-1) if updates else counts.Delta()
         self._insert(inserts)
         self._update(updates)
+        if every_row_new:
+            # The columns are the inserted rows, in order.
+            delta.add(
+                units=units,
+                categories=categories,
+                coarse=coarse,
+                fine=fine,
+                instants=counts.text_micros(times),
+            )
+        else:
+            self._count(delta, inserts, 2, 3, 9, 7, 8)
+            self._count(delta, updates, 0, 1, 7, 5, 6)
+        delta.write()
         self._keep_statistics(len(inserts))
         if self.want_ids:
             self._statuses(result, batch, row_status, self._existing(list(first)))
         return result
+
+    @staticmethod
+    def _count(
+        delta: counts.Delta,
+        rows: list[tuple[Any, ...]],
+        when: int,
+        category: int,
+        unit: int,
+        coarse: int,
+        fine: int,
+    ) -> None:
+        """Count written rows (tuples, the columns at these positions) into `delta`."""
+        if rows:
+            delta.add(
+                units=[row[unit] for row in rows],
+                categories=[row[category] for row in rows],
+                coarse=[row[coarse] for row in rows],
+                fine=[row[fine] for row in rows],
+                instants=counts.text_micros([row[when] for row in rows]),
+            )
 
     def _keep_statistics(self, inserted: int) -> None:
         """PostgreSQL: refresh the planner's statistics of the table when this import has
