@@ -21,7 +21,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import multiprocessing
 import os
+import queue
 import secrets
 import tempfile
 import unicodedata
@@ -246,6 +248,72 @@ def _batches(
         )
 
 
+def _pipeline(writer: registry.BatchWriter, run: ImportRun) -> bool:
+    """Whether to read and check the file in a second process while this one writes: for a
+    writer that allows it, a file of at least `IMPORTS_PIPELINE_MIN_MB`, where processes
+    can be forked (the reading process inherits the open file and the writer's caches and
+    never touches the database)."""
+    limit = int(getattr(settings, "IMPORTS_PIPELINE_MIN_MB", 2)) * 1024 * 1024
+    if not writer.pipelined or limit < 0:
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return bool(default_storage.size(run.stored_file) >= limit)
+
+
+class ReaderStopped(Exception):
+    """The reading process failed (its error's text) or ended without finishing."""
+
+
+def _produce(
+    writer: registry.BatchWriter, batches: Iterator[registry.Batch], out: Any
+) -> None:  # pragma: no cover  (runs in the forked reading process; coverage does not follow)
+    try:
+        for batch in batches:
+            out.put((len(batch), batch.numbers[0], writer.prepare(batch)))
+    except Exception as exc:  # handed to the writing process, which stops the run with it
+        out.put(ReaderStopped(str(exc)))
+        return
+    out.put(None)
+
+
+def _prepared(
+    writer: registry.BatchWriter, batches: Iterator[registry.Batch], *, parallel: bool
+) -> Iterator[tuple[int, int, Any]]:
+    """(rows, first row number, `writer.prepare(batch)`) for each batch, in order. With
+    `parallel`, a forked process reads and prepares batches while the caller stores them,
+    at most `IMPORTS_PIPELINE_DEPTH` batches ahead (memory stays bounded); an error there
+    is raised here. Close the iterator to stop that process early."""
+    if not parallel:
+        for batch in batches:
+            yield len(batch), batch.numbers[0], writer.prepare(batch)
+        return
+    context = multiprocessing.get_context("fork")
+    out = context.Queue(maxsize=max(1, int(getattr(settings, "IMPORTS_PIPELINE_DEPTH", 2))))
+    reader = context.Process(target=_produce, args=(writer, batches, out), daemon=True)
+    reader.start()
+    try:
+        while True:
+            try:
+                item = out.get(timeout=1.0)
+            except queue.Empty:
+                if not reader.is_alive() and out.empty():
+                    raise ReaderStopped(
+                        _("The file's reading process ended unexpectedly.")
+                    ) from None
+                continue
+            if item is None:
+                return
+            if isinstance(item, ReaderStopped):
+                raise item
+            yield item
+    finally:
+        if reader.is_alive():
+            reader.terminate()
+        reader.join()
+        out.close()
+
+
 def run_import(
     *,
     actor: Member,
@@ -405,11 +473,13 @@ def _execute(
         out = csv.writer(report)
         out.writerow([_("row"), _("column"), _("value"), _("reason")])
         sample: list[dict[str, Any]] = []
+        parallel = _pipeline(writer, run)
+        stream = _prepared(writer, _batches(table.rows(), table.header, used), parallel=parallel)
         try:
-            for batch in _batches(table.rows(), table.header, used):
+            for size, first_row, prepared in stream:
                 with transaction.atomic():
-                    result = writer.write_batch(batch)
-                    run.rows_read += len(batch)
+                    result = writer.store(prepared)
+                    run.rows_read += size
                     run.rows_created += result.created
                     run.rows_updated += result.updated
                     run.rows_unchanged += result.unchanged
@@ -431,8 +501,8 @@ def _execute(
                         obj=run,
                         details={
                             "kind": run.kind,
-                            "first_row": batch.numbers[0],
-                            "rows": len(batch),
+                            "first_row": first_row,
+                            "rows": size,
                             "created": result.created,
                             "updated": result.updated,
                             "rejected": result.rejected,
@@ -449,6 +519,7 @@ def _execute(
                     if len(sample) < SAMPLE_ERRORS:
                         sample.append(line)
         except Exception as exc:  # a workbook damaged halfway, a decode error: stop, say where
+            stream.close()  # the reading process, if any, stopped and waited for
             if isinstance(exc, ValidationError | AccessDenied):
                 raise
             run.error_sample = sample
