@@ -388,7 +388,7 @@ IMPORTS_UPLOAD_MAX_MB = envint("IMPORTS_UPLOAD_MAX_MB", 200)
 # a worker run with no batch written for IMPORTS_STALE_MINUTES is started again.
 IMPORTS_INLINE_MAX_MB = envint("IMPORTS_INLINE_MAX_MB", 2)
 IMPORTS_STALE_MINUTES = envint("IMPORTS_STALE_MINUTES", 10)
-# Files of at least IMPORTS_PIPELINE_MIN_MB are read and checked in a second (forked) process
+# Files over IMPORTS_PIPELINE_MIN_MB are read and checked in a second (forked) process
 # while the first writes, at most IMPORTS_PIPELINE_DEPTH batches ahead; -1 turns it off.
 IMPORTS_PIPELINE_MIN_MB = envint("IMPORTS_PIPELINE_MIN_MB", 2)
 IMPORTS_PIPELINE_DEPTH = envint("IMPORTS_PIPELINE_DEPTH", 2)

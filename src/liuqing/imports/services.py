@@ -27,7 +27,7 @@ import queue
 import secrets
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
@@ -250,15 +250,16 @@ def _batches(
 
 def _pipeline(writer: registry.BatchWriter, run: ImportRun) -> bool:
     """Whether to read and check the file in a second process while this one writes: for a
-    writer that allows it, a file of at least `IMPORTS_PIPELINE_MIN_MB`, where processes
-    can be forked (the reading process inherits the open file and the writer's caches and
-    never touches the database)."""
+    writer that allows it, a file over `IMPORTS_PIPELINE_MIN_MB` (by default the largest file
+    imported during its upload request, so only the worker forks), where processes can be
+    forked (the reading process inherits the open file and the writer's caches and never
+    touches the database)."""
     limit = int(getattr(settings, "IMPORTS_PIPELINE_MIN_MB", 2)) * 1024 * 1024
     if not writer.pipelined or limit < 0:
         return False
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
-    return bool(default_storage.size(run.stored_file) >= limit)
+    return bool(default_storage.size(run.stored_file) > limit)
 
 
 class ReaderStopped(Exception):
@@ -279,7 +280,7 @@ def _produce(
 
 def _prepared(
     writer: registry.BatchWriter, batches: Iterator[registry.Batch], *, parallel: bool
-) -> Iterator[tuple[int, int, Any]]:
+) -> Generator[tuple[int, int, Any], None, None]:
     """(rows, first row number, `writer.prepare(batch)`) for each batch, in order. With
     `parallel`, a forked process reads and prepares batches while the caller stores them,
     at most `IMPORTS_PIPELINE_DEPTH` batches ahead (memory stays bounded); an error there
