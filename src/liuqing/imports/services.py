@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import multiprocessing
 import os
@@ -475,6 +476,11 @@ def _execute(
         out.writerow([_("row"), _("column"), _("value"), _("reason")])
         sample: list[dict[str, Any]] = []
         parallel = _pipeline(writer, run)
+        # Everything allocated so far (Django, numpy, the writer's caches) out of the garbage
+        # collector's sight for the import: its full collections then walk the batches'
+        # objects only, and a forked reading process does not copy the pages they would
+        # touch. Given back to it at the end (a worker runs for days).
+        gc.freeze()
         stream = _prepared(writer, _batches(table.rows(), table.header, used), parallel=parallel)
         try:
             for size, first_row, prepared in stream:
@@ -531,6 +537,8 @@ def _execute(
                 _("Stopped after row %(row)d: %(error)s")
                 % {"row": run.rows_read + 1, "error": exc},
             )
+        finally:
+            gc.unfreeze()
         run.error_sample = sample
         run.error_file = _store_report(report) if sample else ""
     run.status, run.finished_at = RunStatus.DONE, timezone.now()
