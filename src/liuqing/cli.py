@@ -33,6 +33,7 @@ Set up and look after it:
   otp USERNAME         DEMO ONLY: the current TOTP code of a demo account
   open311-client NAME  an Open311 client and its api_key (shown once; --deactivate, --list)
   appeal-figures --check|--rebuild   the appeals figures' rollup against the cases, or rebuilt
+  incident-counts --check|--rebuild  the incident counts the maps read, against the incidents
 
 Every other Django management command works too (liuqing help --commands lists them).
 """

@@ -388,6 +388,10 @@ IMPORTS_UPLOAD_MAX_MB = envint("IMPORTS_UPLOAD_MAX_MB", 200)
 # a worker run with no batch written for IMPORTS_STALE_MINUTES is started again.
 IMPORTS_INLINE_MAX_MB = envint("IMPORTS_INLINE_MAX_MB", 2)
 IMPORTS_STALE_MINUTES = envint("IMPORTS_STALE_MINUTES", 10)
+# Files over IMPORTS_PIPELINE_MIN_MB are read and checked in a second (forked) process
+# while the first writes, at most IMPORTS_PIPELINE_DEPTH batches ahead; -1 turns it off.
+IMPORTS_PIPELINE_MIN_MB = envint("IMPORTS_PIPELINE_MIN_MB", 2)
+IMPORTS_PIPELINE_DEPTH = envint("IMPORTS_PIPELINE_DEPTH", 2)
 # H3 resolutions stored with every incident (coarse, fine): 8 ≈ 0.74 km², 9 ≈ 0.11 km² a cell.
 INCIDENTS_CELL_RESOLUTIONS = tuple(
     int(r) for r in os.environ.get("INCIDENTS_CELL_RESOLUTIONS", "8,9").split(",")

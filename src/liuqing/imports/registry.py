@@ -123,6 +123,19 @@ class BatchWriter(ABC):
         by row through `write`; a writer that works on whole columns overrides it."""
         return self.write(batch.rows())
 
+    # A writer whose `prepare` does real work without touching the database sets this: the
+    # engine may then run `prepare` in a second process, ahead of `store` (imports.services).
+    pipelined = False
+
+    def prepare(self, batch: Batch) -> Any:
+        """The part of writing a batch that needs no database (reading, checking, converting
+        values); its result must pickle. By default nothing: the batch itself."""
+        return batch
+
+    def store(self, prepared: Any) -> BatchResult:
+        """Write what `prepare` returned, in the engine's transaction."""
+        return self.write_batch(prepared)
+
 
 class LedgerKind(ABC):
     """A kind of ledger the engine can import (subclassed by the module owning the rows)."""

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
+import multiprocessing
 import os
+import queue
 import secrets
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
@@ -246,6 +249,73 @@ def _batches(
         )
 
 
+def _pipeline(writer: registry.BatchWriter, run: ImportRun) -> bool:
+    """Whether to read and check the file in a second process while this one writes: for a
+    writer that allows it, a file over `IMPORTS_PIPELINE_MIN_MB` (by default the largest file
+    imported during its upload request, so only the worker forks), where processes can be
+    forked (the reading process inherits the open file and the writer's caches and never
+    touches the database)."""
+    limit = int(getattr(settings, "IMPORTS_PIPELINE_MIN_MB", 2)) * 1024 * 1024
+    if not writer.pipelined or limit < 0:
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return bool(default_storage.size(run.stored_file) > limit)
+
+
+class ReaderStopped(Exception):
+    """The reading process failed (its error's text) or ended without finishing."""
+
+
+def _produce(
+    writer: registry.BatchWriter, batches: Iterator[registry.Batch], out: Any
+) -> None:  # pragma: no cover  (runs in the forked reading process; coverage does not follow)
+    try:
+        for batch in batches:
+            out.put((len(batch), batch.numbers[0], writer.prepare(batch)))
+    except Exception as exc:  # handed to the writing process, which stops the run with it
+        out.put(ReaderStopped(str(exc)))
+        return
+    out.put(None)
+
+
+def _prepared(
+    writer: registry.BatchWriter, batches: Iterator[registry.Batch], *, parallel: bool
+) -> Generator[tuple[int, int, Any], None, None]:
+    """(rows, first row number, `writer.prepare(batch)`) for each batch, in order. With
+    `parallel`, a forked process reads and prepares batches while the caller stores them,
+    at most `IMPORTS_PIPELINE_DEPTH` batches ahead (memory stays bounded); an error there
+    is raised here. Close the iterator to stop that process early."""
+    if not parallel:
+        for batch in batches:
+            yield len(batch), batch.numbers[0], writer.prepare(batch)
+        return
+    context = multiprocessing.get_context("fork")
+    out = context.Queue(maxsize=max(1, int(getattr(settings, "IMPORTS_PIPELINE_DEPTH", 2))))
+    reader = context.Process(target=_produce, args=(writer, batches, out), daemon=True)
+    reader.start()
+    try:
+        while True:
+            try:
+                item = out.get(timeout=1.0)
+            except queue.Empty:
+                if not reader.is_alive() and out.empty():
+                    raise ReaderStopped(
+                        _("The file's reading process ended unexpectedly.")
+                    ) from None
+                continue
+            if item is None:
+                return
+            if isinstance(item, ReaderStopped):
+                raise item
+            yield item
+    finally:
+        if reader.is_alive():
+            reader.terminate()
+        reader.join()
+        out.close()
+
+
 def run_import(
     *,
     actor: Member,
@@ -405,11 +475,18 @@ def _execute(
         out = csv.writer(report)
         out.writerow([_("row"), _("column"), _("value"), _("reason")])
         sample: list[dict[str, Any]] = []
+        parallel = _pipeline(writer, run)
+        # Everything allocated so far (Django, numpy, the writer's caches) out of the garbage
+        # collector's sight for the import: its full collections then walk the batches'
+        # objects only, and a forked reading process does not copy the pages they would
+        # touch. Given back to it at the end (a worker runs for days).
+        gc.freeze()
+        stream = _prepared(writer, _batches(table.rows(), table.header, used), parallel=parallel)
         try:
-            for batch in _batches(table.rows(), table.header, used):
+            for size, first_row, prepared in stream:
                 with transaction.atomic():
-                    result = writer.write_batch(batch)
-                    run.rows_read += len(batch)
+                    result = writer.store(prepared)
+                    run.rows_read += size
                     run.rows_created += result.created
                     run.rows_updated += result.updated
                     run.rows_unchanged += result.unchanged
@@ -431,8 +508,8 @@ def _execute(
                         obj=run,
                         details={
                             "kind": run.kind,
-                            "first_row": batch.numbers[0],
-                            "rows": len(batch),
+                            "first_row": first_row,
+                            "rows": size,
                             "created": result.created,
                             "updated": result.updated,
                             "rejected": result.rejected,
@@ -449,6 +526,7 @@ def _execute(
                     if len(sample) < SAMPLE_ERRORS:
                         sample.append(line)
         except Exception as exc:  # a workbook damaged halfway, a decode error: stop, say where
+            stream.close()  # the reading process, if any, stopped and waited for
             if isinstance(exc, ValidationError | AccessDenied):
                 raise
             run.error_sample = sample
@@ -459,6 +537,8 @@ def _execute(
                 _("Stopped after row %(row)d: %(error)s")
                 % {"row": run.rows_read + 1, "error": exc},
             )
+        finally:
+            gc.unfreeze()
         run.error_sample = sample
         run.error_file = _store_report(report) if sample else ""
     run.status, run.finished_at = RunStatus.DONE, timezone.now()

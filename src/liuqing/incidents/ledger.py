@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import math
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
@@ -57,7 +57,7 @@ from liuqing.imports.registry import (
     OptionSpec,
     RowError,
 )
-from liuqing.incidents import vectors
+from liuqing.incidents import counts, vectors
 from liuqing.incidents.defaults import category_texts
 from liuqing.incidents.locate import Locator, resolutions
 from liuqing.incidents.models import CategoryMapping, Incident, IncidentCategory
@@ -204,6 +204,32 @@ class _Checked:
     units: list[int]
     outcomes: list[str]
     descriptions: list[str]
+
+
+@dataclass
+class _Prepared:
+    """A batch ready to be written (`IncidentWriter.prepare`): the errors found so far and the
+    kept rows by column, plain lists (they may cross to another process)."""
+
+    result: BatchResult
+    batch: Batch | None = None  # kept only when the caller wants ids back
+    numbers: list[int] = field(default_factory=list)
+    source_ids: list[str] = field(default_factory=list)
+    times: list[str] = field(default_factory=list)
+    categories: list[int] = field(default_factory=list)
+    subs: list[str] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)
+    lats: list[float] = field(default_factory=list)
+    lngs: list[float] = field(default_factory=list)
+    coarse: list[int] = field(default_factory=list)
+    fine: list[int] = field(default_factory=list)
+    units: list[int] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    row_status: dict[int, str] = field(default_factory=dict)
+    first: dict[str, int] = field(default_factory=dict)
+    last: dict[str, int] = field(default_factory=dict)
+    repeated: dict[str, list[int]] = field(default_factory=dict)
 
 
 class IncidentWriter(BatchWriter):
@@ -475,12 +501,21 @@ class IncidentWriter(BatchWriter):
         return self.write_batch(Batch.from_rows(rows))
 
     def write_batch(self, batch: Batch) -> BatchResult:
+        return self.store(self.prepare(batch))
+
+    # The import engine may run `prepare` in another process, a batch or two ahead of
+    # `store` (`imports.services`): it reads no database and changes nothing but this
+    # writer's caches.
+    pipelined = True
+
+    def prepare(self, batch: Batch) -> _Prepared:
+        """The batch checked, placed and digested, and which row is written for each source
+        id: everything but the database."""
         result = BatchResult()
         checked = self._check(batch, result.errors) if len(batch) else None
+        ids_for = batch if self.want_ids else None
         if checked is None or not checked.numbers:
-            if self.want_ids:
-                self._statuses(result, batch, {})
-            return result
+            return _Prepared(result=result, batch=ids_for)
         keep, lat, lng, coarse, fine, units = self._place(checked, result.errors)
         # Only the rows that stay, as plain lists: indexing numpy arrays row by row costs
         # more than the row.
@@ -503,8 +538,59 @@ class IncidentWriter(BatchWriter):
             (subs, outcomes, descriptions),
             (np.asarray(categories, dtype=np.int64), lat, lng, coarse, fine, units),
         )
-        lat_list, lng_list = lat.tolist(), lng.tolist()
-        coarse_list, fine_list, unit_list = coarse.tolist(), fine.tolist(), units.tolist()
+        # Which row is written for each source id: the last of the batch. The same id twice
+        # in a batch behaves as it would in two batches: the later row wins, and reports
+        # "updated" (or "unchanged" when it repeats the earlier one).
+        row_status: dict[int, str] = {}
+        first: dict[str, int] = {}  # source id → its first row (insertion order: first seen)
+        last: dict[str, int] = {}  # source id → its last row
+        repeated: dict[str, list[int]] = {}  # source id → its row numbers, when more than one
+        if len(set(source_ids)) == len(source_ids):
+            first = last = dict(zip(source_ids, range(len(source_ids)), strict=True))
+        else:
+            for i, source_id in enumerate(source_ids):
+                j = last.get(source_id)
+                if j is None:
+                    first[source_id] = i
+                else:
+                    repeated.setdefault(source_id, [numbers[j]]).append(numbers[i])
+                    row_status[numbers[i]] = UNCHANGED if digests[j] == digests[i] else UPDATED
+                last[source_id] = i
+        return _Prepared(
+            result=result,
+            batch=ids_for,
+            numbers=numbers,
+            source_ids=source_ids,
+            times=times,
+            categories=categories,
+            subs=subs,
+            outcomes=outcomes,
+            descriptions=descriptions,
+            lats=lat.tolist(),
+            lngs=lng.tolist(),
+            coarse=coarse.tolist(),
+            fine=fine.tolist(),
+            units=units.tolist(),
+            digests=digests,
+            row_status=row_status,
+            first=first,
+            last=last,
+            repeated=repeated,
+        )
+
+    def store(self, prepared: _Prepared) -> BatchResult:
+        """Write a prepared batch: look up the stored rows, insert, update, count."""
+        p = prepared
+        result = p.result
+        if not p.numbers:
+            if self.want_ids and p.batch is not None:
+                self._statuses(result, p.batch, {})
+            return result
+        numbers, source_ids, times, categories = p.numbers, p.source_ids, p.times, p.categories
+        subs, outcomes, descriptions, digests = p.subs, p.outcomes, p.descriptions, p.digests
+        lat_list, lng_list = p.lats, p.lngs
+        coarse_list, fine_list, unit_list = p.coarse, p.fine, p.units
+        row_status, first, last, repeated = p.row_status, p.first, p.last, p.repeated
         when_list = times if connection.vendor == "sqlite" else [t + "+00:00" for t in times]
 
         def values(i: int) -> tuple[Any, ...]:
@@ -524,31 +610,14 @@ class IncidentWriter(BatchWriter):
                 digests[i],
             )
 
-        # Which row is written for each source id: the last of the batch. The same id twice
-        # in a batch behaves as it would in two batches: the later row wins, and reports
-        # "updated" (or "unchanged" when it repeats the earlier one).
-        row_status: dict[int, str] = {}
-        first: dict[str, int] = {}  # source id → its first row (insertion order: first seen)
-        last: dict[str, int] = {}  # source id → its last row
-        repeated: dict[str, list[int]] = {}  # source id → its row numbers, when more than one
-        if len(set(source_ids)) == len(source_ids):
-            first = last = dict(zip(source_ids, range(len(source_ids)), strict=True))
-        else:
-            for i, source_id in enumerate(source_ids):
-                j = last.get(source_id)
-                if j is None:
-                    first[source_id] = i
-                else:
-                    repeated.setdefault(source_id, [numbers[j]]).append(numbers[i])
-                    row_status[numbers[i]] = UNCHANGED if digests[j] == digests[i] else UPDATED
-                last[source_id] = i
         existing = self._existing(list(first))
         now_dt = timezone.now()
         now: Any = _utc_text(now_dt) if connection.vendor == "sqlite" else now_dt
         tail = (self.run_id, now, now)
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        if not existing and not repeated:
+        every_row_new = not existing and not repeated
+        if every_row_new:
             # The usual case of a first import: every row new and once in the batch.
             inserts = list(
                 zip(
@@ -607,12 +676,48 @@ class IncidentWriter(BatchWriter):
                     result.updated += 1
                 elif status == UNCHANGED:
                     result.unchanged += 1
+        # The monthly counts, in the same transaction: what the updated rows held goes out
+        # (read before the update), what was inserted and updated comes in.
+        delta = counts.stored([row[-1] for row in updates], sign=-1) if updates else counts.Delta()
         self._insert(inserts)
         self._update(updates)
+        if every_row_new:
+            # The columns are the inserted rows, in order.
+            delta.add(
+                units=unit_list,
+                categories=categories,
+                coarse=coarse_list,
+                fine=fine_list,
+                instants=counts.text_micros(times),
+            )
+        else:
+            self._count(delta, inserts, 2, 3, 9, 7, 8)
+            self._count(delta, updates, 0, 1, 7, 5, 6)
+        delta.write()
         self._keep_statistics(len(inserts))
-        if self.want_ids:
-            self._statuses(result, batch, row_status, self._existing(list(first)))
+        if self.want_ids and p.batch is not None:
+            self._statuses(result, p.batch, row_status, self._existing(list(first)))
         return result
+
+    @staticmethod
+    def _count(
+        delta: counts.Delta,
+        rows: list[tuple[Any, ...]],
+        when: int,
+        category: int,
+        unit: int,
+        coarse: int,
+        fine: int,
+    ) -> None:
+        """Count written rows (tuples, the columns at these positions) into `delta`."""
+        if rows:
+            delta.add(
+                units=[row[unit] for row in rows],
+                categories=[row[category] for row in rows],
+                coarse=[row[coarse] for row in rows],
+                fine=[row[fine] for row in rows],
+                instants=counts.text_micros([row[when] for row in rows]),
+            )
 
     def _keep_statistics(self, inserted: int) -> None:
         """PostgreSQL: refresh the planner's statistics of the table when this import has

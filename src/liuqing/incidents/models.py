@@ -141,6 +141,45 @@ class Incident(models.Model):
         return f"{self.source_system}:{self.source_id}"
 
 
+class IncidentCount(models.Model):
+    """How many incidents a unit recorded in one local month (settings.TIME_ZONE), category,
+    coarse cell and fine cell: what the monthly refresh reads instead of grouping millions
+    of incidents (`incidents.counts`).
+
+    Derived data, never typed in: the ledger writer (file import, push, walk-in report)
+    changes it in the same transaction as the incidents, and `liuqing incident-counts
+    --check | --rebuild` compares it with (or recomputes it from) the incidents. Both cells
+    are kept because an incident's coarse cell is that of its point, not always the parent
+    of its fine cell. `month` is year × 12 + month − 1; a key whose count falls to 0 is
+    deleted."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, db_index=False, related_name="+")
+    category = models.ForeignKey(
+        IncidentCategory, on_delete=models.PROTECT, db_index=False, related_name="+"
+    )
+    cell_coarse = models.BigIntegerField()
+    cell_fine = models.BigIntegerField()
+    month = models.PositiveIntegerField()
+    # No CHECK (n >= 0): the upsert that takes a count down proposes a negative row, which a
+    # CHECK would refuse before the conflict turns it into an update. A negative count can
+    # only come from writes around the writer, and `check()` reports it.
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("incident count")
+        verbose_name_plural = _("incident counts")
+        constraints = [
+            # Unit first, then month: the refresh reads its units' rows of a month window.
+            models.UniqueConstraint(
+                fields=["unit", "month", "category", "cell_coarse", "cell_fine"],
+                name="incident_count_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}:{self.month}:{self.category_id}:{self.cell_fine}={self.n}"
+
+
 # The analytics results and patrols live in their own module (imported here so Django finds
 # them in the incidents app).
 from liuqing.incidents.models_maps import (  # noqa: E402, F401

@@ -10,8 +10,9 @@ permutations) and, per category over all the months, the emerging hot-spot patte
 transaction with its audit event; the two previous runs of the same root are kept, older ones
 deleted.
 
-Cost. The incidents are read once, month by month, grouped by (unit, category, cell) in the
-database, so Python sees one row per occupied cell and not one per incident. The permutation
+Cost. The counts are read once, from the monthly count table (`incidents.counts`: per unit,
+local month, category and cell, kept exact by the ledger writer), so neither the database
+nor Python sees one row per incident. The permutation
 test is the expensive step; a map whose counts (and cell set and settings) equal the previous
 run's keeps that run's Gi* result (the test is seeded from the map's identity, so it would
 give the same answer), so the monthly run pays the permutations of the new month only, and a
@@ -34,20 +35,18 @@ from fractions import Fraction
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from liuqing.analytics import cells as cellsmod
 from liuqing.analytics import emerging, hotspots, levels, periods
 from liuqing.core import audit
 from liuqing.core.models import Member, Unit
-from liuqing.incidents import thresholds
+from liuqing.incidents import counts, thresholds
 from liuqing.incidents.locate import boundary_cells, resolutions
 from liuqing.incidents.models import (
     CellGrid,
     CellMap,
     CellTrend,
-    Incident,
     IncidentCategory,
     MapRun,
     RunStatus,
@@ -113,30 +112,15 @@ def map_units(root: Unit) -> list[MapUnit]:
 
 def read_counts(unit_ids: np.ndarray, window: list[periods.Period]) -> np.ndarray:
     """Rows (month index, unit id, category id, coarse cell, fine cell, count) of the
-    incidents of `unit_ids` in the window, grouped in the database (int64, n × 6)."""
-    chunks = []
-    ids = [int(i) for i in unit_ids]
-    for t, period in enumerate(window):
-        qs = (
-            Incident.objects.filter(
-                unit_id__in=ids, occurred_at__gte=period.start, occurred_at__lt=period.end
-            )
-            .values_list("unit_id", "category_id", "cell_coarse", "cell_fine")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        sql, params = qs.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if rows:
-            block = np.empty((len(rows), 6), dtype=np.int64)
-            block[:, 0] = t
-            block[:, 1:] = np.array(rows, dtype=np.int64)
-            chunks.append(block)
-    if not chunks:
-        return np.zeros((0, 6), dtype=np.int64)
-    return np.concatenate(chunks)
+    incidents of `unit_ids` in the window, from the monthly counts (`incidents.counts`, kept
+    exact by the ledger writer), int64 n × 6."""
+    first = counts.month_index(window[0].first.year, window[0].first.month)
+    last = counts.month_index(window[-1].first.year, window[-1].first.month)
+    if last - first + 1 != len(window):
+        raise ValueError("the window's months must follow each other")
+    rows = counts.read(unit_ids.tolist(), first, last)
+    rows[:, 0] -= first
+    return rows
 
 
 def _share(name: str, default: str) -> Fraction:

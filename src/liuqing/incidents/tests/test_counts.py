@@ -1,0 +1,187 @@
+"""The monthly incident counts the refresh reads: equal to a recount from the incidents after
+imports, pushes, edits that move incidents between months, cells, units and categories,
+repeated ids, deletions; the check and rebuild command; the migration's first fill."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from typing import Any
+
+import h3.api.basic_int as h3int
+import numpy as np
+import pytest
+from django.apps import apps as django_apps
+from django.core.management import CommandError, call_command
+
+from liuqing.core.models import AuditEvent, Member
+from liuqing.core.testing import World
+from liuqing.incidents import counts, refresh
+from liuqing.incidents.models import Incident, IncidentCategory, IncidentCount
+from liuqing.incidents.testing import LAT, LNG, ledger_csv, record_incidents
+from liuqing.incidents.tests.test_import import imported, row
+
+pytestmark = pytest.mark.django_db
+
+C1 = (LAT + 0.005, LNG + 0.005)  # inside the office C1, itself inside S1
+
+
+def in_step() -> dict[tuple[int, ...], int]:
+    """The table, after asserting it equals a fresh count from the incidents."""
+    kept = counts.kept()
+    assert kept == counts.recount()
+    assert counts.check() == []
+    assert sum(kept.values()) == Incident.objects.count()
+    assert all(n > 0 for n in kept.values())
+    return kept
+
+
+def key(unit: Any, month: tuple[int, int], category: str, lat: float, lng: float) -> tuple:
+    return (
+        unit.pk,
+        counts.month_index(*month),
+        IncidentCategory.objects.get(code=category).pk,
+        h3int.latlng_to_cell(lat, lng, 8),
+        h3int.latlng_to_cell(lat, lng, 9),
+    )
+
+
+def test_an_import_counts_each_incident_in_its_local_month_cell_unit_and_category(
+    mapped: World, analyst: Member
+) -> None:
+    s1, c1 = mapped.units["S1"], mapped.units["C1"]
+    rows = [
+        row("A1"),
+        row("A2"),
+        # Local midnight opening March (Asia/Shanghai) is 16:00 UTC on 28 February.
+        row("A3", 报警时间="2026-03-01 00:00:00"),
+        row("A4", 报警时间="2026-02-28 23:59:59.5"),
+        row("A5", 报警时间="2026-02-28T15:59:59Z"),
+        row("A6", 报警时间="2026-02-28T16:00:00Z", 警情类别="交通"),
+        row("A7", 纬度=C1[0], 经度=C1[1]),
+    ]
+    run = imported(analyst, mapped, ledger_csv(rows))
+    assert run.rows_created == 7
+    kept = in_step()
+    assert kept == {
+        key(s1, (2026, 3), "criminal", LAT, LNG): 3,
+        key(s1, (2026, 2), "criminal", LAT, LNG): 2,
+        key(s1, (2026, 3), "traffic", LAT, LNG): 1,
+        key(c1, (2026, 3), "criminal", *C1): 1,
+    }
+
+
+def test_edits_move_counts_between_months_cells_units_and_categories(
+    mapped: World, analyst: Member
+) -> None:
+    first = [row(f"E{i}") for i in range(6)]
+    imported(analyst, mapped, ledger_csv(first))
+    in_step()
+    edited = [
+        row("E0", 报警时间="2026-01-15 09:00:00"),  # another month
+        row("E1", 警情类别="交通"),  # another category
+        row("E2", 纬度=C1[0], 经度=C1[1]),  # another cell and unit
+        row("E3", 纬度=LAT + 0.004),  # another cell, same unit
+        row("E4", 处理结果="已调解"),  # a change the counts do not see
+        row("E5"),  # unchanged
+        row("E6", 报警时间="2025-12-31 23:30:00"),  # new
+    ]
+    run = imported(analyst, mapped, ledger_csv(edited))
+    assert (run.rows_created, run.rows_updated, run.rows_unchanged) == (1, 5, 1)
+    s1, c1 = mapped.units["S1"], mapped.units["C1"]
+    kept = in_step()
+    assert kept[key(s1, (2026, 3), "criminal", LAT, LNG)] == 2  # E4, E5
+    assert kept[key(s1, (2026, 1), "criminal", LAT, LNG)] == 1
+    assert kept[key(s1, (2026, 3), "traffic", LAT, LNG)] == 1
+    assert kept[key(c1, (2026, 3), "criminal", *C1)] == 1
+    assert kept[key(s1, (2026, 3), "criminal", LAT + 0.004, LNG)] == 1
+    assert kept[key(s1, (2025, 12), "criminal", LAT, LNG)] == 1
+    # Back where they were: the keys they left are gone again, none left at 0.
+    imported(analyst, mapped, ledger_csv(first))
+    assert in_step() == {
+        key(s1, (2026, 3), "criminal", LAT, LNG): 6,
+        key(s1, (2025, 12), "criminal", LAT, LNG): 1,  # E6
+    }
+
+
+def test_a_source_id_repeated_in_a_batch_is_counted_once(mapped: World, analyst: Member) -> None:
+    rows = [row("R1"), row("R1", 警情类别="交通"), row("R2"), row("R2"), row("R3")]
+    imported(analyst, mapped, ledger_csv(rows))
+    s1 = mapped.units["S1"]
+    assert in_step() == {
+        key(s1, (2026, 3), "criminal", LAT, LNG): 2,
+        key(s1, (2026, 3), "traffic", LAT, LNG): 1,
+    }
+
+
+def test_pushes_and_refused_rows_keep_the_counts_exact(mapped: World) -> None:
+    s1 = mapped.units["S1"]
+    items = [(LAT, LNG, "criminal", f"2026-0{m}-10 10:00") for m in (1, 2, 3)]
+    items += [(LAT + 0.003, LNG - 0.003, "telecom_fraud", "2026-02-01 00:00")] * 4
+    assert record_incidents(s1, items) == 7
+    kept = in_step()
+    assert kept[key(s1, (2026, 2), "telecom_fraud", LAT + 0.003, LNG - 0.003)] == 4
+
+
+def test_imports_with_refused_rows_count_only_what_was_stored(
+    mapped: World, analyst: Member
+) -> None:
+    rows = [row("B1"), row("B2", 纬度="north"), row("B3", 警情类别="不存在"), row("B4")]
+    run = imported(analyst, mapped, ledger_csv(rows))
+    assert (run.rows_created, run.rows_rejected) == (2, 2)
+    assert in_step() == {key(mapped.units["S1"], (2026, 3), "criminal", LAT, LNG): 2}
+
+
+def test_deleting_incidents_takes_them_out_of_the_counts(mapped: World, analyst: Member) -> None:
+    imported(analyst, mapped, ledger_csv([row("D1"), row("D2"), row("D3", 警情类别="交通")]))
+    gone = Incident.objects.filter(source_id__in=["D1", "D3"]).values_list("pk", flat=True)
+    assert counts.delete_incidents(list(gone)) == 2
+    assert in_step() == {key(mapped.units["S1"], (2026, 3), "criminal", LAT, LNG): 1}
+    counts.delete_incidents(list(Incident.objects.values_list("pk", flat=True)))
+    assert in_step() == {}
+
+
+def test_the_check_finds_writes_around_the_writer_and_the_rebuild_repairs_them(
+    mapped: World, analyst: Member
+) -> None:
+    imported(analyst, mapped, ledger_csv([row("W1"), row("W2"), row("W3")]))
+    in_step()
+    traffic = IncidentCategory.objects.get(code="traffic")
+    Incident.objects.filter(source_id="W1").update(category=traffic)
+    Incident.objects.filter(source_id="W2").delete()
+    problems = counts.check()
+    assert len(problems) == 2
+    assert any("kept 3, fresh 1" in p for p in problems)
+    assert any("kept None, fresh 1" in p for p in problems)
+    with pytest.raises(CommandError, match="2 differences"):
+        call_command("incident_counts", "--check", verbosity=0)
+    call_command("incident_counts", "--rebuild", verbosity=0)
+    assert AuditEvent.objects.filter(action="incident.counts_rebuild").count() == 1
+    in_step()
+    call_command("incident_counts", "--check", verbosity=0)
+
+
+def test_the_migration_counts_the_incidents_already_stored(mapped: World, analyst: Member) -> None:
+    imported(analyst, mapped, ledger_csv([row("M1"), row("M2", 报警时间="2025-07-01 08:00")]))
+    before = counts.kept()
+    IncidentCount.objects.all().delete()
+    assert counts.check() != []
+    migration = importlib.import_module("liuqing.incidents.migrations.0007_incident_counts")
+    migration.count_existing(django_apps, None)
+    assert in_step() == before
+
+
+def test_the_refresh_reads_the_counts_of_its_window_by_month(
+    mapped: World, analyst: Member
+) -> None:
+    imported(
+        analyst,
+        mapped,
+        ledger_csv([row("F1"), row("F2", 报警时间="2026-02-10 10:00"), row("F3")]),
+    )
+    s1 = mapped.units["S1"]
+    window = refresh.month_window(dt.date(2026, 3, 1), 2)
+    rows = refresh.read_counts(np.array([s1.pk]), window)
+    by_month = {int(t): int(n) for t, n in zip(rows[:, 0], rows[:, 5], strict=True)}
+    assert by_month == {0: 1, 1: 2}
+    assert refresh.read_counts(np.array([mapped.units["S2"].pk]), window).shape == (0, 6)

@@ -1,0 +1,95 @@
+"""The import with its reading in a second process (imports.services._prepared): the same
+batches, the same outcome, errors there stop the run."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from liuqing.core.models import Member
+from liuqing.core.testing import World
+from liuqing.imports import services
+from liuqing.imports.models import RunStatus
+from liuqing.imports.registry import Batch
+from liuqing.incidents import counts
+from liuqing.incidents.ledger import IncidentWriter
+from liuqing.incidents.models import Incident
+from liuqing.incidents.testing import ledger_csv
+from liuqing.incidents.tests.test_import import OPTIONS, imported, row, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def rows() -> list[dict[str, object]]:
+    good = [row(f"P{i}", 报警时间=f"2026-0{1 + i % 3}-1{i % 10} 08:00:00") for i in range(9)]
+    bad = [row("X1", 纬度="north"), row("X2", 警情类别="不存在"), row("X3", 报警时间="2099-01-01")]
+    return [*good[:4], bad[0], *good[4:7], bad[1], row("P2", 处理结果="已调解"), *good[7:], bad[2]]
+
+
+def batches() -> Iterator[Batch]:
+    """The rows in batches of `IMPORTS_BATCH_ROWS`, as the engine reads them."""
+    content = ledger_csv(rows()).decode()
+    table = list(csv.reader(io.StringIO(content)))
+    header, body = table[0], list(enumerate(table[1:], start=2))
+    columns = {"警情编号": "source_id", "报警时间": "occurred_at", "警情类别": "category"}
+    columns |= {"纬度": "latitude", "经度": "longitude", "处理结果": "outcome"}
+    return services._batches(iter(body), header, columns)
+
+
+def test_the_second_process_prepares_the_same_batches_in_order(
+    mapped: World, analyst: Member, settings: Any
+) -> None:
+    settings.IMPORTS_BATCH_ROWS = 4
+    writer = IncidentWriter(actor=analyst, unit=mapped.units["S1"], options=OPTIONS)
+    alone = list(services._prepared(writer, batches(), parallel=False))
+    forked = list(services._prepared(writer, batches(), parallel=True))
+    assert [(n, first) for n, first, _p in forked] == [(4, 2), (4, 6), (4, 10), (1, 14)]
+    assert forked == alone
+    assert sum(len(p.result.errors) for _n, _f, p in forked) == 3
+
+
+def test_an_error_while_reading_is_raised_after_the_batches_before_it(
+    mapped: World, analyst: Member, settings: Any
+) -> None:
+    settings.IMPORTS_BATCH_ROWS = 4
+    writer = IncidentWriter(actor=analyst, unit=mapped.units["S1"], options=OPTIONS)
+
+    def broken() -> Iterator[Batch]:
+        yield from batches()
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    stream = services._prepared(writer, broken(), parallel=True)
+    assert [n for n, _f, _p in (next(stream), next(stream), next(stream), next(stream))] == [
+        4,
+        4,
+        4,
+        1,
+    ]
+    with pytest.raises(services.ReaderStopped, match="invalid start byte"):
+        next(stream)
+
+
+def test_a_file_over_the_threshold_imports_the_same_through_two_processes(
+    mapped: World, analyst: Member, settings: Any
+) -> None:
+    settings.IMPORTS_BATCH_ROWS = 4
+    settings.IMPORTS_PIPELINE_MIN_MB = 0
+    content = ledger_csv(rows())
+    assert services._pipeline(
+        IncidentWriter(actor=analyst, unit=mapped.units["S1"], options=OPTIONS),
+        upload(analyst, mapped, content),
+    )
+    run = imported(analyst, mapped, content)
+    assert run.status == RunStatus.DONE
+    assert (run.rows_read, run.rows_created, run.rows_updated, run.rows_rejected) == (13, 9, 1, 3)
+    assert Incident.objects.get(source_id="P2").outcome == "已调解"
+    assert counts.check() == []
+    # The same file again, read in this process only: P2 goes back and forth again.
+    settings.IMPORTS_PIPELINE_MIN_MB = -1
+    again = imported(analyst, mapped, content)
+    assert (again.rows_created, again.rows_updated, again.rows_unchanged) == (0, 2, 8)
+    assert counts.check() == []
