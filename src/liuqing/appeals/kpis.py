@@ -117,14 +117,7 @@ class Cut:
 
 
 def _case_q(cut: Cut, prefix: str = "") -> Q:
-    low, high = cut.unit.subtree_range()
-    q = Q(
-        **{
-            f"{prefix}kind": APPEAL,
-            f"{prefix}unit__path__gte": low,
-            f"{prefix}unit__path__lt": high,
-        }
-    )
+    q = Q(**{f"{prefix}kind": APPEAL}) & access.subtree_q(cut.unit, f"{prefix}unit__path")
     if cut.category is not None:
         q &= Q(**{f"{prefix}category_id__in": category_subtree(cut.category)})
     if cut.place is not None:
@@ -615,14 +608,11 @@ NEVER = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)  # closes a range the index then 
 
 
 def _subtree_units(unit: Unit) -> np.ndarray | None:
-    """The ids of the units in `unit`'s subtree (None for the whole tree: every unit)."""
-    if unit.parent_id is None:
+    """The ids of the units in `unit`'s subtree (None for the only root: every unit)."""
+    subtree = access.Subtree.of(unit, limit=None)
+    if subtree.everything:
         return None
-    low, high = unit.subtree_range()
-    return np.array(
-        Unit.objects.filter(path__gte=low, path__lt=high).values_list("pk", flat=True),
-        dtype=np.int64,
-    )
+    return np.array(subtree.unit_ids, dtype=np.int64)
 
 
 def _in_units(units: np.ndarray, in_scope: np.ndarray | None) -> np.ndarray:

@@ -136,6 +136,54 @@ def covers_everything(unit: Unit) -> bool:
     return unit.depth == 0 and not Unit.objects.filter(depth=0).exclude(pk=unit.pk).exists()
 
 
+# Up to this many units, a subtree is named by its unit ids (see `Subtree`).
+MAX_UNIT_IDS = 2000
+
+
+def subtree_unit_ids(unit: Unit, limit: int | None = MAX_UNIT_IDS) -> tuple[int, ...] | None:
+    """The ids of `unit` and the units below it, in path order (one query on the path
+    index), or None when there are more than `limit` (`limit=None`: however many)."""
+    units = Unit.objects.filter(subtree_q(unit)).order_by("path").values_list("pk", flat=True)
+    ids = tuple(units if limit is None else units[: limit + 1])
+    return ids if limit is None or len(ids) <= limit else None
+
+
+@dataclass(frozen=True)
+class Subtree:
+    """A unit and everything below it, worked out once for the queries of one reading (a
+    list, a set of figures): `everything` for the only root (no condition at all), else its
+    unit ids (`unit_ids`, in path order; None past the `limit` given to `of`) and always its
+    path range.
+
+    Why ids: with the ids as constants a database seeks each unit's rows in an index led by
+    the unit (and SQLite walks a list's sort index newest first and stops after a page),
+    where a join on the units' path range reads every row of every unit of the subtree
+    first. Past a few thousand units the list of constants costs more than the join."""
+
+    everything: bool
+    unit_ids: tuple[int, ...] | None
+    path_range: tuple[str, str]
+
+    @classmethod
+    def of(cls, unit: Unit, limit: int | None = MAX_UNIT_IDS) -> Subtree:
+        """The subtree of `unit`: one query for the only root, two otherwise. `limit=None`
+        names every unit however many."""
+        if covers_everything(unit):
+            return cls(True, None, unit.subtree_range())
+        return cls(False, subtree_unit_ids(unit, limit), unit.subtree_range())
+
+    def q(self, prefix: str = "") -> Q:
+        """Rows owned by a unit of the subtree, their unit reached through `prefix` (e.g.
+        "case__" for rows of a case): no condition for the only root, else the unit ids,
+        else the path range (a join on the units)."""
+        if self.everything:
+            return Q()
+        if self.unit_ids is not None:
+            return Q(**{f"{prefix}unit_id__in": self.unit_ids})
+        low, high = self.path_range
+        return Q(**{f"{prefix}unit__path__gte": low, f"{prefix}unit__path__lt": high})
+
+
 def _owned_q(policy: Policy) -> Q:
     """Rows that belong to some unit (what the path range of the root matches)."""
     return Q(**{f"{policy.unit_field}__isnull": False})

@@ -32,7 +32,7 @@ from liuqing.core.models import (
     UnitKind,
     validate_geojson_boundary,
 )
-from liuqing.core.widgets import IsoDateInput
+from liuqing.core.widgets import IsoDateInput, QuickSelect
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -79,6 +79,7 @@ class UnitFilterField(UnitChoiceField):
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("unit"))
         kwargs.setdefault("empty_label", _("All units"))
+        kwargs.setdefault("widget", QuickSelect)  # a list page's filter: no include per unit
         self.offered: Any = None
         super().__init__(**kwargs)
 

@@ -12,7 +12,7 @@ from liuqing.casework.models import Case, Category
 from liuqing.core.forms import UnitFilterField
 from liuqing.core.models import Member
 from liuqing.core.selectors import unit_choices
-from liuqing.core.widgets import IsoDateInput, IsoDateTimeInput
+from liuqing.core.widgets import IsoDateInput, IsoDateTimeInput, QuickSelect
 from liuqing.mediation import selectors
 from liuqing.mediation.models import (
     Channel,
@@ -37,9 +37,9 @@ def _blank(label: Any, choices: Any) -> list[tuple[str, Any]]:
 
 
 class FilterForm(forms.Form):
-    status = forms.ChoiceField(required=False, label=_("status"))
-    level = forms.ChoiceField(required=False, label=_("level"))
-    outcome = forms.ChoiceField(required=False, label=_("outcome"))
+    status = forms.ChoiceField(required=False, label=_("status"), widget=QuickSelect)
+    level = forms.ChoiceField(required=False, label=_("level"), widget=QuickSelect)
+    outcome = forms.ChoiceField(required=False, label=_("outcome"), widget=QuickSelect)
     unit = UnitFilterField()
     q = forms.CharField(required=False, max_length=100, label=_("search"))
 

@@ -65,45 +65,42 @@ def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
-# Up to this many units in a subtree, lists name the units by id (see `_in_units`).
-MAX_UNIT_IDS = 2000
-
-
 def _in_units(qs: QuerySet[Case], unit: Unit) -> QuerySet[Case] | None:
-    """`qs` cut to `unit`'s subtree by the ids of its units, or None for a subtree too big.
+    """`qs` cut to `unit`'s subtree by the ids of its units (`access.subtree_unit_ids`), or
+    None for a subtree of more than access.MAX_UNIT_IDS units. The only root too: without a
+    condition on the unit, SQLite reads every dispute of the tree to sort them.
 
     The same rows as the path range (`access.subtree_q`), but planned differently: with the
     unit ids as constants the database walks the cases' received_at index newest first and
     stops after a page, where a join on the unit path range reads every case of every unit
     of a brigade (tens of thousands of disputes) to sort them (measured in
     bench/mediation.py: some 250 ms against 4 ms at 50,000 disputes in a brigade)."""
-    ids = list(
-        Unit.objects.filter(access.subtree_q(unit)).values_list("pk", flat=True)[: MAX_UNIT_IDS + 1]
-    )
-    if len(ids) > MAX_UNIT_IDS:
+    ids = access.subtree_unit_ids(unit)
+    if ids is None:
         return None
     return qs.filter(unit_id__in=ids)
 
 
 def disputes_visible_to(member: Member, filters: DisputeFilters | None = None) -> QuerySet[Case]:
-    """Disputes (as cases, with `.dispute` and its committee) in the member's jurisdiction,
+    """Disputes (as cases, with `.dispute`) in the member's jurisdiction,
     newest first, cut by `filters`.
 
     Scope: the ``case`` and ``dispute`` policies (disputes carry no sensitive label) and the
     member's subtree by unit ids (`_in_units`), or for a subtree of more units than
-    MAX_UNIT_IDS the engine's `cases_visible_to` (the path range; nothing at the root)."""
+    access.MAX_UNIT_IDS the engine's `cases_visible_to` (the path range; nothing at the root).
+
+    The rows carry only what the list page and the API list show (`LIST_FIELDS`): a list
+    row costs its model instances, and the cases' texts, the units' boundaries and the
+    members' encrypted details would be read and decoded for nothing. Read anything else
+    through `access_dispute`."""
     if not (access.can(member, CASE, VIEW) and access.can(member, DISPUTE, VIEW)):
         raise AccessDenied
     f = filters or DisputeFilters()
-    base = Case.objects.filter(kind=DISPUTE).select_related(
-        "unit", "owner", "category", "place", "dispute", "dispute__committee"
-    )
+    base = Case.objects.filter(kind=DISPUTE)
     narrowest = f.unit if f.unit is not None and member.unit.is_ancestor_of(f.unit) else None
     qs = _in_units(base, narrowest or member.unit)
     if qs is None:
-        qs = casework.cases_visible_to(member, kind=DISPUTE).select_related(
-            "dispute", "dispute__committee"
-        )
+        qs = casework.cases_visible_to(member, kind=DISPUTE)
         if f.unit is not None:
             qs = qs.filter(access.subtree_q(f.unit, "unit__path"))
     elif f.unit is not None and narrowest is None:
@@ -125,7 +122,29 @@ def disputes_visible_to(member: Member, filters: DisputeFilters | None = None) -
     q = " ".join((f.q or "").split())
     if q:
         qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q))
-    return qs.order_by("-received_at", "-pk")
+    return (
+        qs.select_related(None)
+        .select_related("unit", "owner", "category", "dispute")
+        .only(*LIST_FIELDS)
+        .order_by("-received_at", "-pk")
+    )
+
+
+# What a dispute list row shows (the page's table and the API's `DisputeOut`).
+LIST_FIELDS = (
+    "number",
+    "title",
+    "status",
+    "received_at",
+    "resolve_due",
+    "unit__name",
+    "category__name",
+    "owner__full_name",
+    "dispute__level",
+    "dispute__outcome",
+    "dispute__risk_flag",
+    "dispute__committee_id",
+)
 
 
 def access_dispute(member: Member, pk: Any, for_write: bool = False) -> Case:

@@ -4,12 +4,13 @@ date format would show as an empty field), and the fields still parse what they 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django import forms
 from django.utils import translation
 
-from liuqing.core.widgets import IsoDateInput, IsoDateTimeInput
+from liuqing.core.widgets import IsoDateInput, IsoDateTimeInput, QuickSelect
 
 
 class When(forms.Form):
@@ -37,3 +38,19 @@ def test_chinese_default_format_is_what_the_pickers_would_have_refused() -> None
         plain = forms.DateInput(attrs={"type": "date"}).render("day", dt.date(2026, 2, 9))
         assert 'value="2026/02/09"' in plain
         assert 'value="2026-02-09"' in IsoDateInput().render("day", dt.date(2026, 2, 9))
+
+
+@pytest.mark.parametrize(
+    ("choices", "value", "attrs"),
+    [
+        ([("", "Any <status>"), ("a", "A & b"), ("b", 'B "q"')], "a", {"id": "id_s", "class": "c"}),
+        ([("", "—"), (1, "· 一所"), (2, "二所")], 2, {"id": "id_u", "required": True, "x": False}),
+        ([("G", [("1", "one"), ("2", "two")]), ("3", "three")], "2", None),
+        ([], None, {}),
+    ],
+)
+def test_the_quick_select_renders_what_djangos_select_renders(
+    choices: list[Any], value: Any, attrs: dict[str, Any] | None
+) -> None:
+    expected = forms.Select(choices=choices).render("n", value, attrs)
+    assert QuickSelect(choices=choices).render("n", value, attrs) == expected

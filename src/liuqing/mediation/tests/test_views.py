@@ -6,13 +6,23 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from liuqing.casework.models import Case
 from liuqing.core.models import Role
 from liuqing.core.testing import World, login_verified
-from liuqing.mediation.models import Agreement, Confirmation, Extension, Party, PartyRole
+from liuqing.mediation.models import (
+    Agreement,
+    Confirmation,
+    Dispute,
+    Extension,
+    Level,
+    Party,
+    PartyRole,
+)
 from liuqing.mediation.testing import (
     accepted,
     agreed,
@@ -22,6 +32,7 @@ from liuqing.mediation.testing import (
     in_mediation,
     start,
 )
+from liuqing.mediation.workflow import STATE_LABELS
 
 
 @pytest.fixture
@@ -35,6 +46,40 @@ def test_the_list_shows_disputes_of_the_jurisdiction(world: World, officer: Clie
     body = officer.get("/mediation/").content.decode()
     assert "院墙排水" in body
     assert "别处纠纷" not in body
+
+
+def test_a_list_row_shows_its_labels_and_links_to_the_dispute(
+    world: World, officer: Client
+) -> None:
+    case = accepted(world.units["C1"], title="院墙排水")
+    Dispute.objects.filter(case=case).update(risk_flag=True)
+    with translation.override("en"):
+        body = officer.get("/mediation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = body[body.rindex("<tr>", 0, body.index(case.number)) :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/mediation/{case.pk}/"' in row
+    assert "院墙排水" in row
+    assert 'class="badge warn"' in row
+    assert world.units["C1"].name in row
+    assert case.category.name in row
+    assert str(Level(case.dispute.level).label) in row
+    assert str(STATE_LABELS[case.status]) in row
+    assert timezone.localtime(case.received_at).strftime("%Y-%m-%d") in row
+
+
+def test_the_lists_query_count_does_not_grow_with_the_rows(world: World, officer: Client) -> None:
+    accepted(world.units["S1"], title="一")
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert officer.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    urls = ["/mediation/", "/api/v1/disputes?limit=100"]
+    one = [queries(url) for url in urls]
+    for n in range(3):
+        accepted(world.units["C1"], title=f"更多{n}")
+    assert [queries(url) for url in urls] == one
 
 
 def test_recording_a_dispute_through_the_form(world: World, officer: Client) -> None:
