@@ -1,18 +1,24 @@
 """Benchmark: the SLA sweep (liuqing.casework.sweep) over a million open cases.
 
 Seeds `--cases` (default 1,000,000) cases of the test workflow kind into a fresh database
-(SQLite file var/bench/liuqing_bench_sweep.sqlite3, or a PostgreSQL database of that name on
-the server of --database-url), spread over 40 units with deadlines from three weeks ago to
-three weeks ahead, a third of them paused, closed or merged. Then times:
+(SQLite file var/bench/NAME.sqlite3, or a PostgreSQL database NAME on the server of
+--database-url; NAME is --database-name, default liuqing_bench_sweep), spread over 40 units
+with deadlines from three weeks ago to three weeks ahead, a third of them paused, closed or
+merged. Then times:
 
 * ``first``: the first sweep, when every case's level is new (the worst case: one WARNING
   entry per changed case and notifications to owners and supervisors);
 * ``steady``: the sweep five minutes later, as the worker runs it (few cases cross a line);
 * ``idle``: the same sweep again (nothing changes; the cost of the scan alone).
 
-Prints one JSON object. The issue's target: a sweep over 1,000,000 cases within 30 s.
+Prints one JSON object: wall and CPU seconds of each run (this process's CPU: on a shared
+machine the wall time mostly measures the other work; on PostgreSQL the server's work is in
+the wall time only). The issue's target: a sweep over 1,000,000 cases within 30 s. --reuse
+keeps a seeded database and clears every level, WARNING entry and notification first;
+--profile prints a CPU profile of the first sweep on stderr.
 
     python bench/casework_sweep.py
+    python bench/casework_sweep.py --reuse --profile
     python bench/casework_sweep.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 """
 

@@ -192,7 +192,7 @@ def _pk_in(ids: list[int]) -> tuple[str, list[Any]]:
     if connection.vendor == "postgresql":
         pk = Case._meta.pk
         assert pk is not None
-        return f"{column} = ANY(%s::{pk.rel_db_type(connection)}[])", [ids]
+        return f"{column} = ANY(%s::{pk.db_type(connection)}[])", [ids]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
@@ -468,9 +468,9 @@ def sweep(now: dt.datetime | None = None, batch: int = 5000) -> SweepReport:
         ids = [pk for (pk,) in cursor.fetchall()]
     for start in range(0, len(ids), batch):
         with transaction.atomic():
-            where, params = _pk_in(ids[start : start + batch])
+            where, id_params = _pk_in(ids[start : start + batch])
             # Quoted names, and the ids as parameters.
-            in_batch = RawSQL(where, params, output_field=models.BooleanField())  # noqa: S611
+            in_batch = RawSQL(where, id_params, output_field=models.BooleanField())  # noqa: S611
             rows = _rows(_lock(changed.filter(in_batch).order_by("pk")))
             if not rows:
                 continue
