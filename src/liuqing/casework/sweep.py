@@ -22,9 +22,11 @@ instant once per sweep (working time is added on the calendar in Python, a handf
 so the level of every case is a plain comparison of `resolve_due` with a few constants. One
 scan with a CASE expression finds the ids of the rows whose stored level differs, in order of
 receipt; they are then re-read by primary key (with the cursor, no ORM conversion per value)
-and updated level by level with set-based UPDATEs, in batches of neighbouring receipt times.
+in batches of neighbouring receipt times. Per batch and move (old and new levels: a handful),
+one INSERT … SELECT copies the WARNING entries from the case rows and one UPDATE sets the
+level; the batch's ids go to the database as parameters (one array on PostgreSQL), not
+through the ORM's per-value preparation. Notifications are one prepared INSERT per batch.
 In a steady state only the few cases that crossed a threshold since the last run are touched.
-Timeline entries and notifications are written with one prepared INSERT per batch.
 
 For each changed case the sweep writes one WARNING timeline entry; it notifies the owner when
 the warning rises (one message per case, or one digest per owner and level when several of
@@ -47,6 +49,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import F, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -179,6 +183,19 @@ class _Supervisors:
         return self.found[key]
 
 
+def _pk_in(ids: list[int]) -> tuple[str, list[Any]]:
+    """SQL and parameters for "the case's id is one of `ids`" (PostgreSQL: one array
+    parameter). The ORM's `pk__in` prepares every id through the field, one call chain per
+    value: at 5,000 ids a batch, twice a batch, that cost more than the batch's writes."""
+    quote = connection.ops.quote_name
+    column = f"{quote(Case._meta.db_table)}.{quote(_column(Case, 'id'))}"
+    if connection.vendor == "postgresql":
+        pk = Case._meta.pk
+        assert pk is not None
+        return f"{column} = ANY(%s::{pk.db_type(connection)}[])", [ids]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 def _lock(qs: QuerySet[Any]) -> QuerySet[Any]:
     if connection.features.has_select_for_update_skip_locked:
         return qs.select_for_update(skip_locked=True, of=("self",))
@@ -209,14 +226,24 @@ class _Notices:
         self.labels = {level.value: str(level.label) for level in WarningLevel}
         self.rose: dict[tuple[int, str], list[dict[str, Any]]] = {}
         self.climbed: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        # (unit, escalation from, to) → the (supervisor, level) pairs the climb reaches.
+        self.reach: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
 
     def add(self, row: dict[str, Any]) -> None:
         old_w, new_w = row["warning"], row["target_warning"]
         if row["owner_id"] and WARNING_ORDER.get(new_w, 0) > WARNING_ORDER.get(old_w, 0):
             self.rose.setdefault((row["owner_id"], new_w), []).append(row)
-        for level in range(row["escalation"] + 1, row["target_escalation"] + 1):
-            for member_id in self.supervisors.of(row["unit_id"], level):
-                self.climbed.setdefault((member_id, level), []).append(row)
+        if row["target_escalation"] > row["escalation"]:
+            climb = (row["unit_id"], row["escalation"], row["target_escalation"])
+            reach = self.reach.get(climb)
+            if reach is None:
+                reach = self.reach[climb] = [
+                    (member_id, level)
+                    for level in range(climb[1] + 1, climb[2] + 1)
+                    for member_id in self.supervisors.of(climb[0], level)
+                ]
+            for key in reach:
+                self.climbed.setdefault(key, []).append(row)
 
     def _owner_message(self, owner_id: int, level: str, rows: list[dict[str, Any]]) -> Message:
         if len(rows) == 1:
@@ -312,36 +339,64 @@ ENTRY_FIELDS = [
 ]
 
 
-class _EntryRows:
-    """WARNING entry rows, ready for the database. The entry's data depends only on the old
-    and new levels (a few dozen combinations), so each is prepared once per sweep."""
+Move = tuple[str, str, int, int]  # warning and escalation, from and to
+
+
+class _Writer:
+    """The writes of one batch, set-based: per move (old and new levels: a handful per batch,
+    all of them the same in a backlog's first sweep), one INSERT … SELECT of the WARNING
+    entries from the case rows and one UPDATE of the levels. Entries are written first, while
+    the rows still hold the old level the entry's `from` already states."""
 
     def __init__(self, at: Any) -> None:
+        quote = connection.ops.quote_name
         self.at = at
         self.field = Entry._meta.get_field("data")
-        self.prepared: dict[tuple[str, str, int, int], Any] = {}
-
-    def row(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        key = (row["warning"], row["target_warning"], row["escalation"], row["target_escalation"])
-        data = self.prepared.get(key)
-        if data is None:
-            data = self.field.get_db_prep_save(
-                {"from": key[0], "to": key[1], "escalation": [key[2], key[3]]}, connection
-            )
-            self.prepared[key] = data
-        return (
-            row["pk"],
-            EntryType.WARNING.value,
-            self.at,
-            "",
-            False,
-            key[0],
-            key[1],
-            data,
-            "",
-            "",
-            "",
+        self.data: dict[Move, Any] = {}  # an entry's data depends on the move only
+        # The entry's columns but its case, every value a parameter (the same for the move).
+        columns = ", ".join(quote(_column(Entry, f)) for f in ENTRY_FIELDS)
+        values = ", ".join(["%s"] * (len(ENTRY_FIELDS) - 1))
+        case_table = quote(Case._meta.db_table)
+        self.insert = (
+            f"INSERT INTO {quote(Entry._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {case_table}.{quote(_column(Case, 'id'))}, {values} FROM {case_table} "
+            "WHERE {where}"
         )
+        self.update = (
+            f"UPDATE {case_table} SET {quote(_column(Case, 'warning'))} = %s, "  # noqa: S608
+            f"{quote(_column(Case, 'escalation'))} = %s WHERE {{where}}"
+        )
+
+    def _data(self, move: Move) -> Any:
+        if move not in self.data:
+            self.data[move] = self.field.get_db_prep_save(
+                {"from": move[0], "to": move[1], "escalation": [move[2], move[3]]}, connection
+            )
+        return self.data[move]
+
+    def write(self, moves: dict[Move, list[int]]) -> None:
+        with connection.cursor() as cursor:
+            for move, ids in moves.items():
+                where, params = _pk_in(ids)
+                values = [
+                    EntryType.WARNING.value,
+                    self.at,
+                    "",
+                    False,
+                    move[0],
+                    move[1],
+                    self._data(move),
+                    "",
+                    "",
+                    "",
+                ]
+                cursor.execute(self.insert.format(where=where), [*values, *params])
+            targets: dict[tuple[str, int], list[int]] = {}
+            for move, ids in moves.items():
+                targets.setdefault((move[1], move[3]), []).extend(ids)
+            for (warning, escalation), ids in targets.items():
+                where, params = _pk_in(sorted(ids))
+                cursor.execute(self.update.format(where=where), [warning, escalation, *params])
 
 
 FIELDS = (
@@ -360,9 +415,14 @@ FIELDS = (
 
 def _rows(qs: QuerySet[Any]) -> list[dict[str, Any]]:
     """The FIELDS of the queryset's rows as dicts, read with the cursor: Django's per-value
-    converters (a datetime parsed per row on SQLite) cost more than the rest of a batch.
-    `resolve_due` stays as the database returned it (see `_datetime`)."""
-    sql, params = qs.values_list(*FIELDS).query.sql_with_params()
+    converters cost more than the rest of a batch. `resolve_due` stays as the database
+    returned it (see `_datetime`); on SQLite it is read as text, since the driver would
+    otherwise parse a datetime per row that only single-case messages read."""
+    names = list(FIELDS)
+    if connection.vendor == "sqlite":
+        qs = qs.annotate(resolve_due_text=Cast("resolve_due", models.TextField()))
+        names[FIELDS.index("resolve_due")] = "resolve_due_text"
+    sql, params = qs.values_list(*names).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [dict(zip(FIELDS, row, strict=True)) for row in cursor.fetchall()]
@@ -395,30 +455,38 @@ def sweep(now: dt.datetime | None = None, batch: int = 5000) -> SweepReport:
     changed = changed_cases(t)
     supervisors = _Supervisors()
     notices = _Notices(now, supervisors)
-    entry_rows = _EntryRows(connection.ops.adapt_datetimefield_value(now))
+    writer = _Writer(connection.ops.adapt_datetimefield_value(now))
     # One scan finds the ids; each batch then re-reads its rows by primary key under the lock
     # (a case a service changed meanwhile is re-checked, and dropped if its level now fits).
     # Batches follow the time of receipt, the column that follows the unit, status and
     # category in the wide indexes the level sits in (case_list_filters, case_all_units_filters,
     # case_figures): a batch's index updates then fall on neighbouring pages, and a first
     # sweep over a backlog writes a few thousand pages per batch instead of a page per case.
-    ids = list(changed.order_by("received_at", "pk").values_list("pk", flat=True))
+    sql, params = changed.order_by("received_at", "pk").values_list("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
     for start in range(0, len(ids), batch):
         with transaction.atomic():
-            chunk = ids[start : start + batch]
-            rows = _rows(_lock(changed.filter(pk__in=chunk).order_by("pk")))
+            where, id_params = _pk_in(ids[start : start + batch])
+            # Quoted names, and the ids as parameters.
+            in_batch = RawSQL(where, id_params, output_field=models.BooleanField())  # noqa: S611
+            rows = _rows(_lock(changed.filter(in_batch).order_by("pk")))
             if not rows:
                 continue
             supervisors.load_units({r["unit_id"] for r in rows})
-            groups: dict[tuple[str, int], list[int]] = {}
+            moves: dict[Move, list[int]] = {}
             for row in rows:
-                target = (row["target_warning"], row["target_escalation"])
-                groups.setdefault(target, []).append(row["pk"])
+                move = (
+                    row["warning"],
+                    row["target_warning"],
+                    row["escalation"],
+                    row["target_escalation"],
+                )
+                moves.setdefault(move, []).append(row["pk"])
                 notices.add(row)
                 report.levels[row["target_warning"]] += 1
-            for (warning, escalation), members in groups.items():
-                Case.objects.filter(pk__in=members).update(warning=warning, escalation=escalation)
-            insert_rows(Entry, ENTRY_FIELDS, [entry_rows.row(r) for r in rows])
+            writer.write(moves)
             messages = notices.flush(rows[0]["pk"])
             publish_many(messages, now=now)
             report.changed += len(rows)
