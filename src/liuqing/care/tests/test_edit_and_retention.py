@@ -263,7 +263,7 @@ def test_the_detail_page_says_when_data_will_be_erased(world: World) -> None:
     client = login_verified(Client(), carer(world.units["S1"]))
     page = client.get(reverse("care:detail", kwargs={"pk": recipient.pk})).content.decode()
     erase_on = (recipient.removed_at or timezone.now()) + dt.timedelta(days=730)
-    assert f"will be erased after {erase_on:%Y-%m-%d}" in page
+    assert f"will be erased after {timezone.localtime(erase_on):%Y-%m-%d}" in page
     retention.purge_expired(timezone.now() + dt.timedelta(days=731))
     page = client.get(reverse("care:detail", kwargs={"pk": recipient.pk})).content.decode()
     assert "Personal data and visit notes erased on" in page
