@@ -25,7 +25,7 @@ import hashlib
 import math
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h3.api.basic_int as h3int
 import numpy as np
@@ -33,7 +33,9 @@ import numpy.typing as npt
 from arro3.core import list_flatten, list_offsets
 from h3ronpy import grid_disk
 from h3ronpy.vector import coordinates_to_cells
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 FloatArray = npt.NDArray[np.float64]
 CellArray = npt.NDArray[np.uint64]
@@ -256,7 +258,7 @@ def neighbour_weights(cells: CellArray, k: int = 1) -> sparse.csr_matrix:
         raise ValueError("k must be at least 1")
     n = int(cells.size)
     if n == 0:
-        return sparse.csr_matrix((0, 0), dtype=np.float64)
+        return _csr((0, 0))
     disks = grid_disk(cells, k)
     offsets = np.asarray(list_offsets(disks), dtype=np.int64)
     values = np.asarray(list_flatten(disks), dtype=np.uint64)
@@ -267,7 +269,7 @@ def neighbour_weights(cells: CellArray, k: int = 1) -> sparse.csr_matrix:
     cols = pos[keep].astype(np.int32)
     indptr = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    matrix = sparse.csr_matrix((np.ones(cols.size, dtype=np.float64), cols, indptr), shape=(n, n))
+    matrix = _csr((np.ones(cols.size, dtype=np.float64), cols, indptr), shape=(n, n))
     matrix.sort_indices()
     return matrix
 
@@ -341,3 +343,11 @@ def _check_sorted_cells(cells: np.ndarray) -> None:
         raise ValueError("cells must be a 1-d uint64 array")
     if cells.size > 1 and not bool(np.all(cells[1:] > cells[:-1])):
         raise ValueError("cells must be sorted and unique (np.unique gives that)")
+
+
+def _csr(*args: Any, **kwargs: Any) -> sparse.csr_matrix:
+    """`scipy.sparse.csr_matrix`, with scipy imported on first use: a process that only bins
+    points (the import worker) does not load it (about 50 MB resident)."""
+    from scipy import sparse
+
+    return sparse.csr_matrix(*args, **kwargs)

@@ -74,11 +74,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from scipy.special import ndtr
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 from .hotspots import MIN_CELLS, NotEnoughData, Reason, fdr_significant
 
@@ -175,7 +177,7 @@ def mann_kendall(series: npt.ArrayLike) -> MannKendall:
     var_s = (steps * (steps - 1) * (2 * steps + 5) - tie_term) / 18.0
     root = np.sqrt(np.where(var_s > 0, var_s, 1.0))
     z = np.where(var_s > 0, (s - np.sign(s)) / root, 0.0)
-    p = 2.0 * ndtr(-np.abs(z))
+    p = _two_sided_normal_p(z)
     return MannKendall(s=s, var_s=var_s, z=z, p=p)
 
 
@@ -343,7 +345,7 @@ def emerging_hot_spots(
     if float(x.max()) == float(x.min()):
         raise NotEnoughData(Reason.ZERO_VARIANCE, "every bin has the same count")
     z = space_time_z(x, weights, time_lag=time_lag)
-    p = 2.0 * ndtr(-np.abs(z))
+    p = _two_sided_normal_p(z)
     alpha = 1.0 - confidence
     significant = fdr_significant(p.reshape(-1), alpha).reshape(p.shape) if fdr else p <= alpha
     occupied = _space_time_sums((x != 0).astype(np.float64), weights, time_lag) > 0
@@ -356,3 +358,11 @@ def emerging_hot_spots(
     return EmergingHotSpots(
         z=z, p=p, hot=hot, cold=cold, trend_test=test, trend=trend, patterns=patterns
     )
+
+
+def _two_sided_normal_p(z: FloatArray) -> FloatArray:
+    """2·Φ(−|z|). scipy is imported here, not with the module (see `hotspots`)."""
+    from scipy.special import ndtr
+
+    p: FloatArray = 2.0 * ndtr(-np.abs(z))
+    return p

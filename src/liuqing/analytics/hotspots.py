@@ -48,12 +48,17 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from scipy.special import ndtr
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+# numba and scipy are imported where they are used, not here: with them a process holds about
+# 150 MB more, and most processes that import this module (every one that registers the
+# dashboard's figures, the import worker) never test a map.
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -144,38 +149,6 @@ def _z(x: FloatArray, neighbour_sums: FloatArray, w_i: FloatArray) -> FloatArray
 # --- Permutations ------------------------------------------------------------------------------
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def _permutation_counts(
-    x: FloatArray, indptr: npt.NDArray[np.int32], indices: npt.NDArray[np.int32], draws: IntArray
-) -> tuple[IntArray, IntArray]:  # pragma: no cover - compiled; covered through its callers
-    n = x.shape[0]
-    permutations = draws.shape[0]
-    greater = np.zeros(n, dtype=np.int64)
-    lesser = np.zeros(n, dtype=np.int64)
-    for i in numba.prange(n):
-        start = indptr[i]
-        k = indptr[i + 1] - start
-        observed = 0.0
-        for t in range(start, start + k):
-            observed += x[indices[t]]
-        ge = 0
-        le = 0
-        for p in range(permutations):
-            simulated = 0.0
-            for c in range(k):
-                j = draws[p, c]
-                if j >= i:
-                    j += 1
-                simulated += x[j]
-            if simulated >= observed:
-                ge += 1
-            if simulated <= observed:
-                le += 1
-        greater[i] = ge
-        lesser[i] = le
-    return greater, lesser
-
-
 def permutation_draws(n: int, max_neighbours: int, permutations: int, seed: int) -> IntArray:
     """The shared draws: row p holds `max_neighbours` distinct positions in 0…n−2, from
     ``numpy.random.default_rng(seed)`` (one ``choice(..., replace=False)`` per row)."""
@@ -241,8 +214,10 @@ def permutation_test(
         draws.size and (int(draws.min()) < 0 or int(draws.max()) > values.size - 2)
     ):
         raise ValueError("draws must be permutations × max neighbours positions in 0…n−2")
+    from liuqing.analytics.kernels import permutation_counts
+
     with _KERNEL_LOCK:
-        greater, lesser = _permutation_counts(
+        greater, lesser = permutation_counts(
             values,
             np.ascontiguousarray(weights.indptr, dtype=np.int32),
             np.ascontiguousarray(weights.indices, dtype=np.int32),
@@ -257,8 +232,10 @@ def warm_up() -> None:
     x = np.arange(4, dtype=np.float64)
     indptr = np.array([0, 1, 2, 3, 4], dtype=np.int32)
     indices = np.array([1, 0, 3, 2], dtype=np.int32)
+    from liuqing.analytics.kernels import permutation_counts
+
     with _KERNEL_LOCK:
-        _permutation_counts(x, indptr, indices, np.zeros((2, 1), dtype=np.int64))
+        permutation_counts(x, indptr, indices, np.zeros((2, 1), dtype=np.int64))
 
 
 # --- FDR and bins ------------------------------------------------------------------------------
@@ -365,6 +342,8 @@ def hot_spots(
         p = test.p_two_sided
         direction: npt.NDArray[np.int8] | FloatArray = test.tail
     else:
+        from scipy.special import ndtr
+
         p = 2.0 * ndtr(-np.abs(z))
         direction = z
     empty = empty_neighbourhoods(values, weights)

@@ -29,7 +29,6 @@ from enum import StrEnum
 from fractions import Fraction
 
 import numpy as np
-from scipy.special import gammaln
 
 from .periods import Kind, Period
 from .rates import Number, change
@@ -46,6 +45,8 @@ class Note(StrEnum):
 
 def _log_pmf(n: int, prob: float) -> np.ndarray:
     """log P(i) for i = 0…n under Binomial(n, prob), 0 < prob < 1."""
+    from scipy.special import gammaln  # here, not with the module (see `hotspots`)
+
     i = np.arange(n + 1, dtype=np.float64)
     return (
         gammaln(n + 1.0)

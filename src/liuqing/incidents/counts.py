@@ -97,11 +97,48 @@ def local_months(instants: np.ndarray) -> np.ndarray:
     return first + np.searchsorted(starts, instants, side="right") - 1
 
 
+def key_rows(
+    *,
+    units: Sequence[int] | np.ndarray,
+    categories: Sequence[int] | np.ndarray,
+    coarse: Sequence[int] | np.ndarray,
+    fine: Sequence[int] | np.ndarray,
+    instants: np.ndarray,
+) -> np.ndarray:
+    """The count key (k × 5, `KEY` order) of each incident, one per position of the arrays."""
+    instants = np.asarray(instants, dtype=np.int64)
+    keys = np.empty((instants.size, len(KEY)), dtype=np.int64)
+    if not instants.size:
+        return keys
+    keys[:, 0] = np.asarray(units, dtype=np.int64)
+    keys[:, 1] = local_months(instants)
+    keys[:, 2] = np.asarray(categories, dtype=np.int64)
+    keys[:, 3] = np.asarray(coarse, dtype=np.int64)
+    keys[:, 4] = np.asarray(fine, dtype=np.int64)
+    return keys
+
+
+def group(keys: np.ndarray, changes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct keys in ascending order, the sum of the changes of each), the keys whose sum
+    is 0 left out. A lexicographic sort of the columns: several times faster than
+    ``np.unique(axis=0)``, which sorts the rows as opaque records."""
+    if not len(keys):
+        return keys.reshape(0, len(KEY)), np.zeros(0, dtype=np.int64)
+    order = np.lexsort(keys.T[::-1])
+    keys, changes = keys[order], np.asarray(changes, dtype=np.int64)[order]
+    starts = np.ones(len(keys), dtype=bool)
+    starts[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+    first = np.flatnonzero(starts)
+    sums = np.add.reduceat(changes, first)
+    keep = sums != 0
+    return keys[first][keep], sums[keep]
+
+
 @dataclass
 class Delta:
     """Changes to the counts, summed by key before they are written."""
 
-    parts: list[tuple[np.ndarray, int]] = field(default_factory=list)
+    parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def add(
         self,
@@ -114,52 +151,77 @@ class Delta:
         sign: int = 1,
     ) -> None:
         """Count incidents (one per position of the arrays) in (+1) or out (−1)."""
-        instants = np.asarray(instants, dtype=np.int64)
-        if not instants.size:
-            return
-        keys = np.empty((instants.size, len(KEY)), dtype=np.int64)
-        keys[:, 0] = np.asarray(units, dtype=np.int64)
-        keys[:, 1] = local_months(instants)
-        keys[:, 2] = np.asarray(categories, dtype=np.int64)
-        keys[:, 3] = np.asarray(coarse, dtype=np.int64)
-        keys[:, 4] = np.asarray(fine, dtype=np.int64)
-        self.parts.append((keys, sign))
+        keys = key_rows(
+            units=units, categories=categories, coarse=coarse, fine=fine, instants=instants
+        )
+        if len(keys):
+            self.parts.append((keys, np.full(len(keys), sign, dtype=np.int64)))
 
     def totals(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys k × 5 in ascending order, their non-zero changes)."""
         if not self.parts:
             return np.zeros((0, len(KEY)), dtype=np.int64), np.zeros(0, dtype=np.int64)
-        keys = np.concatenate([k for k, _ in self.parts])
-        signs = np.concatenate([np.full(len(k), s, dtype=np.int64) for k, s in self.parts])
-        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-        sums = np.zeros(len(unique), dtype=np.int64)
-        np.add.at(sums, inverse.ravel(), signs)
-        keep = sums != 0
-        return unique[keep], sums[keep]
+        if len(self.parts) == 1:
+            return group(*self.parts[0])
+        return group(
+            np.concatenate([k for k, _ in self.parts]),
+            np.concatenate([c for _, c in self.parts]),
+        )
 
     def write(self, *, apps: Any = None) -> int:
         """Apply the changes in the caller's transaction; returns how many keys changed."""
         keys, sums = self.totals()
         self.parts = []
-        if not len(sums):
-            return 0
-        m = _models(apps)
-        q = connection.ops.quote_name
-        table = q(m.count._meta.db_table)
-        names = ", ".join(q(c) for c in KEY)
-        rows = [(*k, s) for k, s in zip(keys.tolist(), sums.tolist(), strict=True)]
-        with connection.cursor() as cursor:
-            # Identifiers from the model's metadata, values as parameters.
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}, n) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
+        return write_rows(np.column_stack((keys, sums)).tolist(), apps=apps)
+
+    def rows(self) -> list[list[int]]:
+        """The changes as `write_rows` takes them: [*key, change] per key, keys ascending."""
+        keys, sums = self.totals()
+        return np.column_stack((keys, sums)).tolist()
+
+
+def write_rows(rows: list[list[int]], *, apps: Any = None) -> int:
+    """Apply changes summed by key ([*key, change] per key, keys ascending, as `Delta.rows`
+    gives them) in the caller's transaction; returns how many keys changed."""
+    if not rows:
+        return 0
+    m = _models(apps)
+    q = connection.ops.quote_name
+    table = q(m.count._meta.db_table)
+    names = ", ".join(q(c) for c in KEY)
+    with connection.cursor() as cursor:
+        # Identifiers from the model's metadata, values as parameters.
+        if connection.vendor == "postgresql":
+            # One statement per call, each column one array: a statement per key costs the
+            # server a parse, plan and round trip each, tens of seconds for a million-row
+            # import. The keys are distinct (summed), so no row is touched twice, and unnest
+            # keeps their ascending order (the lock order).
+            columns = [list(c) for c in zip(*rows, strict=True)]
+            arrays = ", ".join(["%s::bigint[]"] * len(columns))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}, n) SELECT * FROM unnest({arrays}) "  # noqa: S608
                 f"ON CONFLICT ({names}) DO UPDATE SET n = {table}.n + EXCLUDED.n",
-                rows,
+                columns,
             )
             gone = [row[:-1] for row in rows if row[-1] < 0]
             if gone:
-                match = " AND ".join(f"{q(c)} = %s" for c in KEY)
-                cursor.executemany(f"DELETE FROM {table} WHERE n = 0 AND {match}", gone)  # noqa: S608
-        return len(rows)
+                keys = [list(c) for c in zip(*gone, strict=True)]
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE n = 0 AND ({names}) IN "  # noqa: S608
+                    f"(SELECT * FROM unnest({', '.join(['%s::bigint[]'] * len(KEY))}))",
+                    keys,
+                )
+            return len(rows)
+        cursor.executemany(
+            f"INSERT INTO {table} ({names}, n) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT ({names}) DO UPDATE SET n = {table}.n + EXCLUDED.n",
+            rows,
+        )
+        gone = [row[:-1] for row in rows if row[-1] < 0]
+        if gone:
+            match = " AND ".join(f"{q(c)} = %s" for c in KEY)
+            cursor.executemany(f"DELETE FROM {table} WHERE n = 0 AND {match}", gone)  # noqa: S608
+    return len(rows)
 
 
 def stored(incident_ids: Sequence[int], *, sign: int = 1, apps: Any = None) -> Delta:

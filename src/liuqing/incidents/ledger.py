@@ -38,6 +38,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -190,6 +191,10 @@ def category_lookup(source_system: str) -> tuple[dict[str, int], frozenset[str]]
     return table, frozenset(disabled)
 
 
+class ParentGone(RuntimeError):
+    """A category or unit named by a batch's rows no longer exists."""
+
+
 @dataclass
 class _Checked:
     """The rows of a batch that passed the field checks, by column."""
@@ -230,6 +235,10 @@ class _Prepared:
     first: dict[str, int] = field(default_factory=dict)
     last: dict[str, int] = field(default_factory=dict)
     repeated: dict[str, list[int]] = field(default_factory=dict)
+    # The rows' monthly counts, summed by key (`counts.group`): what the batch adds when every
+    # row is new, the usual case of a first import. Worked out here, in the process that may
+    # run ahead of the one writing, rather than in `store`.
+    count_rows: list[list[int]] | None = None
 
 
 class IncidentWriter(BatchWriter):
@@ -556,6 +565,14 @@ class IncidentWriter(BatchWriter):
                     repeated.setdefault(source_id, [numbers[j]]).append(numbers[i])
                     row_status[numbers[i]] = UNCHANGED if digests[j] == digests[i] else UPDATED
                 last[source_id] = i
+        counted = counts.Delta()
+        counted.add(
+            units=units,
+            categories=categories,
+            coarse=coarse,
+            fine=fine,
+            instants=counts.text_micros(times),
+        )
         return _Prepared(
             result=result,
             batch=ids_for,
@@ -576,6 +593,7 @@ class IncidentWriter(BatchWriter):
             first=first,
             last=last,
             repeated=repeated,
+            count_rows=counted.rows(),
         )
 
     def store(self, prepared: _Prepared) -> BatchResult:
@@ -679,21 +697,21 @@ class IncidentWriter(BatchWriter):
         # The monthly counts, in the same transaction: what the updated rows held goes out
         # (read before the update), what was inserted and updated comes in.
         delta = counts.stored([row[-1] for row in updates], sign=-1) if updates else counts.Delta()
+        if every_row_new:
+            self._hold_parents(categories, unit_list)
+        else:
+            self._hold_parents(
+                [r[3] for r in inserts] + [r[1] for r in updates],
+                [r[9] for r in inserts] + [r[7] for r in updates],
+            )
         self._insert(inserts)
         self._update(updates)
-        if every_row_new:
-            # The columns are the inserted rows, in order.
-            delta.add(
-                units=unit_list,
-                categories=categories,
-                coarse=coarse_list,
-                fine=fine_list,
-                instants=counts.text_micros(times),
-            )
+        if every_row_new and p.count_rows is not None:
+            counts.write_rows(p.count_rows)  # counted by `prepare`
         else:
             self._count(delta, inserts, 2, 3, 9, 7, 8)
             self._count(delta, updates, 0, 1, 7, 5, 6)
-        delta.write()
+            delta.write()
         self._keep_statistics(len(inserts))
         if self.want_ids and p.batch is not None:
             self._statuses(result, p.batch, row_status, self._existing(list(first)))
@@ -718,6 +736,37 @@ class IncidentWriter(BatchWriter):
                 fine=[row[fine] for row in rows],
                 instants=counts.text_micros([row[when] for row in rows]),
             )
+
+    def _hold_parents(self, category_ids: list[int], unit_ids: list[int]) -> None:
+        """Check that the categories and units the batch's rows name exist, and keep them from
+        being deleted until this transaction ends: what the database's foreign-key checks
+        would do row by row (`models.Incident`), done once per distinct parent. On PostgreSQL
+        the rows are held FOR KEY SHARE, as those checks hold them; on SQLite this
+        transaction already has the only write lock. Raises ParentGone (the batch is rolled
+        back and the import stops, saying why) when one is gone."""
+        if not connection.in_atomic_block:
+            raise TransactionManagementError("The ledger writes in a transaction.")
+        lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cursor:
+            for model, wanted, label in (
+                (IncidentCategory, set(category_ids), _("category")),
+                (Unit, set(unit_ids), _("unit")),
+            ):
+                if not wanted:
+                    continue
+                table = connection.ops.quote_name(model._meta.db_table)
+                ids = sorted(wanted)
+                marks = ", ".join(["%s"] * len(ids))
+                cursor.execute(
+                    f"SELECT id FROM {table} WHERE id IN ({marks}) ORDER BY id{lock}",  # noqa: S608
+                    ids,
+                )
+                missing = wanted - {row[0] for row in cursor.fetchall()}
+                if missing:
+                    raise ParentGone(
+                        _("A %(what)s this import uses was deleted while it ran (id %(id)s).")
+                        % {"what": label, "id": min(missing)}
+                    )
 
     def _keep_statistics(self, inserted: int) -> None:
         """PostgreSQL: refresh the planner's statistics of the table when this import has

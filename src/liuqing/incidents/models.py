@@ -98,15 +98,32 @@ class Incident(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     # No single-column indexes on the foreign keys: the (unit, time) index below serves the
     # unit's lookups, and every index costs each of a million inserts (see Meta).
+    # No foreign-key constraints in the database either (db_constraint=False): the database
+    # would check each row's three references, a lookup per row and reference (on
+    # PostgreSQL a trigger query each, at commit), a third of a million-row import's time.
+    # The ledger writer, the only code that writes incidents, checks the batch's few distinct
+    # categories and units instead and holds them (FOR KEY SHARE) until it commits
+    # (`ledger.IncidentWriter._hold_parents`); nothing in Liuqing deletes a unit, a
+    # category or an import run, and the ORM still applies PROTECT and SET_NULL.
     category = models.ForeignKey(
-        IncidentCategory, verbose_name=_("category"), on_delete=models.PROTECT, db_index=False
+        IncidentCategory,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
     )
     sub_category = models.CharField(_("sub-category"), max_length=64, blank=True)
     latitude = models.FloatField(_("latitude"))
     longitude = models.FloatField(_("longitude"))
     cell_coarse = models.BigIntegerField()
     cell_fine = models.BigIntegerField()
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, db_index=False)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+    )
     outcome = models.CharField(_("outcome"), max_length=64, blank=True)
     # Staff only: never on a public page or in an export for the public.
     description = models.TextField(_("short description"), blank=True)
@@ -119,6 +136,7 @@ class Incident(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -153,9 +171,17 @@ class IncidentCount(models.Model):
     of its fine cell. `month` is year × 12 + month − 1; a key whose count falls to 0 is
     deleted."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, db_index=False, related_name="+")
+    # No foreign-key constraints in the database, as for `Incident` (the writer that keeps
+    # the counts has checked and holds the units and categories they name).
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, db_index=False, db_constraint=False, related_name="+"
+    )
     category = models.ForeignKey(
-        IncidentCategory, on_delete=models.PROTECT, db_index=False, related_name="+"
+        IncidentCategory,
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        related_name="+",
     )
     cell_coarse = models.BigIntegerField()
     cell_fine = models.BigIntegerField()

@@ -185,3 +185,21 @@ def test_the_refresh_reads_the_counts_of_its_window_by_month(
     by_month = {int(t): int(n) for t, n in zip(rows[:, 0], rows[:, 5], strict=True)}
     assert by_month == {0: 1, 1: 2}
     assert refresh.read_counts(np.array([mapped.units["S2"].pk]), window).shape == (0, 6)
+
+
+def test_group_sums_changes_by_key_as_a_row_by_row_count_does() -> None:
+    rng = np.random.default_rng(5)
+    keys = rng.integers(-3, 3, size=(2_000, len(counts.KEY)), dtype=np.int64)
+    keys[:, 3:] += np.int64(1) << 62  # cells are large numbers
+    changes = rng.choice(np.array([-1, 1, 2], dtype=np.int64), size=len(keys))
+    expected: dict[tuple[int, ...], int] = {}
+    for key, change in zip(map(tuple, keys.tolist()), changes.tolist(), strict=True):
+        expected[key] = expected.get(key, 0) + change
+    grouped, sums = counts.group(keys, changes)
+    got = dict(zip(map(tuple, grouped.tolist()), sums.tolist(), strict=True))
+    assert got == {key: n for key, n in expected.items() if n != 0}
+    assert grouped.tolist() == sorted(grouped.tolist())  # ascending: a fixed lock order
+    assert 0 not in got.values()
+    empty_keys, empty_sums = counts.group(keys[:0], changes[:0])
+    assert empty_keys.shape == (0, len(counts.KEY))
+    assert empty_sums.size == 0

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import transaction
+from django.db.transaction import TransactionManagementError
 
 from liuqing.core.models import Member
 from liuqing.core.testing import World
@@ -16,8 +18,8 @@ from liuqing.imports import services
 from liuqing.imports.models import RunStatus
 from liuqing.imports.registry import Batch
 from liuqing.incidents import counts
-from liuqing.incidents.ledger import IncidentWriter
-from liuqing.incidents.models import Incident
+from liuqing.incidents.ledger import IncidentWriter, ParentGone
+from liuqing.incidents.models import Incident, IncidentCategory, IncidentCount
 from liuqing.incidents.testing import ledger_csv
 from liuqing.incidents.tests.test_import import OPTIONS, imported, row, upload
 
@@ -93,3 +95,42 @@ def test_a_file_over_the_threshold_imports_the_same_through_two_processes(
     again = imported(analyst, mapped, content)
     assert (again.rows_created, again.rows_updated, again.rows_unchanged) == (0, 2, 8)
     assert counts.check() == []
+
+
+@pytest.mark.parametrize("gone", ["category", "unit"])
+def test_a_category_or_unit_deleted_while_an_import_runs_stops_it_writing_nothing(
+    mapped: World, analyst: Member, settings: Any, gone: str
+) -> None:
+    """The database does not check the ledger's references (`models.Incident`): the writer
+    checks the batch's categories and units, so a row never names one that is gone."""
+    settings.IMPORTS_BATCH_ROWS = 4
+    drone = IncidentCategory.objects.create(code="drone", name="无人机", order=99)
+    writer = IncidentWriter(actor=analyst, unit=mapped.units["S1"], options=OPTIONS)
+    prepared = [p for _n, _f, p in services._prepared(writer, batches(), parallel=False)]
+    prepared[0].categories[0] = drone.pk
+    if gone == "category":
+        # Deleted after the writer read the categories (nothing in Liuqing deletes one; raw
+        # SQL or the ORM around the services could).
+        IncidentCategory.objects.filter(pk=drone.pk).delete()
+    else:
+        unit = mapped.units["S1"]
+        prepared[0].units[0] = unit.pk + 10_000  # a unit deleted since the row was placed
+    with pytest.raises(ParentGone, match=gone), transaction.atomic():
+        writer.store(prepared[0])
+    assert not Incident.objects.exists()
+    assert not IncidentCount.objects.exists()
+    # The next batches, which name what exists, are written.
+    for p in prepared[1:]:
+        with transaction.atomic():
+            writer.store(p)
+    assert Incident.objects.exists()
+    assert counts.check() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_writer_refuses_to_write_outside_a_transaction(mapped: World, analyst: Member) -> None:
+    writer = IncidentWriter(actor=analyst, unit=mapped.units["S1"], options=OPTIONS)
+    prepared = next(iter(services._prepared(writer, batches(), parallel=False)))[2]
+    with pytest.raises(TransactionManagementError):
+        writer.store(prepared)
+    assert not Incident.objects.exists()
