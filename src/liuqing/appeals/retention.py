@@ -7,8 +7,11 @@ index) and address are erased. First, while the name is still known, every text 
 passes through `core.redact` with that name: the title, the description, the public summary
 and result, the timeline entries (notes, contact records, status notes, attachments' notes and
 file names), the follow-up notes, the exception reasons and decisions, and the in-app
-notifications that link to the case. Then the name goes, and the search document is written
-again from the redacted text.
+notifications that link to the case. The files attached to the timeline are deleted (an
+original upload may show people or documents, or carry location data); a photo on the public
+record keeps its public copy, stripped of metadata when it was published
+(`casework.services.delete_case_files`). Then the name goes, and the search document is
+written again from the redacted text.
 
 Why three years: the appeals figures compare each period with the same period a year before
 (KPIS.md), and a closed appeal may come back within the following year (重办 after a follow-
@@ -35,7 +38,7 @@ from liuqing.appeals import signals
 from liuqing.appeals.models import Appeal
 from liuqing.appeals.workflow import APPEAL
 from liuqing.casework.models import Case, FollowUp
-from liuqing.casework.services import redact_case_texts
+from liuqing.casework.services import delete_case_files, redact_case_texts
 from liuqing.casework.workflows import CLOSED, MERGED, WITHDRAWN
 from liuqing.core import pii, retention
 
@@ -72,6 +75,7 @@ def purge(batch: list[Any]) -> None:
     ids = list(names_of)
 
     redact_case_texts(names=names_of)
+    delete_case_files(case_ids=ids)
 
     # Now the name may go (an update: no per-row signal), and each search document is
     # written once from the redacted text.

@@ -1134,3 +1134,35 @@ def redact_case_texts(*, names: Mapping[int, Collection[str]]) -> None:
     for model, key, fields in CASE_TEXTS:
         retention.redact_columns(model._default_manager.all(), key, fields, names)
     redact_linked(names={case_link(pk): of_case for pk, of_case in names.items()})
+
+
+def delete_case_files(*, case_ids: Collection[int]) -> int:
+    """Delete the files attached to these cases' timelines, for retention rules (inside the
+    purge's transaction; the files go once it commits). Every original upload goes: it may
+    show people, documents, or carry location and camera data in its metadata. A photo on
+    the public record (`is_public`) keeps its public copy (`uploads.public_copy`: pixels
+    only), so what the public sees does not change; an entry no longer public loses its copy
+    too. The entries stay on the timeline without a file. Returns the number of entries
+    that had one."""
+    entries = list(
+        Entry.objects.filter(case_id__in=list(case_ids))
+        .exclude(attachment="")
+        .only("pk", "attachment", "attachment_name", "is_public", "data")
+    )
+    doomed: list[str] = []
+    for entry in entries:
+        doomed.append(entry.attachment.name)
+        data = dict(entry.data or {})
+        copy = data.get("public_file")
+        if copy and not entry.is_public:
+            doomed.append(copy)
+            del data["public_file"]
+        Entry.objects.filter(pk=entry.pk).update(
+            attachment="",
+            attachment_type="",
+            attachment_name=entry.attachment_name if entry.is_public else "",
+            data=data,
+        )
+    if doomed:
+        transaction.on_commit(lambda: [uploads.discard_path(path) for path in doomed])
+    return len(entries)

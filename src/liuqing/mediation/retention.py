@@ -30,12 +30,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from liuqing.casework.models import Case, Entry
-from liuqing.casework.services import redact_case_texts
+from liuqing.casework.models import Case
+from liuqing.casework.services import delete_case_files, redact_case_texts
 from liuqing.casework.workflows import CLOSED, WITHDRAWN
 from liuqing.core import retention
 from liuqing.core.pii import plain
@@ -109,13 +109,7 @@ def purge(batch: list[Any]) -> None:
     redact_case_texts(names=names)
     for model, key, fields in FILE_TEXTS:
         retention.redact_columns(model._default_manager.all(), key, fields, names)
-    entries = Entry.objects.filter(case_id__in=ids).exclude(attachment="")
-    files = list(entries.values_list("attachment", flat=True))
-    entries.update(attachment="", attachment_name="", attachment_type="")
-    if files:
-        from django.core.files.storage import default_storage
-
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    delete_case_files(case_ids=ids)
     Party.objects.filter(dispute_id__in=ids).update(
         name="", id_number="", phone="", phone_index="", address="", agent_name=""
     )

@@ -13,6 +13,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -26,7 +27,7 @@ from liuqing.appeals.public.testing import open311_client, reset_rate_limits
 from liuqing.appeals.public_selectors import request_id
 from liuqing.appeals.tests.conftest import Cast
 from liuqing.casework import services as casework
-from liuqing.casework.models import Case, Entry, FollowUp
+from liuqing.casework.models import Case, Entry, EntryType, FollowUp
 from liuqing.casework.testing import close_and_follow_up, png_upload
 from liuqing.core import retention
 from liuqing.core.models import AuditEvent
@@ -89,6 +90,9 @@ def finished_appeal(cast: Cast) -> Case:
     )
     casework.attach_file(
         actor=cast.alice, case=case, upload=png_upload(f"{NAME}.png"), note=f"{NAME}家羊圈照片"
+    )
+    casework.attach_file(
+        actor=cast.alice, case=case, upload=png_upload("羊圈.png"), note="倒塌的羊圈", public=True
     )
     services.set_public_notice(
         actor=cast.sam,
@@ -186,7 +190,9 @@ def test_withdrawn_appeals_are_purged_after_their_last_change(cast: Cast) -> Non
     assert appeal.resident_name.reveal() == ""
 
 
-def test_the_purge_redacts_with_the_name_then_erases_it(cast: Cast, settings: Any) -> None:
+def test_the_purge_redacts_with_the_name_then_erases_it(
+    cast: Cast, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.LIUQING_RATE_LIMITS = dict.fromkeys(
         ("submit", "lookup", "board_pdf", "open311_post"), (100000, 60)
     )
@@ -204,8 +210,14 @@ def test_the_purge_redacts_with_the_name_then_erases_it(cast: Cast, settings: An
         dedupe_key="retention-test",
     )
     later = timezone.now() + PERIOD + dt.timedelta(days=1)
+    photos = Entry.objects.filter(case=case, type=EntryType.ATTACHMENT)
+    originals = [entry.attachment.name for entry in photos]
+    public_copy = photos.get(is_public=True).data["public_file"]
+    assert len(originals) == 2
+    assert all(default_storage.exists(path) for path in [*originals, public_copy])
 
-    assert retention.purge_expired(later)[RULE] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention.purge_expired(later)[RULE] == 1
 
     appeal = Appeal.objects.get(case=case)
     assert appeal.purged_at is not None
@@ -231,7 +243,13 @@ def test_the_purge_redacts_with_the_name_then_erases_it(cast: Cast, settings: An
         assert secret not in joined, secret
     assert "羊圈" in case.description, "the matter itself is still described"
     assert "羊圈" in AppealSearch.objects.get(case=case).text
-    assert Entry.objects.filter(case=case, attachment_name__endswith=".png").exists()
+    # The uploads are deleted, originals and all; the entries stay on the timeline. The photo
+    # on the public record keeps its public copy (metadata stripped), so Open311 still shows it.
+    assert photos.count() == 2
+    assert not photos.exclude(attachment="").exists()
+    assert photos.get(is_public=False).attachment_name == ""
+    assert not any(default_storage.exists(path) for path in originals)
+    assert default_storage.exists(public_copy)
 
     # The figures read the same columns as before; the public pages are unchanged.
     assert _columns(case) == before

@@ -9,6 +9,7 @@ import json
 from io import StringIO
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from liuqing.casework import services as casework
 from liuqing.casework.models import Case, CaseException, Entry
+from liuqing.casework.testing import png_upload
 from liuqing.core import retention
 from liuqing.core.models import AuditEvent, Role
 from liuqing.core.testing import World, login_verified
@@ -183,3 +185,22 @@ def test_the_detail_page_says_when_the_parties_data_will_be_erased(world: World)
     page = client.get(f"/mediation/{closed.pk}/").content.decode()
     assert "personal data was erased on" in page
     assert "王建军" not in page
+
+
+def test_the_purge_deletes_the_files_attached_to_the_timeline(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    unit = world.units["S1"]
+    officer = handler(unit)
+    case = in_mediation(unit, title="王建军与艾力·买买提工钱纠纷")
+    entry = casework.attach_file(
+        actor=officer, case=case, upload=png_upload("王建军欠条.png"), note="欠条照片"
+    )
+    path = entry.attachment.name
+    assert default_storage.exists(path)
+    services.terminate_dispute(actor=officer, case=case, reason="拒绝让步。", channels=["court"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention.purge_expired(timezone.now() + dt.timedelta(days=1826))[NAME] == 1
+    entry.refresh_from_db()
+    assert (entry.attachment.name, entry.attachment_name, entry.attachment_type) == ("", "", "")
+    assert not default_storage.exists(path)
