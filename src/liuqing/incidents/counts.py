@@ -6,8 +6,14 @@ Keeping it in step: the ledger writer (`ledger.IncidentWriter`, behind the file 
 push and the walk-in report) adds what it inserts and, for what it updates, takes away what
 the rows held before and adds what they hold now (`Delta`), in the same transaction as the
 rows, with INSERT … ON CONFLICT DO UPDATE (the same SQL on SQLite and PostgreSQL, keys in a
-fixed order so concurrent imports cannot deadlock on them). `delete_incidents` removes
-incidents and their counts together. A key whose count falls to 0 is deleted.
+fixed order so concurrent imports cannot deadlock on them). A key whose count falls to 0 is
+deleted.
+
+Nothing deletes incidents: there is no service for it and the Django admin is not installed;
+deleting an import run only clears the incidents' `import_run` (SET_NULL), and units and
+categories are protected while incidents use them. A deletion added later must take the
+incidents out with `stored(ids, sign=-1)` before deleting them and `write()` the delta in the
+same transaction, as the writer does for updates.
 
 A write that goes around these (raw SQL, a bulk load such as the refresh benchmark's, a
 QuerySet.update of the time, category, unit or cells) must be followed by `rebuild()`
@@ -163,8 +169,8 @@ class Delta:
 
 
 def stored(incident_ids: Sequence[int], *, sign: int = 1, apps: Any = None) -> Delta:
-    """What these incidents, as stored now, add to the counts (`sign` −1: what changing or
-    deleting them takes away; read it before the change)."""
+    """What these incidents, as stored now, add to the counts (`sign` −1: what changing them
+    takes away; read it before the change)."""
     m = _models(apps)
     units, categories, coarse, fine, instants = [], [], [], [], []
     ids = sorted({int(pk) for pk in incident_ids})
@@ -187,21 +193,6 @@ def stored(incident_ids: Sequence[int], *, sign: int = 1, apps: Any = None) -> D
         sign=sign,
     )
     return delta
-
-
-def delete_incidents(incident_ids: Sequence[int]) -> int:
-    """Delete these incidents and take them out of the counts, in one transaction (the
-    caller's, when there is one). Returns how many were deleted."""
-    from liuqing.incidents.models import Incident
-
-    ids = sorted({int(pk) for pk in incident_ids})
-    with transaction.atomic():
-        delta = stored(ids, sign=-1)
-        deleted = 0
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            deleted += Incident.objects.filter(pk__in=ids[start : start + LOOKUP_CHUNK]).delete()[0]
-        delta.write()
-    return deleted
 
 
 def read(unit_ids: Sequence[int], first: int, last: int) -> np.ndarray:
