@@ -20,10 +20,10 @@ QuerySet.update of the time, category, unit or cells) must be followed by `rebui
 (`liuqing incident-counts --rebuild`); `check()` compares the table with a fresh count. So
 must a change of settings.TIME_ZONE, which moves month boundaries.
 
-Why it is exact: the local month of an instant is found by comparing it with the month
-starts that `analytics.periods.month` gives in the deployment's time zone, the same bounds
-the refresh filtered incidents with; the recount (`recount`) groups the incidents one such
-month at a time in the database.
+Why it is exact: the local month of an instant is found by comparing it with the local
+midnights that `analytics.periods` starts months at in the deployment's time zone
+(`periods.local_dates`), the same bounds the refresh filtered incidents with; the recount
+(`recount`) groups the incidents one such month at a time in the database.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ KEY = ("unit_id", "month", "category_id", "cell_coarse", "cell_fine")
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
 LOOKUP_CHUNK = 500  # ids or units per statement, well under every bound-parameter limit
-FIRST_MONTH, LAST_MONTH = 1 * 12, 9999 * 12 + 11  # what datetime can name
 
 
 @dataclass(frozen=True)
@@ -88,19 +87,10 @@ def text_micros(texts: Sequence[str]) -> np.ndarray:
 
 def local_months(instants: np.ndarray) -> np.ndarray:
     """The local month number of each instant (microseconds since the epoch), in the
-    deployment's time zone: the instant compared with the month starts of
-    `analytics.periods.month`, as the refresh's periods compare them."""
+    deployment's time zone: the month whose start (`analytics.periods.month`, as the
+    refresh's periods give it) is the last at or before the instant."""
     instants = np.asarray(instants, dtype=np.int64)
-    if not instants.size:
-        return np.zeros(0, dtype=np.int64)
-    # A local month is never more than one month away from the UTC month.
-    utc_lo = int(instants.min() // 1_000_000 // 86_400)
-    utc_hi = int(instants.max() // 1_000_000 // 86_400)
-    lo_day, hi_day = EPOCH.date() + dt.timedelta(utc_lo), EPOCH.date() + dt.timedelta(utc_hi)
-    first = max(month_index(lo_day.year, lo_day.month) - 1, FIRST_MONTH)
-    last = min(month_index(hi_day.year, hi_day.month) + 1, LAST_MONTH)
-    starts = np.array([micros(month_period(m).start) for m in range(first, last + 1)])
-    return first + np.searchsorted(starts, instants, side="right") - 1
+    return periods.local_dates(instants, timezone.get_default_timezone(), per_second=1_000_000)[1]
 
 
 @dataclass
