@@ -1,8 +1,9 @@
 """Benchmark: alerts to safety partners (issue 6's targets).
 
 In a fresh database (SQLite file var/bench/liuqing_bench_alerts.sqlite3, or a PostgreSQL
-database of that name on the server of --database-url) with `--partners` partners (default
-10,000) in one group, each reached in the app and by text message:
+database of that name on the server of --database-url; --database-name names another, so that
+two runs at once do not share one) with `--partners` partners (default 10,000) in one group,
+each reached in the app and by text message:
 
 * issuing one alert through the real service (`issue_alert`: recipients, CAP message and its
   XSD validation, every delivery row) — target: 20,000 deliveries written in ≤ 1 s; the
@@ -15,6 +16,7 @@ database of that name on the server of --database-url) with `--partners` partner
 
     python bench/alerts.py
     python bench/alerts.py --database-url postgres://postgres@127.0.0.1:5432/postgres
+    python bench/alerts.py --partners 1000 --sends 200 --database-name liuqing_bench_alerts_b
 """
 
 from __future__ import annotations
@@ -36,12 +38,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--partners", type=int, default=10_000)
     parser.add_argument("--sends", type=int, default=5_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--database-name",
+        default=BENCH_DB_NAME,
+        type=benchlib.db_name,
+        help=f"the bench database (default {BENCH_DB_NAME}), dropped and created",
+    )
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    benchlib.configure(args.database_url, BENCH_DB_NAME, reuse=False)
+    benchlib.configure(args.database_url, args.database_name, reuse=False)
 
     import datetime as dt
     import urllib.request

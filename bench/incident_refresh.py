@@ -24,8 +24,14 @@ Reference, in the same run: what the refresh read before the counts existed, the
 incidents grouped by (unit, category, cell) with one plain SQL query per month through the
 DB-API cursor.
 
+--reuse keeps a database an earlier run seeded with the same --incidents: it takes away what
+that run added after the seed (the 25th month's incidents, the map runs) and times the same
+steps from there; the 25th month is drawn from its own random stream, so a reused run reads
+the same incidents as a fresh one.
+
     python bench/incident_refresh.py
     python bench/incident_refresh.py --incidents 200000
+    python bench/incident_refresh.py --incidents 200000 --reuse   # keep the seeded database
     python bench/incident_refresh.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 """
 
@@ -35,6 +41,7 @@ import argparse
 import datetime as dt
 import json
 import time
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +65,7 @@ def parse_args() -> argparse.Namespace:
         type=benchlib.db_name,
         help=f"the bench database (default {BENCH_DB_NAME}), dropped and created",
     )
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     return parser.parse_args()
 
 
@@ -191,22 +199,11 @@ def reference_read(unit_ids: list[int], window: list[object]) -> tuple[float, in
     return time.perf_counter() - started, rows
 
 
-def main() -> None:
-    args = parse_args()
-    benchlib.configure(args.database_url, args.database_name, reuse=False)
-
-    from django.core.management import call_command
-    from django.db import connection
-
-    from liuqing.analytics import hotspots
+def build_units() -> tuple[Any, Any, list[int]]:
+    """The detachment, its brigade and the ids of its twenty stations."""
     from liuqing.core import services as core_services
     from liuqing.core.models import UnitKind
-    from liuqing.incidents import counts, refresh
-    from liuqing.incidents.defaults import ensure_default_categories
-    from liuqing.incidents.models import CellMap, IncidentCategory
 
-    call_command("migrate", interactive=False, verbosity=0)
-    ensure_default_categories()
     root = core_services.create_unit(
         actor=None, code="R654000", name="基准支队", kind=UnitKind.DETACHMENT, parent=None
     )
@@ -226,22 +223,68 @@ def main() -> None:
             boundary=square(lat, lng),
         )
         station_ids.append(station.pk)
+    return root, brigade, station_ids
+
+
+def reused_units(incidents: int) -> tuple[Any, Any, list[int]] | None:
+    """The units of a database an earlier run seeded with `incidents` incidents, back as the
+    seed left it (the 25th month's incidents and the map runs deleted), or None when there
+    is no seed. A seed of another size is an error."""
+    from liuqing.core.models import Unit
+    from liuqing.incidents.models import Incident, MapRun
+
+    root = Unit.objects.filter(code="R654000").first()
+    if root is None:
+        return None
+    seeded = Incident.objects.filter(source_system="bench", source_id__startswith="R").count()
+    if seeded != incidents:
+        raise SystemExit(
+            f"--reuse: the database holds a seed of {seeded} incidents, not {incidents}; "
+            "run without --reuse to seed it again"
+        )
+    Incident.objects.filter(source_system="bench", source_id__startswith="N").delete()
+    MapRun.objects.all().delete()
+    brigade = Unit.objects.get(code="R654001")
+    stations = Unit.objects.filter(parent=brigade).order_by("code")
+    return root, brigade, list(stations.values_list("pk", flat=True))
+
+
+def main() -> None:
+    args = parse_args()
+    benchlib.configure(args.database_url, args.database_name, reuse=args.reuse)
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from liuqing.analytics import hotspots
+    from liuqing.incidents import counts, refresh
+    from liuqing.incidents.defaults import ensure_default_categories
+    from liuqing.incidents.models import CellMap, IncidentCategory
+
+    # Always migrate: a reused database gets the migrations added since its seed.
+    call_command("migrate", interactive=False, verbosity=0)
+    ensure_default_categories()
     category_ids = list(IncidentCategory.objects.order_by("order").values_list("pk", flat=True))
 
     tz = refresh.local_tz()
     last = dt.date(2026, 9, 1)
     window = refresh.month_window(last, MONTHS)
-    rng = np.random.default_rng(20261201)
-    seeded, _counting = seed(
-        connection,
-        rng,
-        count=args.incidents,
-        first_epoch=int(window[0].start.timestamp()),
-        last_epoch=int(window[-1].end.timestamp()),
-        station_ids=station_ids,
-        category_ids=category_ids,
-        prefix="R",
-    )
+    reused = reused_units(args.incidents) if args.reuse else None
+    seeded: float | None = None
+    if reused is None:
+        root, brigade, station_ids = build_units()
+        seeded, _counting = seed(
+            connection,
+            np.random.default_rng(20261201),
+            count=args.incidents,
+            first_epoch=int(window[0].start.timestamp()),
+            last_epoch=int(window[-1].end.timestamp()),
+            station_ids=station_ids,
+            category_ids=category_ids,
+            prefix="R",
+        )
+    else:
+        root, brigade, station_ids = reused
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE incidents_incident")
@@ -269,7 +312,7 @@ def main() -> None:
     added = args.incidents // MONTHS
     _seeded, counting_s = seed(
         connection,
-        rng,
+        np.random.default_rng(20261202),
         keep_counts=True,
         count=added,
         first_epoch=int(nxt_period.start.timestamp()),
@@ -297,7 +340,7 @@ def main() -> None:
             "incidents": args.incidents,
             "months": MONTHS,
             "units_with_maps": 2 + STATIONS,
-            "seed_s": round(seeded, 1),
+            "seed_s": None if seeded is None else round(seeded, 1),  # None: reused
             "counts": {
                 "keys": count_keys,
                 "rebuild_s": round(rebuild_s, 2),

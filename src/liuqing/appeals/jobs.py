@@ -23,13 +23,7 @@ from liuqing.core import worker
 log = logging.getLogger(__name__)
 
 CHECK_ACTION = "appeals.figures.check"
-CHECK_EVERY = dt.timedelta(days=1)
-
-
-def _check_due(now: dt.datetime) -> bool:
-    from liuqing.core.models import AuditEvent
-
-    return not AuditEvent.objects.filter(action=CHECK_ACTION, at__gt=now - CHECK_EVERY).exists()
+_check_due = worker.daily_after(CHECK_ACTION)
 
 
 def check_figures() -> str:

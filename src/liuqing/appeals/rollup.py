@@ -50,6 +50,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models.functions import Coalesce
 
+from liuqing.analytics import periods
 from liuqing.appeals.workflow import APPEAL, WORKFLOW
 
 # The follow-up ratings as small integers (as liuqing.appeals.kpis codes them).
@@ -58,9 +59,6 @@ RATING_CODES = ("", "satisfied", "basically", "dissatisfied")
 # loader (kpis) and the check read them.
 CELL_KEY = ("received_month", "day", "followup_day", "is_late", "is_reopened", "is_excluded")
 CELL_SUMS = ("n", "handled", "handling")
-# Local dates are constant over each quarter hour (every zone's offsets are multiples of 15
-# minutes), so a million instants need only as many conversions as distinct quarter hours.
-QUARTER_HOUR = 900
 CHUNK = 20_000
 
 
@@ -74,19 +72,9 @@ def depth() -> int:
 
 def local_days(epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The local date (as date.toordinal()) and month (year × 12 + month − 1) of each of
-    `epochs` (finite epoch seconds), in the deployment's time zone."""
-    if len(epochs) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    zone = tz()
-    buckets = np.floor(np.asarray(epochs, dtype=np.float64) / QUARTER_HOUR).astype(np.int64)
-    unique, inverse = np.unique(buckets, return_inverse=True)
-    days = np.empty(len(unique), dtype=np.int64)
-    months = np.empty(len(unique), dtype=np.int64)
-    for i, bucket in enumerate(unique.tolist()):
-        date = dt.datetime.fromtimestamp(bucket * QUARTER_HOUR, zone).date()
-        days[i] = date.toordinal()
-        months[i] = date.year * 12 + date.month - 1
-    return days[inverse], months[inverse]
+    `epochs` (finite epoch seconds), in the deployment's time zone: the dates whose
+    `midnight` is the last at or before each (`analytics.periods.local_dates`)."""
+    return periods.local_dates(np.asarray(epochs, dtype=np.float64), tz())
 
 
 def midnight(day: int) -> dt.datetime:

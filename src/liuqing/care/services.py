@@ -5,7 +5,7 @@ one transaction with its audit event; bad input changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
@@ -31,8 +31,11 @@ from liuqing.core.models import Member, Place, Unit
 from liuqing.core.validation import add_error as _add
 from liuqing.core.validation import clean_phone
 from liuqing.core.validation import clean_text as _text
+from liuqing.visits import selectors as visit_selectors
 from liuqing.visits import services as visits
-from liuqing.visits.models import Visit, VisitPlan
+
+if TYPE_CHECKING:
+    from liuqing.visits.models import Visit
 
 NAME_MAX = 64
 ADDRESS_MAX = 200
@@ -237,8 +240,10 @@ def update_recipient(
             setattr(recipient, field, new[field])
         recipient.save(update_fields=changed)
         if "restricted_label" in changed:
-            VisitPlan.objects.filter(target_kind="care_recipient", target_id=recipient.pk).update(
-                restricted_label=new["restricted_label"]
+            visits.relabel_target_plans(
+                target_kind="care_recipient",
+                target_id=recipient.pk,
+                restricted_label=new["restricted_label"],
             )
         audit.record(
             "care.update",
@@ -267,12 +272,9 @@ def take_off_register(*, actor: Member, recipient: Recipient, reason: str) -> Re
         recipient.is_active = False
         recipient.removed_at = timezone.now()
         recipient.save(update_fields=["is_active", "removed_at"])
-        ended = []
-        for plan in VisitPlan.objects.filter(
-            target_kind="care_recipient", target_id=recipient.pk, is_active=True
-        ):
-            visits.end_plan(actor=actor, plan=plan, ends_on=max(today, plan.starts_on))
-            ended.append(plan.pk)
+        ended = visits.end_target_plans(
+            actor=actor, target_kind="care_recipient", target_id=recipient.pk, ends_on=today
+        )
         audit.record(
             "care.take_off",
             actor=actor,
@@ -301,7 +303,7 @@ def reveal(*, actor: Member, recipient: Recipient, field: str, reason: str) -> s
 def _visit_of(errors: Errors, recipient: Recipient, visit: Visit | None) -> Visit | None:
     if visit is None:
         return None
-    if visit.plan.target_kind != "care_recipient" or visit.plan.target_id != recipient.pk:
+    if not visit_selectors.is_visit_to(visit, target_kind="care_recipient", target_id=recipient.pk):
         _add(errors, "visit", _("This visit was not made to this person."))
     return visit
 

@@ -119,13 +119,6 @@ def purge_expired(now: dt.datetime | None = None) -> dict[str, int]:
     return done
 
 
-def last_run_within(now: dt.datetime, period: dt.timedelta) -> bool:
-    """Whether a purge ran within `period` before `now` (its run event is the mark)."""
-    from liuqing.core.models import AuditEvent
-
-    return AuditEvent.objects.filter(action=RUN_ACTION, at__gt=now - period).exists()
-
-
 def redact_columns(
     rows: models.QuerySet[Any],
     key: str,

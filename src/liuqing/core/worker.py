@@ -12,8 +12,9 @@ purges)::
 
 Jobs must be idempotent and safe to run in several worker processes at once: there is no
 leader. A job that must run rarely across all processes keeps its own persistent "last done"
-mark and says so through `is_due` (the daily audit verification looks for its own audit
-event). A job that claims rows uses `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL.
+mark and says so through `is_due`; `daily_after(action)` makes the daily ones, whose mark is
+the audit event each run records. A job that claims rows uses `SELECT … FOR UPDATE SKIP
+LOCKED` on PostgreSQL.
 
 `run_pass()` runs every job that is due once; `run_forever()` repeats that until stopped.
 """
@@ -204,18 +205,26 @@ def planner_statistics() -> str:
     return refresh_planner_statistics()
 
 
+DAY = dt.timedelta(days=1)
+
+
+def daily_after(action: str) -> Callable[[dt.datetime], bool]:
+    """An `is_due` for a job that runs once a day: due when no audit event `action` (the
+    job's own record of its last run, whatever its outcome) is less than a day old. The mark
+    is in the audit log, so the schedule holds across worker processes and restarts without a
+    table of its own; two processes that start the job in the same moment may both run it,
+    which an idempotent job allows."""
+
+    def is_due(now: dt.datetime) -> bool:
+        from liuqing.core.models import AuditEvent
+
+        return not AuditEvent.objects.filter(action=action, at__gt=now - DAY).exists()
+
+    return is_due
+
+
 AUDIT_VERIFY_ACTION = "audit.verify"
-AUDIT_VERIFY_EVERY = dt.timedelta(days=1)
-
-
-def _audit_verify_due(now: dt.datetime) -> bool:
-    # The last verification is itself an audit event, so the daily schedule holds across
-    # processes and restarts without a table of its own.
-    from liuqing.core.models import AuditEvent
-
-    return not AuditEvent.objects.filter(
-        action=AUDIT_VERIFY_ACTION, at__gt=now - AUDIT_VERIFY_EVERY
-    ).exists()
+_audit_verify_due = daily_after(AUDIT_VERIFY_ACTION)
 
 
 @job("audit.verify_chain", every=dt.timedelta(hours=1), is_due=_audit_verify_due)
@@ -241,13 +250,10 @@ def verify_audit_chain() -> str:
     return f"{result.checked} events verified"
 
 
-RETENTION_EVERY = dt.timedelta(days=1)
-
-
-def _retention_due(now: dt.datetime) -> bool:
-    from liuqing.core import retention
-
-    return not retention.last_run_within(now, RETENTION_EVERY)
+# core.retention.RUN_ACTION, the event each purge run leaves (that module loads the models,
+# which this one must not at import).
+RETENTION_RUN_ACTION = "retention.run"
+_retention_due = daily_after(RETENTION_RUN_ACTION)
 
 
 @job("retention.purge", every=dt.timedelta(hours=1), is_due=_retention_due)

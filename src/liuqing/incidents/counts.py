@@ -6,18 +6,24 @@ Keeping it in step: the ledger writer (`ledger.IncidentWriter`, behind the file 
 push and the walk-in report) adds what it inserts and, for what it updates, takes away what
 the rows held before and adds what they hold now (`Delta`), in the same transaction as the
 rows, with INSERT … ON CONFLICT DO UPDATE (the same SQL on SQLite and PostgreSQL, keys in a
-fixed order so concurrent imports cannot deadlock on them). `delete_incidents` removes
-incidents and their counts together. A key whose count falls to 0 is deleted.
+fixed order so concurrent imports cannot deadlock on them). A key whose count falls to 0 is
+deleted.
+
+Nothing deletes incidents: there is no service for it and the Django admin is not installed;
+deleting an import run only clears the incidents' `import_run` (SET_NULL), and units and
+categories are protected while incidents use them. A deletion added later must take the
+incidents out with `stored(ids, sign=-1)` before deleting them and `write()` the delta in the
+same transaction, as the writer does for updates.
 
 A write that goes around these (raw SQL, a bulk load such as the refresh benchmark's, a
 QuerySet.update of the time, category, unit or cells) must be followed by `rebuild()`
 (`liuqing incident-counts --rebuild`); `check()` compares the table with a fresh count. So
 must a change of settings.TIME_ZONE, which moves month boundaries.
 
-Why it is exact: the local month of an instant is found by comparing it with the month
-starts that `analytics.periods.month` gives in the deployment's time zone, the same bounds
-the refresh filtered incidents with; the recount (`recount`) groups the incidents one such
-month at a time in the database.
+Why it is exact: the local month of an instant is found by comparing it with the local
+midnights that `analytics.periods` starts months at in the deployment's time zone
+(`periods.local_dates`), the same bounds the refresh filtered incidents with; the recount
+(`recount`) groups the incidents one such month at a time in the database.
 """
 
 from __future__ import annotations
@@ -40,7 +46,6 @@ KEY = ("unit_id", "month", "category_id", "cell_coarse", "cell_fine")
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
 LOOKUP_CHUNK = 500  # ids or units per statement, well under every bound-parameter limit
-FIRST_MONTH, LAST_MONTH = 1 * 12, 9999 * 12 + 11  # what datetime can name
 
 
 @dataclass(frozen=True)
@@ -82,19 +87,10 @@ def text_micros(texts: Sequence[str]) -> np.ndarray:
 
 def local_months(instants: np.ndarray) -> np.ndarray:
     """The local month number of each instant (microseconds since the epoch), in the
-    deployment's time zone: the instant compared with the month starts of
-    `analytics.periods.month`, as the refresh's periods compare them."""
+    deployment's time zone: the month whose start (`analytics.periods.month`, as the
+    refresh's periods give it) is the last at or before the instant."""
     instants = np.asarray(instants, dtype=np.int64)
-    if not instants.size:
-        return np.zeros(0, dtype=np.int64)
-    # A local month is never more than one month away from the UTC month.
-    utc_lo = int(instants.min() // 1_000_000 // 86_400)
-    utc_hi = int(instants.max() // 1_000_000 // 86_400)
-    lo_day, hi_day = EPOCH.date() + dt.timedelta(utc_lo), EPOCH.date() + dt.timedelta(utc_hi)
-    first = max(month_index(lo_day.year, lo_day.month) - 1, FIRST_MONTH)
-    last = min(month_index(hi_day.year, hi_day.month) + 1, LAST_MONTH)
-    starts = np.array([micros(month_period(m).start) for m in range(first, last + 1)])
-    return first + np.searchsorted(starts, instants, side="right") - 1
+    return periods.local_dates(instants, timezone.get_default_timezone(), per_second=1_000_000)[1]
 
 
 def key_rows(
@@ -225,8 +221,8 @@ def write_rows(rows: list[list[int]], *, apps: Any = None) -> int:
 
 
 def stored(incident_ids: Sequence[int], *, sign: int = 1, apps: Any = None) -> Delta:
-    """What these incidents, as stored now, add to the counts (`sign` −1: what changing or
-    deleting them takes away; read it before the change)."""
+    """What these incidents, as stored now, add to the counts (`sign` −1: what changing them
+    takes away; read it before the change)."""
     m = _models(apps)
     units, categories, coarse, fine, instants = [], [], [], [], []
     ids = sorted({int(pk) for pk in incident_ids})
@@ -249,21 +245,6 @@ def stored(incident_ids: Sequence[int], *, sign: int = 1, apps: Any = None) -> D
         sign=sign,
     )
     return delta
-
-
-def delete_incidents(incident_ids: Sequence[int]) -> int:
-    """Delete these incidents and take them out of the counts, in one transaction (the
-    caller's, when there is one). Returns how many were deleted."""
-    from liuqing.incidents.models import Incident
-
-    ids = sorted({int(pk) for pk in incident_ids})
-    with transaction.atomic():
-        delta = stored(ids, sign=-1)
-        deleted = 0
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            deleted += Incident.objects.filter(pk__in=ids[start : start + LOOKUP_CHUNK]).delete()[0]
-        delta.write()
-    return deleted
 
 
 def read(unit_ids: Sequence[int], first: int, last: int) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -31,7 +31,9 @@ from liuqing.liaison.models import (
 )
 from liuqing.liaison.workflow import ASSIGNMENT, LIAISON_PROBLEM, ORGANISATION
 from liuqing.visits import services as visits
-from liuqing.visits.models import VisitPlan
+
+if TYPE_CHECKING:
+    from liuqing.visits.models import VisitPlan
 
 SAVINGS_MAX = Decimal("1000000000")
 ATTENDANCE_MAX = 5000

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 from liuqing.core.api import Pagination, api_actor, unit_in_scope
 from liuqing.core.models import Member, Place, Unit
 from liuqing.notify.models import Endpoint
-from liuqing.partners import retention, selectors, services
+from liuqing.partners import selectors, services
 from liuqing.partners.models import Alert, Partner, PartnerGroup
 from liuqing.partners.pp_api import router as pp_router
 
@@ -32,13 +32,9 @@ class PartnerOut(Schema):
     channels: str
     created_at: dt.datetime
     # When the personal data becomes due for erasure (retention); null while the partner is
-    # in a group, and once erased (then `purged_at`).
+    # in a group, and once erased (then `purged_at`). Annotated by the selector.
     erase_after: dt.datetime | None
     purged_at: dt.datetime | None
-
-    @staticmethod
-    def resolve_erase_after(obj: Partner) -> dt.datetime | None:
-        return retention.erase_after(obj)
 
 
 class GroupOut(Schema):

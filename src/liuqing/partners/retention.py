@@ -14,8 +14,22 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,25 +58,41 @@ def expired(cutoff: dt.datetime) -> QuerySet[Any]:
 
 
 def with_erase_dates(partners: QuerySet[Partner]) -> QuerySet[Partner]:
-    """`partners` with what `erase_after` reads: whether each is in a group now, and when it
-    last left one."""
+    """`partners`, each with `erase_after`: when its personal data becomes due for erasure
+    (the rule of `expired`: a year, or the rule's period, after the latest of registering,
+    leaving the service and leaving a group), or None when erased already or in a group now
+    (no date yet). Computed in the query, so a list page or API page reads it with its rows.
+    Also `in_a_group` and `left_last_group`, what the date is made of."""
     memberships = Membership.objects.filter(partner=OuterRef("pk"))
-    return partners.annotate(
+    annotated = partners.annotate(
         in_a_group=Exists(memberships.filter(left_at__isnull=True)),
         left_last_group=Subquery(
             memberships.filter(left_at__isnull=False).order_by("-left_at").values("left_at")[:1]
         ),
     )
+    # Greatest of the three, each missing one standing in for by the registration (SQLite's
+    # MAX() of several values is NULL when any is; PostgreSQL's GREATEST skips NULLs).
+    last = Greatest(
+        "created_at",
+        Coalesce("left_at", "created_at"),
+        Coalesce("left_last_group", "created_at"),
+    )
+    return annotated.annotate(
+        erase_after=Case(
+            When(Q(purged_at__isnull=False) | Q(in_a_group=True), then=None),
+            default=ExpressionWrapper(
+                last + Value(dt.timedelta(days=RULE.days), output_field=DurationField()),
+                output_field=DateTimeField(),
+            ),
+            output_field=DateTimeField(),
+        )
+    )
 
 
 def erase_after(partner: Partner) -> dt.datetime | None:
-    """When the partner's personal data becomes due for erasure (the rule of `expired`), or
-    None: erased already, or in a group now (no date yet). Reads the annotations of
-    `with_erase_dates`."""
-    if partner.purged_at is not None or partner.in_a_group:  # type: ignore[attr-defined]
-        return None
-    last = [partner.created_at, partner.left_at, partner.left_last_group]  # type: ignore[attr-defined]
-    return RULE.erase_after(max(t for t in last if t is not None))
+    """The annotation `with_erase_dates` gives `partner`: when its personal data becomes due
+    for erasure, or None."""
+    return partner.erase_after  # type: ignore[attr-defined]
 
 
 def purge(batch: list[Any]) -> None:

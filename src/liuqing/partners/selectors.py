@@ -50,6 +50,8 @@ def _pk(value: Any) -> int:
 def partners_visible_to(
     member: Member, *, status: str = "", group: PartnerGroup | None = None
 ) -> QuerySet[Partner]:
+    """The partners of the member's jurisdiction, newest first, each with `erase_after`
+    (`retention.with_erase_dates`: when its personal data becomes due for erasure, or None)."""
     if not access.can(member, PARTNER, VIEW):
         raise AccessDenied
     qs = access.scope(Partner.objects.select_related("unit", "place"), member, PARTNER)

@@ -24,7 +24,7 @@ from liuqing.core.access import CHANGE, AccessDenied
 from liuqing.core.auth import staff_required
 from liuqing.core.forms import apply_errors
 from liuqing.core.views.common import actor_of, paginate, posted
-from liuqing.partners import retention, selectors, services
+from liuqing.partners import selectors, services
 from liuqing.partners.forms import (
     AlertForm,
     EndpointEditForm,
@@ -69,8 +69,6 @@ def partner_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in PartnerStatus.values else ""
     page = paginate(request, selectors.partners_visible_to(actor, status=status))
-    for partner in page:
-        partner.erase_on = retention.erase_after(partner)
     return render(
         request,
         "partners/staff/partners.html",

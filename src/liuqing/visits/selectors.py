@@ -114,6 +114,11 @@ def plans_of_target(member: Member, target_kind: str, target_id: int) -> QuerySe
     ).order_by("-is_active", "-pk")
 
 
+def is_visit_to(visit: Visit, *, target_kind: str, target_id: int) -> bool:
+    """Whether `visit` was made under a plan of this target."""
+    return visit.plan.target_kind == target_kind and visit.plan.target_id == target_id
+
+
 def visits_of(plan: VisitPlan) -> QuerySet[Visit]:
     return plan.visits.prefetch_related("visitors", "photos").order_by("-visited_on", "-pk")
 

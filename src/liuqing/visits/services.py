@@ -312,6 +312,32 @@ def end_plan(*, actor: Member, plan: VisitPlan, ends_on: Any = None) -> VisitPla
     return plan
 
 
+def end_target_plans(
+    *, actor: Member, target_kind: str, target_id: int, ends_on: dt.date
+) -> list[int]:
+    """End every active plan of one target (a care recipient taken off the register, say)
+    from `ends_on`, or from its start when it starts later, each through `end_plan` (its
+    check and audit event). Returns the ended plans' ids, in the plans' order."""
+    ended = []
+    with transaction.atomic():
+        for plan in VisitPlan.objects.filter(
+            target_kind=target_kind, target_id=target_id, is_active=True
+        ):
+            end_plan(actor=actor, plan=plan, ends_on=max(ends_on, plan.starts_on))
+            ended.append(plan.pk)
+    return ended
+
+
+def relabel_target_plans(*, target_kind: str, target_id: int, restricted_label: str) -> int:
+    """Give every plan of one target (active or ended) the restricted label its record now
+    carries, so that its plans and visits need the same grant as the record. Runs inside the
+    caller's transaction, whose audit event (the record's change) covers it; returns the
+    plans changed."""
+    return VisitPlan.objects.filter(target_kind=target_kind, target_id=target_id).update(
+        restricted_label=restricted_label
+    )
+
+
 # --- Visits ----------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from liuqing.analytics import periods
@@ -125,3 +126,93 @@ def test_period_boundaries_follow_daylight_saving_time() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     march = periods.month(2026, 3, berlin)  # clocks go forward on 29 March
     assert march.end_epoch - march.start_epoch == 31 * 86400 - 3600
+
+
+# --- Local dates of many instants ------------------------------------------------------------
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def micros(when: dt.datetime) -> int:
+    return (when - EPOCH) // dt.timedelta(microseconds=1)
+
+
+def dates_of(instants: list[dt.datetime], tz: dt.tzinfo) -> tuple[list[D], list[int]]:
+    """local_dates of `instants`, after checking that seconds and microseconds agree."""
+    seconds = periods.local_dates(np.array([i.timestamp() for i in instants]), tz)
+    whole = periods.local_dates(
+        np.array([micros(i) for i in instants], dtype=np.int64), tz, per_second=1_000_000
+    )
+    assert [a.tolist() for a in seconds] == [a.tolist() for a in whole]
+    assert all(a.dtype == np.int64 for a in (*seconds, *whole))
+    days, months = seconds
+    return [D.fromordinal(d) for d in days.tolist()], months.tolist()
+
+
+def test_local_dates_change_at_beijing_midnight() -> None:
+    start = periods.month(2026, 3, TZ).start
+    instants = [start, start - dt.timedelta(microseconds=1), dt.datetime(2027, 1, 1, tzinfo=TZ)]
+    assert dates_of(instants, TZ) == (
+        [D(2026, 3, 1), D(2026, 2, 28), D(2027, 1, 1)],
+        [2026 * 12 + 2, 2026 * 12 + 1, 2027 * 12],
+    )
+    # 16:00 UTC is already the next day in Beijing.
+    assert dates_of([dt.datetime(2026, 3, 31, 16, tzinfo=dt.UTC)], TZ) == ([D(2026, 4, 1)], [24315])
+    empty = periods.local_dates(np.array([]), TZ)
+    assert [a.tolist() for a in empty] == [[], []]
+
+
+def test_local_dates_follow_daylight_saving_time() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    utc = [
+        dt.datetime(2026, 3, 28, 22, 59, 59, tzinfo=dt.UTC),  # 23:59:59 CET
+        dt.datetime(2026, 3, 29, 21, 59, 59, tzinfo=dt.UTC),  # 23:59:59 CEST, after the change
+        dt.datetime(2026, 3, 29, 22, tzinfo=dt.UTC),  # midnight CEST
+        dt.datetime(2026, 3, 31, 21, 59, 59, 999999, tzinfo=dt.UTC),  # March's last instant
+        dt.datetime(2026, 3, 31, 22, tzinfo=dt.UTC),  # April
+        dt.datetime(2026, 10, 24, 22, tzinfo=dt.UTC),  # midnight CEST
+        dt.datetime(2026, 10, 25, 22, 59, 59, tzinfo=dt.UTC),  # 23:59:59 CET, after the change
+        dt.datetime(2026, 10, 25, 23, tzinfo=dt.UTC),  # midnight CET
+    ]
+    days, months = dates_of(utc, berlin)
+    assert days == [
+        D(2026, 3, 28),
+        D(2026, 3, 29),
+        D(2026, 3, 30),
+        D(2026, 3, 31),
+        D(2026, 4, 1),
+        D(2026, 10, 25),
+        D(2026, 10, 25),
+        D(2026, 10, 26),
+    ]
+    assert months == [2026 * 12 + 2] * 4 + [2026 * 12 + 3] + [2026 * 12 + 9] * 3
+
+
+@pytest.mark.parametrize(
+    ("zone", "year"),
+    [
+        ("Asia/Shanghai", 2026),
+        ("Europe/Berlin", 2026),
+        ("America/Santiago", 2026),  # clocks go forward at midnight: the day starts at 01:00
+        ("Australia/Lord_Howe", 2026),  # half-hour daylight saving time
+        ("Asia/Kathmandu", 2026),  # +05:45
+        ("Pacific/Apia", 2011),  # 30 December 2011 was skipped
+    ],
+)
+def test_local_dates_agree_with_the_clock_and_the_periods(zone: str, year: int) -> None:
+    tz = ZoneInfo(zone)
+    # Every quarter hour of the year (offsets are whole quarter hours) and the instant before.
+    first = micros(dt.datetime(year, 1, 1, tzinfo=dt.UTC))
+    grid = np.arange(first, micros(dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)), 900_000_000)
+    instants = np.concatenate([grid, grid - 1])
+    days, months = periods.local_dates(instants, tz, per_second=1_000_000)
+    clock = [
+        (EPOCH + dt.timedelta(microseconds=t)).astimezone(tz).date() for t in instants.tolist()
+    ]
+    assert days.tolist() == [d.toordinal() for d in clock]
+    assert months.tolist() == [d.year * 12 + d.month - 1 for d in clock]
+    # Each month's periods start at the instant its dates begin.
+    for month in range(1, 13):
+        start = micros(periods.month(year, month, tz).start)
+        _, edge = periods.local_dates(np.array([start - 1, start]), tz, per_second=1_000_000)
+        assert edge.tolist() == [year * 12 + month - 2, year * 12 + month - 1]

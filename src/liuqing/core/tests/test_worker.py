@@ -15,7 +15,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from liuqing import cli
-from liuqing.core import worker
+from liuqing.core import audit, retention, worker
 from liuqing.core.models import AuditEvent, AuditOutcome
 from liuqing.core.testing import World
 
@@ -103,6 +103,34 @@ def test_the_audit_chain_is_verified_once_a_day(world: World) -> None:
     # … and due again a day later.
     tomorrow = timezone.now() + dt.timedelta(days=1, minutes=1)
     assert worker._audit_verify_due(tomorrow)
+
+
+def test_a_daily_job_is_due_a_day_after_its_last_event_whatever_its_outcome() -> None:
+    is_due = worker.daily_after("test.daily")
+    assert is_due(timezone.now())
+    audit.record("test.other", object_type="test")
+    assert is_due(timezone.now())  # another action's event is not the mark
+    audit.record("test.daily", object_type="test", outcome=AuditOutcome.FAILED)
+    at = AuditEvent.objects.get(action="test.daily").at
+    assert not is_due(at)
+    assert not is_due(at + worker.DAY - dt.timedelta(microseconds=1))
+    assert is_due(at + worker.DAY)
+
+
+@pytest.mark.parametrize(
+    ("name", "action"),
+    [
+        ("audit.verify_chain", worker.AUDIT_VERIFY_ACTION),
+        ("retention.purge", retention.RUN_ACTION),
+    ],
+)
+def test_the_daily_core_jobs_are_marked_by_their_run_events(name: str, action: str) -> None:
+    is_due = worker.JOBS[name].is_due
+    assert is_due is not None
+    assert is_due(timezone.now())
+    at = audit.record(action, object_type="test").at
+    assert not is_due(at)
+    assert is_due(at + worker.DAY)
 
 
 def test_a_tampered_audit_chain_is_logged_and_recorded_as_a_failure(

@@ -1,6 +1,7 @@
 """The monthly incident counts the refresh reads: equal to a recount from the incidents after
 imports, pushes, edits that move incidents between months, cells, units and categories,
-repeated ids, deletions; the check and rebuild command; the migration's first fill."""
+repeated ids; what may not delete incidents; the check and rebuild command; the migration's
+first fill."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import h3.api.basic_int as h3int
 import numpy as np
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db.models import ProtectedError
 
 from liuqing.core.models import AuditEvent, Member
 from liuqing.core.testing import World
@@ -132,13 +135,21 @@ def test_imports_with_refused_rows_count_only_what_was_stored(
     assert in_step() == {key(mapped.units["S1"], (2026, 3), "criminal", LAT, LNG): 2}
 
 
-def test_deleting_incidents_takes_them_out_of_the_counts(mapped: World, analyst: Member) -> None:
-    imported(analyst, mapped, ledger_csv([row("D1"), row("D2"), row("D3", 警情类别="交通")]))
-    gone = Incident.objects.filter(source_id__in=["D1", "D3"]).values_list("pk", flat=True)
-    assert counts.delete_incidents(list(gone)) == 2
-    assert in_step() == {key(mapped.units["S1"], (2026, 3), "criminal", LAT, LNG): 1}
-    counts.delete_incidents(list(Incident.objects.values_list("pk", flat=True)))
-    assert in_step() == {}
+def test_nothing_deletes_incidents_behind_the_counts(mapped: World, analyst: Member) -> None:
+    # No service deletes incidents and the Django admin, which could, is not installed.
+    assert "django.contrib.admin" not in settings.INSTALLED_APPS
+    run = imported(analyst, mapped, ledger_csv([row("D1"), row("D2"), row("D3", 警情类别="交通")]))
+    kept = in_step()
+    # Deleting the import run keeps its incidents (SET_NULL) and so their counts.
+    run.delete()
+    assert Incident.objects.filter(import_run__isnull=True).count() == 3
+    assert in_step() == kept
+    # The unit and the category of a counted incident cannot be deleted.
+    for owner in (mapped.units["S1"], IncidentCategory.objects.get(code="traffic")):
+        with pytest.raises(ProtectedError) as refused:
+            owner.delete()
+        assert any(isinstance(o, Incident) for o in refused.value.protected_objects)
+    assert in_step() == kept
 
 
 def test_the_check_finds_writes_around_the_writer_and_the_rebuild_repairs_them(

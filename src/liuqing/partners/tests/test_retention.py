@@ -18,10 +18,10 @@ from django.utils import timezone
 from PIL import Image
 
 from liuqing.core import pii, retention
-from liuqing.core.models import AuditEvent
+from liuqing.core.models import AuditEvent, Role
 from liuqing.core.testing import World
 from liuqing.notify.models import Delivery, DeliveryStatus
-from liuqing.partners import services
+from liuqing.partners import selectors, services
 from liuqing.partners.models import (
     Membership,
     Partner,
@@ -158,7 +158,6 @@ def test_the_partner_list_and_api_say_when_the_data_will_be_erased(world: World)
     from django.test import Client
 
     from liuqing.core import services as core_services
-    from liuqing.core.models import Role
     from liuqing.core.testing import login_verified
     from liuqing.partners import retention as partner_retention
 
@@ -204,3 +203,29 @@ def test_the_partner_list_and_api_say_when_the_data_will_be_erased(world: World)
     assert abs(shown - due) < dt.timedelta(milliseconds=1)  # the API gives milliseconds
     assert items[erased.pk]["erase_after"] is None
     assert items[erased.pk]["purged_at"] is not None
+
+
+def test_the_erase_date_is_the_period_after_the_latest_of_joining_and_leaving(
+    world: World, settings: Any
+) -> None:
+    from liuqing.partners.retention import with_erase_dates
+
+    settings.LIUQING_RETENTION_DAYS = {RULE: 30}
+    partner = make_partner(make_group(world.units["S1"]))
+    joined = partner.created_at
+
+    def erase_after() -> dt.datetime | None:
+        return with_erase_dates(Partner.objects.filter(pk=partner.pk)).get().erase_after
+
+    assert erase_after() is None  # in a group
+    Membership.objects.filter(partner=partner).update(left_at=joined + dt.timedelta(days=2))
+    assert erase_after() == joined + dt.timedelta(days=32)
+    Partner.objects.filter(pk=partner.pk).update(left_at=joined + dt.timedelta(days=5))
+    assert erase_after() == joined + dt.timedelta(days=35)
+    Partner.objects.filter(pk=partner.pk).update(left_at=None)
+    Membership.objects.filter(partner=partner).update(left_at=joined - dt.timedelta(days=1))
+    assert erase_after() == joined + dt.timedelta(days=30)
+    # The staff list and the API read the same annotation.
+    assert selectors.partners_visible_to(world.persona(Role.STATION_CHIEF)).get(
+        pk=partner.pk
+    ).erase_after == joined + dt.timedelta(days=30)

@@ -409,3 +409,51 @@ def test_erasing_the_notes_of_targets_leaves_other_targets_visits_alone(
     assert stays.summary == "帮王大爷修了水管"
     assert VisitPhoto.objects.filter(visit=stays).exists()
     assert Visit.objects.filter(plan=erased).count() == 1  # the visit itself is kept
+
+
+def test_ending_a_targets_plans_ends_its_active_ones_each_with_its_event(world: World) -> None:
+    unit = world.units["S1"]
+    boss = root_staff(unit)
+    now = plan_place_visits(unit, starts_on=dt.date(2026, 1, 5))
+    later = plan_place_visits(unit, starts_on=dt.date(2026, 6, 1))
+    other = plan_place_visits(unit, starts_on=dt.date(2026, 1, 5))
+    day = dt.date(2026, 3, 1)
+
+    def end(plan: VisitPlan, kind: str = "place") -> list[int]:
+        return services.end_target_plans(
+            actor=boss, target_kind=kind, target_id=plan.target_id, ends_on=day
+        )
+
+    assert end(now, kind="other") == []  # another kind's target with the same id
+    assert end(now) == [now.pk]
+    assert end(later) == [later.pk]
+    assert end(now) == []  # nothing active is left
+    ended = {p.pk: p for p in VisitPlan.objects.filter(is_active=False)}
+    assert ended.keys() == {now.pk, later.pk}
+    assert ended[now.pk].ends_on == day
+    assert ended[later.pk].ends_on == dt.date(2026, 6, 1)  # not before its start
+    assert VisitPlan.objects.get(pk=other.pk).is_active
+    events = AuditEvent.objects.filter(action="visits.plan_end")
+    assert sorted(int(e.object_id) for e in events) == sorted([now.pk, later.pk])
+
+
+def test_relabelling_a_targets_plans_leaves_other_targets_alone(world: World) -> None:
+    unit = world.units["S1"]
+    plan, other = (plan_place_visits(unit) for _ in range(2))
+    services.end_plan(actor=root_staff(unit), plan=plan)
+    assert (
+        services.relabel_target_plans(
+            target_kind="place", target_id=plan.target_id, restricted_label="minor"
+        )
+        == 1
+    )
+    assert VisitPlan.objects.get(pk=plan.pk).restricted_label == "minor"  # ended ones too
+    assert VisitPlan.objects.get(pk=other.pk).restricted_label == ""
+
+
+def test_a_visit_is_to_the_target_of_its_plan(world: World) -> None:
+    plan = plan_place_visits(world.units["S1"])
+    made = visit(plan, dt.date(2026, 1, 6))
+    assert selectors.is_visit_to(made, target_kind="place", target_id=plan.target_id)
+    assert not selectors.is_visit_to(made, target_kind="other", target_id=plan.target_id)
+    assert not selectors.is_visit_to(made, target_kind="place", target_id=plan.target_id + 1)
