@@ -712,6 +712,17 @@ class _Resident:
         )
 
 
+def _may_contain(name: str, *texts: str) -> bool:
+    """Whether core.redact could find `name` in `texts`. Every form of a name it masks (the
+    whole name, its parts, a given name, a titled surname) is made of the name's own
+    characters, so a text sharing none of them has nothing to mask; names with cased letters
+    (matched regardless of case) always count as possibly there."""
+    if name.lower() != name.upper():
+        return True
+    letters = set(name)
+    return any(not letters.isdisjoint(text) for text in texts)
+
+
 @dataclass
 class _People:
     """Who handles, records and verifies, by unit."""
@@ -890,12 +901,10 @@ def build_appeals(ctx: demo.DemoContext, rng: random.Random, scale: int) -> None
         anonymous = rng.random() < 0.08
         person = demo.person_name(rng)
         name, sealed_phone, index, sealed_address = resident.seal(person, phone, address)
-        searches.add(
-            (
-                pk,
-                search.document(number, title, description, public_summary, [person]),
-            )
-        )
+        # The resident's name is masked out of the document; redact() compiles a pattern per
+        # name, so it is given the name only where the name could occur (same document).
+        named = [person] if _may_contain(person, title, description, public_summary) else []
+        searches.add((pk, search.document(number, title, description, public_summary, named)))
         appeals.add(
             (
                 pk,
