@@ -1,7 +1,7 @@
 """Benchmark: the appeal pages at a million requests (issue 3's targets).
 
-Seeds the demo data set with its appeals at `--scale` (default 22: about 1,090,000 appeals over
-two years; appeals grow as scale², see liuqing.appeals.demo) into a fresh database (SQLite file
+Seeds the demo data set with its appeals at `--scale` (default 22: 1,176,103 appeals over two
+years; appeals grow as scale², see liuqing.appeals.demo) into a fresh database (SQLite file
 var/bench/liuqing_bench_appeals.sqlite3, or a PostgreSQL database of that name on the server
 of --database-url), then times whole requests through Django (middleware, session, template
 or JSON rendering: the server time of a page) with the test client:
@@ -19,7 +19,7 @@ the login page), as a ratio, so runs on noisy or different machines compare. Tar
 board p95 ≤ 100 ms, figures for a detachment-year ≤ 500 ms, query counts equal across page
 sizes.
 
-    python bench/appeals_lists.py                     # SQLite; seeding takes minutes the first time
+    python bench/appeals_lists.py                     # SQLite; seeding: ~10 min at scale 22
     python bench/appeals_lists.py --reuse             # keep the seeded database
     python bench/appeals_lists.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 """

@@ -3,9 +3,11 @@
 Volume: each station receives about `PER_STATION_YEAR` × scale appeals a year (a station's
 own rate varies from 0.6 to 1.4 times that; the home station of the named accounts gets
 2.5 times), and `scale` also multiplies the stations (liuqing.core.demo), so the total grows
-as scale²: about 2,500 appeals at scale 1, 225,000 at scale 10, 815,000 at scale 19 and
-1,090,000 at scale 22 (`liuqing seed --scale 22`; some 6 minutes on SQLite, most of it
-inserting rows).
+as scale²: about 2,500 appeals at scale 1, 60,000 at scale 5 and 1,176,000 at scale 22 (the
+default seed; `liuqing seed --scale 22`). On SQLite the full-text index's triggers
+(appeals.search) slow down as the index grows inside the one transaction and then take most
+of the time; bench/appeals_lists.py builds that index once at the end and seeds the core and
+the appeals at scale 22 in about 10 minutes.
 
 Realism: the day of receipt follows the season of each category (irrigation channels in
 spring and summer, livestock pens before winter, heating in winter, wages owed before the
