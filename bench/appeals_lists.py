@@ -27,6 +27,8 @@ sizes.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import itertools
 from typing import Any
 
 import benchlib
@@ -168,17 +170,31 @@ def main() -> None:
         village = (
             Place.objects.filter(kind="village").annotate(n=Count("cases")).order_by("-n").first()
         )
-        for scope, pk, name in (
-            ("unit", station.pk, station.name),
-            ("place", village.pk, village.name),
+        # The default window ends today, and the demo's appeals end at its anchor: the board
+        # of the same length (BOARD_DAYS) ending on the anchor's day shows them.
+        from django.test import RequestFactory
+        from django.utils import timezone
+
+        from liuqing.appeals.public.views import _window
+        from liuqing.appeals.public_selectors import BOARD_DAYS, board_cases, board_scope
+
+        last = timezone.localdate(demo.ANCHOR)
+        first = last - dt.timedelta(days=BOARD_DAYS - 1)
+        windows = (("default", ""), ("to_anchor", f"?start={first}&end={last}"))
+        for (scope, pk, name), (window, query) in itertools.product(
+            (("unit", station.pk, station.name), ("place", village.pk, village.name)), windows
         ):
-            url = reverse("appeals:public_board", kwargs={"scope": scope, "pk": pk})
+            url = reverse("appeals:public_board", kwargs={"scope": scope, "pk": pk}) + query
             count = queries(anonymous, url)
+            *_period, start, end = _window(RequestFactory().get(url))  # the view's own
+            shown = board_cases(board_scope(scope, pk), start, end).count()
             times = summary(timed(lambda url=url: request(anonymous, url), args.runs))
             boards.append(
                 {
                     "board": scope,
                     "name": name,
+                    "window": window,
+                    "appeals_on_board": shown,
                     "queries": count,
                     **times,
                     "p50_vs_login_page": round(times["p50_ms"] / ref_page, 1),
