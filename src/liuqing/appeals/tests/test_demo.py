@@ -12,16 +12,16 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Max
 
-from liuqing.appeals import selectors, services
-from liuqing.appeals.demo import PROFILES
-from liuqing.appeals.models import Appeal
+from liuqing.appeals import search, selectors, services
+from liuqing.appeals.demo import PROFILES, _may_contain
+from liuqing.appeals.models import Appeal, AppealSearch
 from liuqing.appeals.workflow import WORKFLOW
 from liuqing.casework import clocks
 from liuqing.casework.calendar import get_calendar
 from liuqing.casework.models import Case, CaseCounter, Category, Entry, FollowUp
 from liuqing.core import demo
 from liuqing.core.models import AuditEvent, Member, Unit, UnitKind
-from liuqing.core.redact import contains_personal_data
+from liuqing.core.redact import contains_personal_data, redact
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +168,29 @@ def test_notice_boards_show_summaries_without_personal_data(built: demo.DemoCont
         assert case.status == "closed"
         names = [case.appeal.resident_name.reveal()]
         assert not contains_personal_data(case.public_summary, names)
+
+
+def test_search_documents_are_the_ones_the_signals_write(built: demo.DemoContext) -> None:
+    # The demo passes the resident's name to redaction only where it could occur (a pattern
+    # per name costs more than the rest of an appeal's row): the documents are the same.
+    stored = dict(AppealSearch.objects.values_list("case_id", "text"))
+    cases = Case.objects.filter(kind="appeal").select_related("appeal")
+    assert len(stored) == cases.count()
+    for case in cases:
+        names = [case.appeal.resident_name.reveal()]
+        expected = search.document(
+            case.number, case.title, case.description, case.public_summary, names
+        )
+        assert stored[case.pk] == expected, case.number
+
+
+def test_a_name_that_may_be_in_the_text_goes_to_redaction() -> None:
+    text = "团结村王建国反映路灯不亮"
+    assert _may_contain("王建国", text)
+    assert _may_contain("李建军", text)  # shares 建: checked by the pattern itself
+    assert not _may_contain("艾力·买买提", text)
+    assert _may_contain("Ali Mamat", "团结村")  # cased letters: always checked
+    assert "王**" in redact(text, names=["王建国"])
 
 
 def test_personal_data_is_encrypted_and_findable(built: demo.DemoContext) -> None:
