@@ -283,28 +283,6 @@ def test_warm_up_compiles_the_kernel() -> None:
     assert kernels.permutation_counts.signatures  # the compiled (or cached) signature exists
 
 
-def test_a_process_that_tests_no_map_loads_neither_numba_nor_scipy() -> None:
-    """numba and scipy hold about 150 MB of a process; the app's start-up (which registers the
-    incident figures, importing the analytics) and an incident import (which bins points to
-    cells) must not load them."""
-    import subprocess
-    import sys
-
-    script = (
-        "import sys, django; django.setup()\n"
-        "from liuqing.analytics import cells, emerging, hotspots, trends\n"
-        "from liuqing.incidents import ledger, refresh\n"
-        "import numpy as np\n"
-        "cells.points_to_cells(np.array([43.9]), np.array([81.3]), 9)\n"
-        "loaded = sorted(m for m in ('numba', 'scipy') if m in sys.modules)\n"
-        "print(','.join(loaded))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert done.stdout.strip() == ""
-
-
 def test_threads_may_run_permutations_at_the_same_time() -> None:
     from concurrent.futures import ThreadPoolExecutor
 

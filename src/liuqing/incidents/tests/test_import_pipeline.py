@@ -134,3 +134,25 @@ def test_the_writer_refuses_to_write_outside_a_transaction(mapped: World, analys
     with pytest.raises(TransactionManagementError):
         writer.store(prepared)
     assert not Incident.objects.exists()
+
+
+def test_a_process_that_tests_no_map_loads_neither_numba_nor_scipy() -> None:
+    """numba and scipy hold about 150 MB of a process; the app's start-up (which registers the
+    incident figures, importing the analytics) and an incident import (which bins points to
+    cells) must not load them."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, django; django.setup()\n"
+        "from liuqing.analytics import cells, emerging, hotspots, trends\n"
+        "from liuqing.incidents import ledger, refresh\n"
+        "import numpy as np\n"
+        "cells.points_to_cells(np.array([43.9]), np.array([81.3]), 9)\n"
+        "loaded = sorted(m for m in ('numba', 'scipy') if m in sys.modules)\n"
+        "print(','.join(loaded))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == ""
