@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from liuqing.analytics import periods
 
-# The key of a count, in the order of the table's unique constraint (unit first: the refresh
+# The key of a count, in the order of the table's primary key (unit first: the refresh
 # reads its units' rows of a month window).
 KEY = ("unit_id", "month", "category_id", "cell_coarse", "cell_fine")
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

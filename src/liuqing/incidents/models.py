@@ -169,8 +169,16 @@ class IncidentCount(models.Model):
     --check | --rebuild` compares it with (or recomputes it from) the incidents. Both cells
     are kept because an incident's coarse cell is that of its point, not always the parent
     of its fine cell. `month` is year × 12 + month − 1; a key whose count falls to 0 is
-    deleted."""
+    deleted.
 
+    The key is the primary key (no id column, no second index): every batch of an import
+    upserts thousands of keys, and each index costs each of them. On SQLite the table is
+    WITHOUT ROWID (migration 0009): the rows live in the key's own B-tree, one tree to
+    search and write per upsert instead of the key index plus the table, and the refresh's
+    read of its units' months is a range of that tree."""
+
+    # Unit first, then month: the refresh reads its units' rows of a month window.
+    pk = models.CompositePrimaryKey("unit_id", "month", "category_id", "cell_coarse", "cell_fine")
     # No foreign-key constraints in the database, as for `Incident` (the writer that keeps
     # the counts has checked and holds the units and categories they name).
     unit = models.ForeignKey(
@@ -194,13 +202,6 @@ class IncidentCount(models.Model):
     class Meta:
         verbose_name = _("incident count")
         verbose_name_plural = _("incident counts")
-        constraints = [
-            # Unit first, then month: the refresh reads its units' rows of a month window.
-            models.UniqueConstraint(
-                fields=["unit", "month", "category", "cell_coarse", "cell_fine"],
-                name="incident_count_unique_key",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.unit_id}:{self.month}:{self.category_id}:{self.cell_fine}={self.n}"

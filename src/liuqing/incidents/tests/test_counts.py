@@ -15,6 +15,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import ProtectedError
 
 from liuqing.core.models import AuditEvent, Member
@@ -180,6 +181,44 @@ def test_the_migration_counts_the_incidents_already_stored(mapped: World, analys
     migration = importlib.import_module("liuqing.incidents.migrations.0007_incident_counts")
     migration.count_existing(django_apps, None)
     assert in_step() == before
+
+
+def test_the_second_migration_counts_again_into_the_table_keyed_by_its_key(
+    mapped: World, analyst: Member
+) -> None:
+    imported(analyst, mapped, ledger_csv([row("K1"), row("K2", 报警时间="2025-07-01 08:00")]))
+    before = counts.kept()
+    IncidentCount.objects.all().delete()
+    migration = importlib.import_module(
+        "liuqing.incidents.migrations.0009_incident_counts_keyed_by_their_key"
+    )
+    migration.count_again(django_apps, None)
+    assert in_step() == before
+
+
+def test_the_count_key_is_the_primary_key_and_sqlite_keeps_no_rowid() -> None:
+    """One B-tree per upsert (models.IncidentCount): no id, no second index; on SQLite a
+    WITHOUT ROWID table, which a later migration altering the model would silently undo
+    (Django's SQLite schema editor copies the table into a plain one)."""
+    table = IncidentCount._meta.db_table
+    assert [f.column for f in IncidentCount._meta.pk_fields] == list(counts.KEY)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [table])
+            assert cursor.fetchone()[0].endswith("WITHOUT ROWID")
+            cursor.execute("SELECT name FROM sqlite_master WHERE tbl_name = %s", [table])
+            assert {name for (name,) in cursor.fetchall()} == {table}
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+            assert [name for (name,) in cursor.fetchall()] == [f"{table}_pkey"]
+            cursor.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a"
+                " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+                " WHERE i.indrelid = %s::regclass AND i.indisprimary"
+                " ORDER BY array_position(i.indkey, a.attnum)",
+                [table],
+            )
+            assert [name for (name,) in cursor.fetchall()] == list(counts.KEY)
 
 
 def test_the_refresh_reads_the_counts_of_its_window_by_month(
