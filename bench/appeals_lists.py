@@ -8,7 +8,9 @@ or JSON rendering: the server time of a page) with the test client:
 
 * the staff list page and the API list with two filters (status and category), as a station
   chief, brigade staff and detachment staff; query counts at page sizes 10 and 100;
-* the public notice board of a station and of a village (one month, the default window);
+* the public notice board of a station, a brigade, the detachment (a unit's board shows its
+  whole subtree) and a village (the default window of BOARD_DAYS ending today, and the same
+  length ending at the demo's anchor);
 * the appeals figures for the detachment: the month, quarter and year with year-on-year and
   period-on-period change (the figures page), and the year alone (liuqing.appeals.kpis), which
   read the rollup (liuqing.appeals.rollup); beside them the year's load from the rollup and
@@ -160,13 +162,14 @@ def main() -> None:
 
     boards = []
     if args.only is None:
-        # Notice boards: the station and the village with the most public appeals.
-        station = (
-            Unit.objects.filter(kind=UnitKind.STATION)
-            .annotate(n=Count("cases"))
-            .order_by("-n")
-            .first()
-        )
+        # Notice boards: a unit's board shows its whole subtree, and any active unit has one
+        # (liuqing.appeals.public_selectors.board_scope): the station and the brigade with
+        # the most appeals, and the detachment; and the village with the most.
+        def busiest(kind: str) -> Any:
+            return Unit.objects.filter(kind=kind).annotate(n=Count("cases")).order_by("-n").first()
+
+        station, brigade = busiest(UnitKind.STATION), busiest(UnitKind.BRIGADE)
+        detachment = Unit.objects.filter(kind=UnitKind.DETACHMENT).order_by("path").first()
         village = (
             Place.objects.filter(kind="village").annotate(n=Count("cases")).order_by("-n").first()
         )
@@ -181,9 +184,11 @@ def main() -> None:
         last = timezone.localdate(demo.ANCHOR)
         first = last - dt.timedelta(days=BOARD_DAYS - 1)
         windows = (("default", ""), ("to_anchor", f"?start={first}&end={last}"))
-        for (scope, pk, name), (window, query) in itertools.product(
-            (("unit", station.pk, station.name), ("place", village.pk, village.name)), windows
-        ):
+        owners = [
+            ("unit", u.pk, u.name, u.kind) for u in (station, brigade, detachment) if u is not None
+        ]
+        owners.append(("place", village.pk, village.name, "village"))
+        for (scope, pk, name, level), (window, query) in itertools.product(owners, windows):
             url = reverse("appeals:public_board", kwargs={"scope": scope, "pk": pk}) + query
             count = queries(anonymous, url)
             *_period, start, end = _window(RequestFactory().get(url))  # the view's own
@@ -192,6 +197,7 @@ def main() -> None:
             boards.append(
                 {
                     "board": scope,
+                    "level": level,
                     "name": name,
                     "window": window,
                     "appeals_on_board": shown,

@@ -403,8 +403,13 @@ def board_cases(scope: BoardScope, start: dt.datetime, end: dt.datetime) -> Quer
     if scope.kind == "place":
         qs = qs.filter(place_id=scope.pk)
     else:
+        # The subtree's units by a subquery on the path index, not a join on the units'
+        # path range: with the join SQLite reads every public appeal of the window across
+        # all units and looks each one's unit up (1.5 s for a station's board at a million
+        # appeals); with the ids it seeks each unit's appeals.
         low, high = scope.unit_path, scope.unit_path[:-1] + "/"
-        qs = qs.filter(unit__path__gte=low, unit__path__lt=high)
+        units = Unit.objects.filter(path__gte=low, path__lt=high).values("id")
+        qs = qs.filter(unit_id__in=units)
     window = Q(received_at__gte=start, received_at__lt=end) | Q(
         closed_at__gte=start, closed_at__lt=end
     )
