@@ -363,6 +363,24 @@ def test_the_board_selects_public_redacted_rows_in_constant_queries(
     assert selectors.board_scope("street", place.pk) is None
 
 
+def test_a_units_board_shows_its_subtree_only(cast: Cast) -> None:
+    here = submit(village(cast.child, "红星村"), "第一组路灯坏了")
+    there = submit(village(cast.other, "远方村"), "第二组路灯坏了")
+    Case.objects.filter(pk__in=[here.pk, there.pk]).update(is_public=True, public_summary="路灯")
+    end = timezone.now() + dt.timedelta(days=1)
+    start = end - dt.timedelta(days=90)
+
+    def numbers(unit: Any) -> set[str]:
+        scope = selectors.board_scope("unit", unit.pk)
+        assert scope is not None
+        return {row.number for row in selectors.board_rows(scope, start, end)}
+
+    assert numbers(cast.unit) == numbers(cast.child) == {here.number}
+    assert numbers(cast.other) == {there.number}
+    assert cast.unit.parent is not None
+    assert numbers(cast.unit.parent) >= {here.number, there.number}
+
+
 def test_places_are_grouped_under_brigade_and_station(cast: Cast, world: Any) -> None:
     village(cast.child, "红星村")
     village(world.units["G1"], "幸福社区", kind=PlaceKind.COMMUNITY)
