@@ -46,6 +46,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -65,15 +66,21 @@ from liuqing.core.models import Role, Unit
 from liuqing.notify.services import Message, publish_many
 
 
+def running_cases(t: Thresholds) -> QuerySet[Case]:
+    """Running cases annotated with their level at `t.now` (`target_warning`,
+    `target_escalation`)."""
+    warning, escalation = level_expressions(t)
+    return Case.objects.filter(running_q()).annotate(
+        target_warning=warning, target_escalation=escalation
+    )
+
+
 def changed_cases(t: Thresholds) -> QuerySet[Case]:
     """Running cases whose recorded level (their alert, else none and 0) differs from the
     level at `t.now`; annotated with both."""
-    warning, escalation = level_expressions(t)
     return (
-        Case.objects.filter(running_q())
+        running_cases(t)
         .annotate(
-            target_warning=warning,
-            target_escalation=escalation,
             old_warning=Coalesce(F("alert__warning"), Value(WarningLevel.NONE.value)),
             old_escalation=Coalesce(F("alert__escalation"), Value(0)),
         )
@@ -132,7 +139,9 @@ def _pk_in(ids: list[int], model: type[models.Model] = Case) -> tuple[str, list[
         # A case's id, whichever table: the alert's key is the case's.
         case_pk = Case._meta.pk
         assert case_pk is not None
-        return f"{column} = ANY(%s::{case_pk.db_type(connection)}[])", [ids]
+        # The array as its text form: psycopg would adapt each element in Python.
+        literal = "{" + ",".join(map(str, ids)) + "}"
+        return f"{column} = ANY(%s::{case_pk.db_type(connection)}[])", [literal]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
@@ -372,27 +381,46 @@ FIELDS = (
     "target_warning",
     "target_escalation",
 )
-# The columns read for FIELDS: the recorded level is the alert's (or none and 0).
-COLUMNS = (*FIELDS[:6], "old_warning", "old_escalation", *FIELDS[8:])
+NO_ALERT = (WarningLevel.NONE.value, 0)
+# The columns read from the case rows; the recorded level ("warning", "escalation") is the
+# alert's, read apart (see `sweep`).
+COLUMNS = tuple(f for f in FIELDS if f not in ("warning", "escalation"))
 
 
 def _rows(qs: QuerySet[Any]) -> list[dict[str, Any]]:
     """The FIELDS of the queryset's rows as dicts, read with the cursor: Django's per-value
-    converters cost more than the rest of a batch. `resolve_due` stays as the database
-    returned it (see `_datetime`); on SQLite it is read as text, since the driver would
-    otherwise parse a datetime per row that only single-case messages read."""
+    converters cost more than the rest of a batch. `resolve_due` is read as text (see
+    `_datetime`), since the driver would otherwise parse a datetime per row that only
+    single-case messages read."""
     names = list(COLUMNS)
-    if connection.vendor == "sqlite":
-        qs = qs.annotate(resolve_due_text=Cast("resolve_due", models.TextField()))
-        names[COLUMNS.index("resolve_due")] = "resolve_due_text"
+    qs = qs.annotate(resolve_due_text=Cast("resolve_due", models.TextField()))
+    names[COLUMNS.index("resolve_due")] = "resolve_due_text"
     sql, params = qs.values_list(*names).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [dict(zip(FIELDS, row, strict=True)) for row in cursor.fetchall()]
+        return [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _alerts(ids: list[int]) -> dict[int, tuple[str, int]]:
+    """The recorded levels of the cases `ids` that have one."""
+    quote = connection.ops.quote_name
+    where, params = _pk_in(ids, CaseAlert)
+    sql = (
+        f"SELECT {quote(_column(CaseAlert, 'case'))}, {quote(_column(CaseAlert, 'warning'))}, "  # noqa: S608
+        f"{quote(_column(CaseAlert, 'escalation'))} FROM {quote(CaseAlert._meta.db_table)} "
+        f"WHERE {where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {pk: (warning, escalation) for pk, warning, escalation in cursor.fetchall()}
 
 
 def _datetime(value: Any) -> dt.datetime:
-    """A `resolve_due` value as `_rows` left it, as the ORM would have returned it."""
+    """A `resolve_due` value as `_rows` left it (text), as the ORM would have returned it."""
+    if connection.vendor == "postgresql":
+        parsed = parse_datetime(value)
+        assert parsed is not None
+        return parsed.astimezone(dt.UTC)
     field = Case._meta.get_field("resolve_due")
     assert isinstance(field, models.DateTimeField)
     expression = field.get_col(Case._meta.db_table)
@@ -421,13 +449,25 @@ def sweep(now: dt.datetime | None = None, batch: int = 5000) -> SweepReport:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [pk for (pk,) in cursor.fetchall()]
+    running = running_cases(t)
     for start in range(0, len(ids), batch):
         with transaction.atomic():
             _serialize()
-            where, id_params = _pk_in(ids[start : start + batch])
-            # Quoted names, and the ids as parameters.
+            some = ids[start : start + batch]
+            where, id_params = _pk_in(some)
+            # Quoted names, and the ids as parameters. The cases and their alerts are read
+            # apart, each by its key: a join would have the database walk the alerts from
+            # the first to the batch's (a merge join), a longer walk with every batch.
             in_batch = RawSQL(where, id_params, output_field=models.BooleanField())  # noqa: S611
-            rows = _rows(changed.filter(in_batch).order_by("pk"))
+            rows = []
+            alerts = _alerts(some)
+            for row in _rows(running.filter(in_batch).order_by("pk")):
+                row["warning"], row["escalation"] = alerts.get(row["pk"], NO_ALERT)
+                if (row["warning"], row["escalation"]) != (
+                    row["target_warning"],
+                    row["target_escalation"],
+                ):
+                    rows.append(row)
             if not rows:
                 continue
             supervisors.load_units({r["unit_id"] for r in rows})
