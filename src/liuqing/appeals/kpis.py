@@ -19,7 +19,8 @@ only the appeals the rollup cannot answer for: those open, and those closed or f
 followed up on an as-of day (`_load_rolled_up`); the result is the same (tested against
 `_load_direct` after random histories).
 
-`load` is the row-per-appeal form of the same selection (numbers only, two queries): the
+`load` is the row-per-appeal form of the same selection (numbers only, two queries, and a
+few index seeks for the clock lengths the warning rule needs): the
 reference the grouped form is tested against, and the loader for figures at instants not
 known in advance.
 
@@ -28,7 +29,8 @@ What is loaded, either way:
 1. the appeals in scope received since the earliest period asked for, plus those still open
    whenever received (for "overdue now"): received, closed and due instants, times
    reopened, working seconds of handling, status (withdrawn and merged leave the figures)
-   and warning level;
+   and warning level at the last as-of instant (computed from the deadline by the rules of
+   liuqing.casework.levels, for the appeals whose clock runs now);
 2. the follow-ups done on appeals in scope since that moment: when, and the rating.
 
 The cohort of a period P is the appeals received in P; satisfaction counts the follow-ups
@@ -67,6 +69,7 @@ from liuqing.analytics.rates import UNDEFINED, Average, Rate, change, format_per
 from liuqing.appeals import rollup
 from liuqing.appeals.selectors import category_subtree
 from liuqing.appeals.workflow import APPEAL, WORKFLOW
+from liuqing.casework import levels
 from liuqing.casework.models import WARNING_ORDER, Case, Category, FollowUp
 from liuqing.core import access
 from liuqing.core.access import VIEW, AccessDenied, NotFound
@@ -145,6 +148,13 @@ def _coded(field: str, values: Iterable[str]) -> models.Case:
     )
 
 
+def _warning_code(as_of: dt.datetime) -> models.Case:
+    """An appeal's warning level at `as_of` as its position in WARNING_ORDER: the level
+    rules of liuqing.casework.levels at that instant, for the appeals whose clock runs now
+    (0 for the others)."""
+    return levels.warning_expression(levels.current(as_of), WARNING_ORDER, running=True)
+
+
 def _or_null(expression: Any) -> Coalesce:
     return Coalesce(expression, models.Value(NULL), output_field=models.FloatField())
 
@@ -193,7 +203,7 @@ def load(member: Member, cut: Cut, *, since: dt.datetime, as_of: dt.datetime) ->
             default=models.Value(0),
             output_field=models.IntegerField(),
         ),
-        "n_warning": _coded("warning", sorted(WARNING_ORDER, key=WARNING_ORDER.__getitem__)),
+        "n_warning": _warning_code(as_of),
     }
     names = [
         "pk",
@@ -425,12 +435,7 @@ def _appeal_digits(bounds: list[dt.datetime], as_ofs: list[dt.datetime]) -> list
             "warning",
             models.Case(
                 models.When(closed_at__lte=as_of, then=models.Value(0)),
-                *[
-                    models.When(warning=code, then=models.Value(i))
-                    for i, code in enumerate(warning_codes)
-                    if i
-                ],
-                default=models.Value(0),
+                default=_warning_code(as_of),
                 output_field=models.IntegerField(),
             ),
             len(warning_codes),

@@ -31,6 +31,7 @@ from django.utils import timezone
 from liuqing.appeals import search
 from liuqing.appeals.models import Appeal
 from liuqing.appeals.workflow import APPEAL, APPEAL_CATEGORY, WORKFLOW
+from liuqing.casework import levels
 from liuqing.casework import selectors as casework
 from liuqing.casework.models import Case, Category
 from liuqing.core import access, pii
@@ -126,7 +127,7 @@ def appeals_visible_to(member: Member, filters: AppealFilters | None = None) -> 
     if f.channel:
         qs = qs.filter(channel=f.channel)
     if f.warning:
-        qs = qs.filter(warning=f.warning)
+        qs = qs.filter(levels.warning_q(f.warning, levels.current()))
     if f.owner is not None:
         qs = qs.filter(owner=f.owner)
     elif f.unassigned:

@@ -1,7 +1,7 @@
 """Keeps each appeal's search document (appeals.search, `AppealSearch`) in step with its case:
 rewritten when the number, title, description or public summary of an appeal's case is saved,
 or the resident's name (which the document masks) changes. Saves that touch none of them
-(status, owner, warning level, the SLA sweep) cost nothing.
+(status, owner, the deadline) cost nothing; the SLA sweep writes no case row at all.
 
 A service that saves a case and its appeal row in one operation wraps both saves in
 `one_reindex()`: the signals then only note the case, and its document is written once, at

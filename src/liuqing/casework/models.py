@@ -138,16 +138,9 @@ class Case(models.Model):
     # Working days the running resolution clock allows: the SLA when it started (opening or
     # reopening) plus extensions approved since. The sweep's "quarter of the time left" rule
     # reads it.
-    allowed_days = models.PositiveIntegerField(default=0)
-    warning = models.CharField(
-        _("warning"),
-        max_length=8,
-        choices=WarningLevel.choices,
-        default=WarningLevel.NONE,
-        db_index=True,
-    )
-    # 0 = with the owner; 1 = on the sergeant's supervision queue; 2 = the station chief's.
-    escalation = models.PositiveSmallIntegerField(default=0)
+    allowed_days = models.PositiveIntegerField(default=0, db_index=True)
+    # The warning level and escalation are not stored: they follow from `resolve_due`,
+    # `allowed_days` and the time (see `warning` below and liuqing.casework.levels).
     closed_on_time = models.BooleanField(null=True, blank=True)
     handling_seconds = models.BigIntegerField(null=True, blank=True)  # working seconds
 
@@ -187,16 +180,24 @@ class Case(models.Model):
                     "status",
                     "category",
                     "received_at",
-                    "warning",
                     "owner",
                     "resolve_due",
+                    "allowed_days",
                     "is_public",
                 ],
                 name="case_list_filters",
             ),
             # The same filters over the whole tree (the root's lists drop the unit range).
             models.Index(
-                fields=["kind", "status", "category", "received_at", "warning", "owner"],
+                fields=[
+                    "kind",
+                    "status",
+                    "category",
+                    "received_at",
+                    "owner",
+                    "resolve_due",
+                    "allowed_days",
+                ],
                 name="case_all_units_filters",
             ),
             # The appeals figures (appeals.kpis.load_grouped) per unit in scope up to an
@@ -213,7 +214,7 @@ class Case(models.Model):
                     "resolve_due",
                     "handling_seconds",
                     "reopened_count",
-                    "warning",
+                    "allowed_days",
                     "category",
                     "place",
                 ],
@@ -223,6 +224,49 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    @property
+    def warning(self) -> str:
+        """The warning level now (blue, yellow, red or none): see liuqing.casework.levels."""
+        return self.levels[0]
+
+    @property
+    def escalation(self) -> int:
+        """0 with the owner; 1 on the sergeant's supervision queue; 2 the station chief's."""
+        return self.levels[1]
+
+    @property
+    def levels(self) -> tuple[str, int]:
+        """(warning, escalation) now. A page reads them several times per case: the answer
+        is kept for a second while the clock fields stay the same."""
+        from liuqing.casework.levels import level_of
+
+        now = timezone.now()
+        key = (self.kind, self.status, self.resolve_due, self.allowed_days)
+        kept = self.__dict__.get("_levels_kept")
+        if kept is not None and kept[0] == key and abs((now - kept[1]).total_seconds()) < 1:
+            return kept[2]
+        levels = level_of(self, now)
+        self.__dict__["_levels_kept"] = (key, now, levels)
+        return levels
+
+
+class CaseAlert(models.Model):
+    """The warning level and escalation the SLA sweep last recorded on the case's timeline
+    and notified (a row only while it is not "none" and 0). Only the sweep and the services
+    that stop a clock write it; what pages and figures show is the level now
+    (liuqing.casework.levels). A narrow table of its own, so that a sweep moving many levels
+    at once writes small rows with one index, not the case rows and their many indexes."""
+
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="alert"
+    )
+    warning = models.CharField(max_length=8, choices=WarningLevel.choices)
+    escalation = models.PositiveSmallIntegerField(default=0)
+    at = models.DateTimeField()  # when the sweep recorded it
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.warning} {self.escalation}"
 
 
 class CaseCounter(models.Model):

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from liuqing.casework import levels
 from liuqing.casework.models import (
     Case,
     CaseException,
@@ -126,7 +127,7 @@ def cases_visible_to(
     if status:
         qs = qs.filter(status=status)
     if warning:
-        qs = qs.filter(warning=warning)
+        qs = qs.filter(levels.warning_q(warning, levels.current()))
     if owner is not None:
         qs = qs.filter(owner=owner)
     if unit is not None:
@@ -339,10 +340,15 @@ def supervision_queue(member: Member) -> QuerySet[Case]:
     """
     if not access.can(member, SUPERVISION, VIEW):
         raise AccessDenied
-    level = supervision_level(member)
-    visible = cases_visible_to(member)
-    return visible.filter(Q(escalation__gte=level) | Q(warning=WarningLevel.RED)).order_by(
-        "-escalation", "resolve_due", "pk"
+    t = levels.current()
+    # Escalated to the member's level or above, or red: both read "red" (escalation starts
+    # with red), and the most escalated come first.
+    _, escalation = levels.level_expressions(t)
+    return (
+        cases_visible_to(member)
+        .filter(levels.warning_q(WarningLevel.RED, t))
+        .annotate(escalated=escalation)
+        .order_by("-escalated", "resolve_due", "pk")
     )
 
 

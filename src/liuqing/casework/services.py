@@ -31,6 +31,7 @@ from liuqing.casework import clocks, uploads
 from liuqing.casework.calendar import get_calendar
 from liuqing.casework.models import (
     Case,
+    CaseAlert,
     CaseCounter,
     CaseException,
     CaseLink,
@@ -41,7 +42,6 @@ from liuqing.casework.models import (
     ExceptionStatus,
     FollowUp,
     Satisfaction,
-    WarningLevel,
 )
 from liuqing.casework.policies import CASE
 from liuqing.casework.selectors import check_case, supervisors_of
@@ -202,9 +202,9 @@ def _end_pending_exceptions(case: Case, now: dt.datetime, kinds: list[str] | Non
 
 
 def _calm(case: Case) -> None:
-    """No warning on a case whose clock does not run (closed, excluded, paused)."""
-    case.warning = WarningLevel.NONE
-    case.escalation = 0
+    """Forget the warning the sweep recorded for a case whose clock stops (closed, excluded,
+    paused): when it runs again, the sweep records and notifies its level afresh."""
+    CaseAlert.objects.filter(case=case).delete()
 
 
 # --- Opening ---------------------------------------------------------------------------------
@@ -430,8 +430,6 @@ CHANGED_FIELDS = [
     "paused_since",
     "paused_seconds",
     "allowed_days",
-    "warning",
-    "escalation",
     "reopened_count",
     "public_result",
 ]

@@ -1,32 +1,25 @@
-"""The SLA sweep: move every open case's warning level and escalation, notify on the rise.
+"""The SLA sweep: record every open case's warning level and escalation as they move, and
+notify on the rise.
 
-Levels, from the resolution deadline (`resolve_due`) and the working-day calendar at `now`
-(thresholds are settings, defaults in brackets):
+The level of a case is not stored: pages, the API and the figures compute it from the case's
+deadline and the time (liuqing.casework.levels, which states the rules). What the sweep adds
+is the record: `CaseAlert` holds, per case, the level it last wrote on the timeline and
+notified (no row: none and 0). Only open cases whose clock runs are swept; an alert left on a
+closed, withdrawn, merged or paused case is removed silently (the services remove it when a
+case stops).
 
-* **red**: the deadline has passed (`resolve_due < now`);
-* **yellow**: less than ``CASEWORK_WARNING_YELLOW_DAYS`` [1] working day left;
-* **blue**: less than ``CASEWORK_WARNING_BLUE_DAYS`` [3] working days left, or less than
-  ``CASEWORK_WARNING_BLUE_FRACTION`` [0.25] of the working time the clock allows
-  (`Case.allowed_days`: the SLA plus approved extensions) left;
-* **none** otherwise.
-
-Escalation: 1 (the sergeant's supervision queue) while red; 2 (the station chief's) once red
-for more than ``CASEWORK_ESCALATION_2_DAYS`` [2] working days.
-
-Only open cases whose clock runs are swept: closed, withdrawn, merged and paused cases
-(waiting, parked) carry no warning (the services clear it when a case stops; the sweep clears
-any left over, silently).
-
-How it stays cheap at a million cases: every threshold above is turned into an absolute
-instant once per sweep (working time is added on the calendar in Python, a handful of calls),
-so the level of every case is a plain comparison of `resolve_due` with a few constants. One
-scan with a CASE expression finds the ids of the rows whose stored level differs, in order of
-receipt; they are then re-read by primary key (with the cursor, no ORM conversion per value)
-in batches of neighbouring receipt times. Per batch and move (old and new levels: a handful),
-one INSERT … SELECT copies the WARNING entries from the case rows and one UPDATE sets the
-level; the batch's ids go to the database as parameters (one array on PostgreSQL), not
-through the ORM's per-value preparation. Notifications are one prepared INSERT per batch.
-In a steady state only the few cases that crossed a threshold since the last run are touched.
+How it stays cheap at a million cases: every threshold is turned into an absolute instant
+once per sweep, so the level of every case is a plain comparison of `resolve_due` with a few
+constants. One scan, with a CASE expression and the alert joined, finds the ids of the cases
+whose recorded level differs, in order of receipt; they are then re-read by primary key (with
+the cursor, no ORM conversion per value) in batches of neighbouring receipt times. Per batch
+and move (old and new levels: a handful), one INSERT … SELECT copies the WARNING entries from
+the case rows; per new level, one upsert (or delete) writes the alerts. The case rows
+themselves are never written: rewriting hundreds of thousands of them, and every index of the
+case table with them, is what made a first sweep over a backlog take minutes. The batch's ids
+go to the database as parameters (one array on PostgreSQL), not through the ORM's per-value
+preparation. Notifications are one prepared INSERT per batch. In a steady state only the few
+cases that crossed a threshold since the last run are touched.
 
 For each changed case the sweep writes one WARNING timeline entry; it notifies the owner when
 the warning rises (one message per case, or one digest per owner and level when several of
@@ -34,8 +27,9 @@ their cases rose in the same batch: a backlog swept for the first time is a few 
 hundreds of messages), and the sergeants (level 1) or station chiefs (level 2) of the case's
 unit and the units above it when the escalation rises. A level that does not change writes
 nothing, so running the sweep twice changes nothing the second time. Several workers may
-sweep at once: each batch locks its rows (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has
-one writer) and re-reads them under the lock.
+sweep at once: each batch takes the sweep's lock (a transaction-level advisory lock on
+PostgreSQL; SQLite has one writer) and re-reads its cases and their alerts under it, so a
+change another sweep recorded meanwhile is not recorded twice.
 """
 
 from __future__ import annotations
@@ -46,102 +40,51 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from liuqing.casework.calendar import SECONDS_PER_DAY, get_calendar
-from liuqing.casework.models import WARNING_ORDER, Case, Entry, EntryType, WarningLevel
+from liuqing.casework.levels import Thresholds, level_expressions, running_q
+from liuqing.casework.levels import current as current_thresholds
+from liuqing.casework.models import (
+    WARNING_ORDER,
+    Case,
+    CaseAlert,
+    Entry,
+    EntryType,
+    WarningLevel,
+)
 from liuqing.casework.selectors import supervisors_of
-from liuqing.casework.workflows import WORKFLOWS
 from liuqing.core import audit
 from liuqing.core.models import Role, Unit
 from liuqing.notify.services import Message, publish_many
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The sweep's instants for one `now`."""
-
-    now: dt.datetime
-    yellow_before: dt.datetime  # due earlier than this: yellow (or red)
-    blue_before: dt.datetime  # due earlier than this: blue at least
-    escalate_before: dt.datetime  # due earlier than this: escalation 2
-    fraction: float
-    fraction_before: dict[int, dt.datetime]  # allowed_days → instant for the fraction rule
-
-
-def thresholds(now: dt.datetime, allowed_days: list[int] | None = None) -> Thresholds:
-    calendar = get_calendar()
-    blue_days = _setting("CASEWORK_WARNING_BLUE_DAYS", 3)
-    fraction = _setting("CASEWORK_WARNING_BLUE_FRACTION", 0.25)
-    day = SECONDS_PER_DAY
-    return Thresholds(
-        now=now,
-        yellow_before=calendar.add_working_time(
-            now, round(_setting("CASEWORK_WARNING_YELLOW_DAYS", 1) * day)
-        ),
-        blue_before=calendar.add_working_time(now, round(blue_days * day)),
-        escalate_before=calendar.add_working_time(
-            now, -round(_setting("CASEWORK_ESCALATION_2_DAYS", 2) * day)
-        ),
-        fraction=fraction,
-        # Only where a fraction of the allowed time is longer than the fixed blue window
-        # does the fraction rule add anything (allowed > 12 days with the defaults).
-        fraction_before={
-            days: calendar.add_working_time(now, round(fraction * days * day))
-            for days in sorted(set(allowed_days or []))
-            if fraction * days > blue_days
-        },
+def running_cases(t: Thresholds) -> QuerySet[Case]:
+    """Running cases annotated with their level at `t.now` (`target_warning`,
+    `target_escalation`)."""
+    warning, escalation = level_expressions(t)
+    return Case.objects.filter(running_q()).annotate(
+        target_warning=warning, target_escalation=escalation
     )
-
-
-def running_q() -> Q:
-    """Cases whose resolution clock runs: open, not paused, with a deadline."""
-    result = Q(pk__in=[])
-    for wf in WORKFLOWS.values():
-        stopped = set(wf.closed) | set(wf.excluded) | set(wf.paused)
-        result |= Q(kind=wf.kind) & ~Q(status__in=sorted(stopped))
-    return result & Q(resolve_due__isnull=False)
-
-
-def level_expressions(t: Thresholds) -> tuple[models.Case, models.Case]:
-    blue = Q(resolve_due__lt=t.blue_before)
-    for days, before in t.fraction_before.items():
-        blue |= Q(allowed_days=days, resolve_due__lt=before)
-    warning = models.Case(
-        models.When(resolve_due__lt=t.now, then=Value(WarningLevel.RED.value)),
-        models.When(resolve_due__lt=t.yellow_before, then=Value(WarningLevel.YELLOW.value)),
-        models.When(blue, then=Value(WarningLevel.BLUE.value)),
-        default=Value(WarningLevel.NONE.value),
-        output_field=models.CharField(),
-    )
-    escalation = models.Case(
-        models.When(resolve_due__lt=t.escalate_before, then=Value(2)),
-        models.When(resolve_due__lt=t.now, then=Value(1)),
-        default=Value(0),
-        output_field=models.PositiveSmallIntegerField(),
-    )
-    return warning, escalation
 
 
 def changed_cases(t: Thresholds) -> QuerySet[Case]:
-    """Running cases whose stored level differs from the level at `t.now`."""
-    warning, escalation = level_expressions(t)
+    """Running cases whose recorded level (their alert, else none and 0) differs from the
+    level at `t.now`; annotated with both."""
     return (
-        Case.objects.filter(running_q())
-        .annotate(target_warning=warning, target_escalation=escalation)
-        .filter(~Q(warning=F("target_warning")) | ~Q(escalation=F("target_escalation")))
+        running_cases(t)
+        .annotate(
+            old_warning=Coalesce(F("alert__warning"), Value(WarningLevel.NONE.value)),
+            old_escalation=Coalesce(F("alert__escalation"), Value(0)),
+        )
+        .filter(~Q(old_warning=F("target_warning")) | ~Q(old_escalation=F("target_escalation")))
     )
 
 
@@ -183,23 +126,35 @@ class _Supervisors:
         return self.found[key]
 
 
-def _pk_in(ids: list[int]) -> tuple[str, list[Any]]:
-    """SQL and parameters for "the case's id is one of `ids`" (PostgreSQL: one array
+def _pk_in(ids: list[int], model: type[models.Model] = Case) -> tuple[str, list[Any]]:
+    """SQL and parameters for "the row's primary key is one of `ids`" (PostgreSQL: one array
     parameter). The ORM's `pk__in` prepares every id through the field, one call chain per
     value: at 5,000 ids a batch, twice a batch, that cost more than the batch's writes."""
     quote = connection.ops.quote_name
-    column = f"{quote(Case._meta.db_table)}.{quote(_column(Case, 'id'))}"
+    pk = model._meta.pk
+    assert pk is not None
+    assert pk.column
+    column = f"{quote(model._meta.db_table)}.{quote(pk.column)}"
     if connection.vendor == "postgresql":
-        pk = Case._meta.pk
-        assert pk is not None
-        return f"{column} = ANY(%s::{pk.db_type(connection)}[])", [ids]
+        # A case's id, whichever table: the alert's key is the case's.
+        case_pk = Case._meta.pk
+        assert case_pk is not None
+        # The array as its text form: psycopg would adapt each element in Python.
+        literal = "{" + ",".join(map(str, ids)) + "}"
+        return f"{column} = ANY(%s::{case_pk.db_type(connection)}[])", [literal]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _lock(qs: QuerySet[Any]) -> QuerySet[Any]:
-    if connection.features.has_select_for_update_skip_locked:
-        return qs.select_for_update(skip_locked=True, of=("self",))
-    return qs.select_for_update()
+# Any constant both sides agree on: the key of the sweep's advisory lock on PostgreSQL.
+SWEEP_LOCK_KEY = 0x5A1A_5EEF
+
+
+def _serialize() -> None:
+    """Hold the sweep's lock until the transaction ends: concurrent sweeps take turns per
+    batch (SQLite already has a single writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
 
 
 def _link_maker() -> Any:
@@ -345,8 +300,8 @@ Move = tuple[str, str, int, int]  # warning and escalation, from and to
 class _Writer:
     """The writes of one batch, set-based: per move (old and new levels: a handful per batch,
     all of them the same in a backlog's first sweep), one INSERT … SELECT of the WARNING
-    entries from the case rows and one UPDATE of the levels. Entries are written first, while
-    the rows still hold the old level the entry's `from` already states."""
+    entries from the case rows; per new level, one upsert of the alerts (or one delete, for
+    cases back to none and 0)."""
 
     def __init__(self, at: Any) -> None:
         quote = connection.ops.quote_name
@@ -357,15 +312,24 @@ class _Writer:
         columns = ", ".join(quote(_column(Entry, f)) for f in ENTRY_FIELDS)
         values = ", ".join(["%s"] * (len(ENTRY_FIELDS) - 1))
         case_table = quote(Case._meta.db_table)
+        case_id = f"{case_table}.{quote(_column(Case, 'id'))}"
         self.insert = (
             f"INSERT INTO {quote(Entry._meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT {case_table}.{quote(_column(Case, 'id'))}, {values} FROM {case_table} "
-            "WHERE {where}"
+            f"SELECT {case_id}, {values} FROM {case_table} WHERE {{where}}"
         )
-        self.update = (
-            f"UPDATE {case_table} SET {quote(_column(Case, 'warning'))} = %s, "  # noqa: S608
-            f"{quote(_column(Case, 'escalation'))} = %s WHERE {{where}}"
+        alert = quote(CaseAlert._meta.db_table)
+        key = quote(_column(CaseAlert, "case"))
+        warning, escalation, at_ = (
+            quote(_column(CaseAlert, name)) for name in ("warning", "escalation", "at")
         )
+        # SQLite reads "ON CONFLICT" after a SELECT as a join unless the SELECT has a WHERE.
+        self.upsert = (
+            f"INSERT INTO {alert} ({key}, {warning}, {escalation}, {at_}) "  # noqa: S608
+            f"SELECT {case_id}, %s, %s, %s FROM {case_table} WHERE {{where}} "
+            f"ON CONFLICT ({key}) DO UPDATE SET {warning} = excluded.{warning}, "
+            f"{escalation} = excluded.{escalation}, {at_} = excluded.{at_}"
+        )
+        self.delete = f"DELETE FROM {alert} WHERE {{where}}"  # noqa: S608
 
     def _data(self, move: Move) -> Any:
         if move not in self.data:
@@ -395,8 +359,14 @@ class _Writer:
             for move, ids in moves.items():
                 targets.setdefault((move[1], move[3]), []).extend(ids)
             for (warning, escalation), ids in targets.items():
-                where, params = _pk_in(sorted(ids))
-                cursor.execute(self.update.format(where=where), [warning, escalation, *params])
+                if warning == WarningLevel.NONE and escalation == 0:
+                    where, params = _pk_in(sorted(ids), CaseAlert)
+                    cursor.execute(self.delete.format(where=where), params)
+                else:
+                    where, params = _pk_in(sorted(ids))
+                    cursor.execute(
+                        self.upsert.format(where=where), [warning, escalation, self.at, *params]
+                    )
 
 
 FIELDS = (
@@ -411,25 +381,46 @@ FIELDS = (
     "target_warning",
     "target_escalation",
 )
+NO_ALERT = (WarningLevel.NONE.value, 0)
+# The columns read from the case rows; the recorded level ("warning", "escalation") is the
+# alert's, read apart (see `sweep`).
+COLUMNS = tuple(f for f in FIELDS if f not in ("warning", "escalation"))
 
 
 def _rows(qs: QuerySet[Any]) -> list[dict[str, Any]]:
     """The FIELDS of the queryset's rows as dicts, read with the cursor: Django's per-value
-    converters cost more than the rest of a batch. `resolve_due` stays as the database
-    returned it (see `_datetime`); on SQLite it is read as text, since the driver would
-    otherwise parse a datetime per row that only single-case messages read."""
-    names = list(FIELDS)
-    if connection.vendor == "sqlite":
-        qs = qs.annotate(resolve_due_text=Cast("resolve_due", models.TextField()))
-        names[FIELDS.index("resolve_due")] = "resolve_due_text"
+    converters cost more than the rest of a batch. `resolve_due` is read as text (see
+    `_datetime`), since the driver would otherwise parse a datetime per row that only
+    single-case messages read."""
+    names = list(COLUMNS)
+    qs = qs.annotate(resolve_due_text=Cast("resolve_due", models.TextField()))
+    names[COLUMNS.index("resolve_due")] = "resolve_due_text"
     sql, params = qs.values_list(*names).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [dict(zip(FIELDS, row, strict=True)) for row in cursor.fetchall()]
+        return [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _alerts(ids: list[int]) -> dict[int, tuple[str, int]]:
+    """The recorded levels of the cases `ids` that have one."""
+    quote = connection.ops.quote_name
+    where, params = _pk_in(ids, CaseAlert)
+    sql = (
+        f"SELECT {quote(_column(CaseAlert, 'case'))}, {quote(_column(CaseAlert, 'warning'))}, "  # noqa: S608
+        f"{quote(_column(CaseAlert, 'escalation'))} FROM {quote(CaseAlert._meta.db_table)} "
+        f"WHERE {where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {pk: (warning, escalation) for pk, warning, escalation in cursor.fetchall()}
 
 
 def _datetime(value: Any) -> dt.datetime:
-    """A `resolve_due` value as `_rows` left it, as the ORM would have returned it."""
+    """A `resolve_due` value as `_rows` left it (text), as the ORM would have returned it."""
+    if connection.vendor == "postgresql":
+        parsed = parse_datetime(value)
+        assert parsed is not None
+        return parsed.astimezone(dt.UTC)
     field = Case._meta.get_field("resolve_due")
     assert isinstance(field, models.DateTimeField)
     expression = field.get_col(Case._meta.db_table)
@@ -440,38 +431,43 @@ def _datetime(value: Any) -> dt.datetime:
 
 
 def sweep(now: dt.datetime | None = None, batch: int = 5000) -> SweepReport:
-    """Recompute the warning level and escalation of every open case at `now` (default:
-    the current time). Idempotent; see the module docstring for the rules and the cost."""
+    """Record every open case's change of warning level and escalation at `now` (default:
+    the current time) and notify. Idempotent; see the module docstring for the cost."""
     started = time.monotonic()
     now = now or timezone.now()
     report = SweepReport()
-    allowed = list(
-        Case.objects.filter(running_q())
-        .order_by()
-        .values_list("allowed_days", flat=True)
-        .distinct()
-    )
-    t = thresholds(now, allowed)
+    t = current_thresholds(now)
     changed = changed_cases(t)
     supervisors = _Supervisors()
     notices = _Notices(now, supervisors)
     writer = _Writer(connection.ops.adapt_datetimefield_value(now))
     # One scan finds the ids; each batch then re-reads its rows by primary key under the lock
-    # (a case a service changed meanwhile is re-checked, and dropped if its level now fits).
-    # Batches follow the time of receipt, the column that follows the unit, status and
-    # category in the wide indexes the level sits in (case_list_filters, case_all_units_filters,
-    # case_figures): a batch's index updates then fall on neighbouring pages, and a first
-    # sweep over a backlog writes a few thousand pages per batch instead of a page per case.
-    sql, params = changed.order_by("received_at", "pk").values_list("pk").query.sql_with_params()
+    # (a case a service or another sweep changed meanwhile is re-checked, and dropped if its
+    # recorded level now fits). Batches follow the case ids, the leading key of the alerts
+    # and of the timeline's index: a batch's writes fall on neighbouring pages.
+    sql, params = changed.order_by("pk").values_list("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [pk for (pk,) in cursor.fetchall()]
+    running = running_cases(t)
     for start in range(0, len(ids), batch):
         with transaction.atomic():
-            where, id_params = _pk_in(ids[start : start + batch])
-            # Quoted names, and the ids as parameters.
+            _serialize()
+            some = ids[start : start + batch]
+            where, id_params = _pk_in(some)
+            # Quoted names, and the ids as parameters. The cases and their alerts are read
+            # apart, each by its key: a join would have the database walk the alerts from
+            # the first to the batch's (a merge join), a longer walk with every batch.
             in_batch = RawSQL(where, id_params, output_field=models.BooleanField())  # noqa: S611
-            rows = _rows(_lock(changed.filter(in_batch).order_by("pk")))
+            rows = []
+            alerts = _alerts(some)
+            for row in _rows(running.filter(in_batch).order_by("pk")):
+                row["warning"], row["escalation"] = alerts.get(row["pk"], NO_ALERT)
+                if (row["warning"], row["escalation"]) != (
+                    row["target_warning"],
+                    row["target_escalation"],
+                ):
+                    rows.append(row)
             if not rows:
                 continue
             supervisors.load_units({r["unit_id"] for r in rows})
@@ -491,11 +487,9 @@ def sweep(now: dt.datetime | None = None, batch: int = 5000) -> SweepReport:
             publish_many(messages, now=now)
             report.changed += len(rows)
             report.notified += len(messages)
-    report.cleared = (
-        Case.objects.exclude(running_q())
-        .filter(~Q(warning=WarningLevel.NONE) | ~Q(escalation=0))
-        .update(warning=WarningLevel.NONE, escalation=0)
-    )
+    with transaction.atomic():
+        _serialize()
+        report.cleared = CaseAlert.objects.exclude(running_q("case__")).delete()[0]
     if report.changed or report.cleared:
         audit.record(
             "case.sweep",

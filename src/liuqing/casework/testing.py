@@ -162,3 +162,17 @@ def png_upload(name: str = "photo.png") -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
+
+
+def make_overdue(cases: Any, escalation: int = 1) -> None:
+    """Move the deadline of `cases` (a queryset or a case) into the past, far enough for the
+    escalation asked for: red and 1 (an hour of working time late), or red and 2 (a working
+    week late). Levels are not stored; the deadline is what makes them."""
+    from django.utils import timezone
+
+    from liuqing.casework.calendar import SECONDS_PER_DAY, get_calendar
+
+    late = 3600 if escalation < 2 else 5 * SECONDS_PER_DAY
+    due = get_calendar().add_working_time(timezone.now(), -late)
+    qs = Case.objects.filter(pk=cases.pk) if isinstance(cases, Case) else cases
+    qs.update(resolve_due=due)

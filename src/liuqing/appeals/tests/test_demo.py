@@ -16,9 +16,9 @@ from liuqing.appeals import search, selectors, services
 from liuqing.appeals.demo import PROFILES, _may_contain
 from liuqing.appeals.models import Appeal, AppealSearch
 from liuqing.appeals.workflow import WORKFLOW
-from liuqing.casework import clocks
+from liuqing.casework import clocks, levels
 from liuqing.casework.calendar import get_calendar
-from liuqing.casework.models import Case, CaseCounter, Category, Entry, FollowUp
+from liuqing.casework.models import Case, CaseAlert, CaseCounter, Category, Entry, FollowUp
 from liuqing.core import demo
 from liuqing.core.models import AuditEvent, Member, Unit, UnitKind
 from liuqing.core.redact import contains_personal_data, redact
@@ -126,7 +126,14 @@ def test_outcomes_cover_the_whole_ladder(built: demo.DemoContext) -> None:
     assert statuses["closed"] > 0.85 * sum(statuses.values())
     assert statuses["withdrawn"] > 0
     assert statuses["in_progress"] > 0
-    warnings = Counter(appeals.values_list("warning", flat=True))
+    # At the anchor, as the demo's sweep recorded them (the levels now are all red: the
+    # demo's deadlines are long past).
+    warnings = Counter(
+        CaseAlert.objects.filter(case__kind="appeal").values_list("warning", flat=True)
+    )
+    at_anchor = levels.current(built.anchor)
+    for level in ("red", "yellow", "blue"):
+        assert appeals.filter(levels.warning_q(level, at_anchor)).count() == warnings[level]
     assert warnings["red"] > 0
     assert warnings["yellow"] > 0
     assert warnings["blue"] > 0
@@ -239,7 +246,7 @@ def snapshot() -> list[tuple[Any, ...]]:
             c.number,
             c.title,
             c.status,
-            c.warning,
+            c.levels,
             c.received_at,
             c.closed_at,
             c.category.code,

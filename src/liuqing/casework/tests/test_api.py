@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from liuqing.casework.models import Case, FollowUp
-from liuqing.casework.testing import case_in_progress, open_test_case
+from liuqing.casework.testing import case_in_progress, make_overdue, open_test_case
 from liuqing.casework.tests.conftest import Cast
 from liuqing.core import services as core_services
 from liuqing.core.models import Member
@@ -125,7 +125,7 @@ def test_field_errors_and_scope(world: World, cast: Cast) -> None:
 def test_list_filters(world: World, cast: Cast) -> None:
     mine = case_in_progress(cast.unit, title="Mine", owner=cast.alice)
     below = open_test_case(world.units["C1"], title="Below")
-    Case.objects.filter(pk=below.pk).update(warning="red")
+    make_overdue(below)
     open_test_case(world.units["S3"], title="Far away")
     api = Api(cast.alice)
 
@@ -146,7 +146,7 @@ def test_list_filters(world: World, cast: Cast) -> None:
 def test_queues(cast: Cast) -> None:
     case_in_progress(cast.unit, title="Hers", owner=cast.alice)
     late = open_test_case(cast.unit, title="Late")
-    Case.objects.filter(pk=late.pk).update(warning="red", escalation=1)
+    make_overdue(late)
     work = Api(cast.alice).get("/queue/my-work").json()
     assert [c["title"] for c in work["owned"]] == ["Hers"]
     assert work["counts"]["owned"] == 1
@@ -161,7 +161,8 @@ def test_queues(cast: Cast) -> None:
 def test_lists_cost_the_same_queries_for_5_or_50_items(cast: Cast, path: str) -> None:
     for i in range(55):
         open_test_case(cast.unit, title=f"Case {i}")
-    Case.objects.update(warning="red", escalation=1, owner=cast.alice)
+    Case.objects.update(owner=cast.alice)
+    make_overdue(Case.objects.all())
     api = Api(cast.sam)
     api.get(path)
     counts = []

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from liuqing.casework import services
+from liuqing.casework import levels, services
 from liuqing.casework.calendar import use_calendar
-from liuqing.casework.models import Case, Entry, EntryType
+from liuqing.casework.models import Case, CaseAlert, Entry, EntryType
 from liuqing.casework.sweep import sweep
 from liuqing.casework.testing import TEST_KIND, make_category, shanghai_calendar
 from liuqing.casework.tests.conftest import Cast
@@ -69,8 +69,27 @@ def opened(cast: Cast, *, days: int = 5, received: dt.datetime | None = None) ->
 
 
 def level(case: Case) -> tuple[str, int]:
+    """The level the sweep recorded for the case (its alert; none and 0 without one)."""
+    alert = CaseAlert.objects.filter(case=case).first()
+    return (alert.warning, alert.escalation) if alert else ("none", 0)
+
+
+def level_now(case: Case, now: dt.datetime) -> tuple[str, int]:
+    """The level at `now` as the pages compute it, in Python and in SQL, which must agree."""
     case.refresh_from_db()
-    return case.warning, case.escalation
+    computed = levels.level_of(case, now)
+    t = levels.current(now)
+    in_sql = [
+        name
+        for name in ("none", "blue", "yellow", "red")
+        if Case.objects.filter(levels.warning_q(name, t), pk=case.pk).exists()
+    ]
+    escalated = [
+        n for n in (1, 2) if Case.objects.filter(levels.escalated_q(n, t), pk=case.pk).exists()
+    ]
+    assert in_sql == [computed[0]]
+    assert max(escalated, default=0) == computed[1]
+    return computed
 
 
 def test_the_deadline_counts_working_days_only(cast: Cast) -> None:
@@ -91,6 +110,7 @@ def test_the_deadline_counts_working_days_only(cast: Cast) -> None:
 )
 def test_levels_at_chosen_times(cast: Cast, now: dt.datetime, expected: tuple[str, int]) -> None:
     case = opened(cast)
+    assert level_now(case, now) == expected
     sweep(now=now)
     assert level(case) == expected
 
@@ -142,9 +162,10 @@ def test_a_quarter_of_a_long_deadline_left_is_blue(cast: Cast) -> None:
     case = opened(cast, days=20, received=at(11, 2, 10))
     assert case.resolve_due == at(11, 30, 10)
     sweep(now=at(11, 20, 10))  # six working days left: more than a quarter
-    assert level(case) == ("none", 0)
+    assert level(case) == level_now(case, at(11, 20, 10)) == ("none", 0)
     sweep(now=at(11, 24, 10))  # four left: under a quarter of 20, though over 3
-    assert level(case) == ("blue", 0)
+    assert level(case) == level_now(case, at(11, 24, 10)) == ("blue", 0)
+    assert levels.fraction_days() == [20]
 
 
 def test_an_approved_extension_lowers_the_level_without_notifying(cast: Cast) -> None:
@@ -169,7 +190,8 @@ def test_paused_and_closed_cases_carry_no_warning(cast: Cast) -> None:
     services.act_on_case(actor=cast.sam, case=closing, action="verify")
     assert level(waiting) == ("none", 0)
     assert level(closing) == ("none", 0)
-    Case.objects.filter(pk=waiting.pk).update(warning="red", escalation=2)  # left over
+    assert level_now(waiting, at(10, 12)) == ("none", 0)  # the clock is paused
+    CaseAlert.objects.create(case=waiting, warning="red", escalation=2, at=at(10, 12))  # left
     report = sweep(now=at(10, 12))
     assert report.changed == 0
     assert report.cleared == 1
@@ -186,7 +208,7 @@ def test_the_sweep_is_set_based(cast: Cast) -> None:
         sweep(now=at(9, 29))
     for _i in range(12):
         opened(cast)
-    Case.objects.update(warning="none", escalation=0)
+    CaseAlert.objects.all().delete()
     with CaptureQueriesContext(connection) as many:
         report = sweep(now=at(9, 29))
     assert report.changed == 15
@@ -226,15 +248,16 @@ def test_several_cases_of_one_owner_rising_together_make_one_digest(cast: Cast) 
     assert sweep(now=at(10, 8)).notified == 0
 
 
-def test_batches_follow_the_time_of_receipt(cast: Cast) -> None:
-    # Opened latest-received first: the order of receipt is the reverse of the ids'.
+def test_batches_follow_the_case_ids(cast: Cast) -> None:
+    # Opened latest-received first: the order of receipt is the reverse of the ids'; batches
+    # follow the ids (the alerts' and the timeline's key), not the receipt.
     cases = [opened(cast, received=at(9, 24, 10) - dt.timedelta(hours=h)) for h in (1, 2, 3)]
     Delivery.objects.all().delete()
     report = sweep(now=at(10, 12), batch=1)
     assert report.changed == 3
     assert [level(c) for c in cases] == [("red", 2)] * 3
     swept = Entry.objects.filter(type=EntryType.WARNING).order_by("pk")
-    assert list(swept.values_list("case_id", flat=True)) == [c.pk for c in reversed(cases)]
+    assert list(swept.values_list("case_id", flat=True)) == [c.pk for c in cases]
     # One case per batch: the owner hears of each, keyed by its due instant as stored.
     keys = set(
         Delivery.objects.filter(member=cast.alice, kind="case.warning").values_list(
@@ -242,3 +265,46 @@ def test_batches_follow_the_time_of_receipt(cast: Cast) -> None:
         )
     )
     assert keys == {f"case:{c.pk}:warning:red:{c.resolve_due.isoformat()}" for c in cases}
+
+
+def test_the_sweep_writes_no_case_row(cast: Cast) -> None:
+    """A first sweep over a backlog moves many levels at once: it writes the alerts, the
+    timeline and the notifications, never the case rows (and their many indexes)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cases = [opened(cast) for _i in range(4)]
+    with CaptureQueriesContext(connection) as ctx:
+        report = sweep(now=at(10, 12))
+    assert report.changed == 4
+    table = connection.ops.quote_name(Case._meta.db_table)
+    writes = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))
+        and table in q["sql"].split(" WHERE")[0]
+    ]
+    assert not [w for w in writes if w.startswith(("UPDATE " + table, "INSERT INTO " + table))]
+    assert [level(c) for c in cases] == [("red", 2)] * 4
+
+
+def test_the_pages_see_a_level_before_the_sweep_records_it(cast: Cast) -> None:
+    case = opened(cast)
+    assert level_now(case, at(10, 12)) == ("red", 2)
+    assert level(case) == ("none", 0)  # nothing recorded or notified yet
+    sweep(now=at(10, 12))
+    assert level(case) == ("red", 2)
+
+
+def test_reopening_a_stopped_case_records_and_notifies_its_level_again(cast: Cast) -> None:
+    case = opened(cast)
+    sweep(now=at(10, 12))
+    services.act_on_case(actor=cast.alice, case=case, action="wait", note="away")
+    assert level(case) == ("none", 0)  # the services forget it when the clock stops
+    services.act_on_case(actor=cast.alice, case=case, action="resume")
+    case.refresh_from_db()
+    Delivery.objects.all().delete()
+    report = sweep(now=case.resolve_due + dt.timedelta(hours=1))
+    assert report.changed == 1
+    assert level(case) == ("red", 1)
+    assert Delivery.objects.filter(member=cast.alice, kind="case.warning").count() == 1

@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from liuqing.casework import services
 from liuqing.casework.models import Case, Entry, EntryType, FollowUp
-from liuqing.casework.testing import case_in_progress, closed_case, open_test_case, png_bytes
+from liuqing.casework.testing import (
+    case_in_progress,
+    closed_case,
+    make_overdue,
+    open_test_case,
+    png_bytes,
+)
 from liuqing.casework.tests.conftest import Cast
 from liuqing.core.models import Member
 from liuqing.core.testing import World, login_verified
@@ -181,9 +187,9 @@ def test_my_work_lists_what_each_member_owes(cast: Cast) -> None:
 
 def test_supervision_queue_for_sergeants_and_chiefs(cast: Cast) -> None:
     late = case_in_progress(cast.unit, title="Very late")
-    Case.objects.filter(pk=late.pk).update(warning="red", escalation=2)
+    make_overdue(late, escalation=2)
     slightly = case_in_progress(cast.unit, title="Slightly late")
-    Case.objects.filter(pk=slightly.pk).update(warning="red", escalation=1)
+    make_overdue(slightly)
     case_in_progress(cast.unit, title="On time")
     sam = client_for(cast.sam).get(reverse("casework:supervision")).content.decode()
     carla = client_for(cast.carla).get(reverse("casework:supervision")).content.decode()
@@ -208,7 +214,7 @@ def test_queue_pages_cost_the_same_queries_at_any_size(cast: Cast) -> None:
     for i in range(12):
         case_in_progress(cast.unit, title=f"Case {i}", owner=cast.alice)
         open_test_case(cast.unit, title=f"New {i}")
-    Case.objects.update(warning="red", escalation=1)
+    make_overdue(Case.objects.all())
     for who, name in [
         (cast.alice, "casework:my_work"),
         (cast.sam, "casework:my_work"),
