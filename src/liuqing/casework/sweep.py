@@ -443,9 +443,12 @@ def sweep(now: dt.datetime | None = None, batch: int = 5000) -> SweepReport:
     writer = _Writer(connection.ops.adapt_datetimefield_value(now))
     # One scan finds the ids; each batch then re-reads its rows by primary key under the lock
     # (a case a service or another sweep changed meanwhile is re-checked, and dropped if its
-    # recorded level now fits). Batches follow the case ids, the leading key of the alerts
-    # and of the timeline's index: a batch's writes fall on neighbouring pages.
-    sql, params = changed.order_by("pk").values_list("pk").query.sql_with_params()
+    # recorded level now fits). Batches follow the owners: an owner's cases that moved fall
+    # in as few batches as possible, and each batch sends an owner one digest per level, so
+    # a backlog swept for the first time brings each owner a few messages, not one per
+    # batch. Within a batch the writes follow the case ids (the alerts' and the timeline's
+    # key).
+    sql, params = changed.order_by("owner_id", "pk").values_list("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [pk for (pk,) in cursor.fetchall()]

@@ -248,9 +248,24 @@ def test_several_cases_of_one_owner_rising_together_make_one_digest(cast: Cast) 
     assert sweep(now=at(10, 8)).notified == 0
 
 
-def test_batches_follow_the_case_ids(cast: Cast) -> None:
-    # Opened latest-received first: the order of receipt is the reverse of the ids'; batches
-    # follow the ids (the alerts' and the timeline's key), not the receipt.
+def test_batches_group_each_owners_cases(cast: Cast) -> None:
+    # Owners alternate with the ids: batches of two that followed the ids would send each
+    # owner two single-case messages; batches that follow the owners send one digest each.
+    cases = [opened(cast) for _i in range(4)]
+    for case in cases[1::2]:
+        services.assign_case(actor=cast.sam, case=case, owner=cast.bob)
+    Delivery.objects.all().delete()
+    report = sweep(now=at(10, 8), batch=2)
+    assert report.changed == 4
+    for owner, theirs in ((cast.alice, cases[0::2]), (cast.bob, cases[1::2])):
+        (digest,) = Delivery.objects.filter(member=owner, kind="case.warning")
+        assert digest.subject == "Yellow: due very soon: 2 of your cases"
+        assert digest.body == ", ".join(c.number for c in theirs)
+
+
+def test_batches_write_in_id_order(cast: Cast) -> None:
+    # Opened latest-received first: the order of receipt is the reverse of the ids'; within
+    # an owner's batch the writes follow the ids (the alerts' and the timeline's key).
     cases = [opened(cast, received=at(9, 24, 10) - dt.timedelta(hours=h)) for h in (1, 2, 3)]
     Delivery.objects.all().delete()
     report = sweep(now=at(10, 12), batch=1)
