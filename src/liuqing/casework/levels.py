@@ -58,11 +58,18 @@ class Thresholds:
     fraction_before: dict[int, dt.datetime]  # allowed_days → instant for the fraction rule
 
 
+def _blue_rule() -> tuple[float, float]:
+    """The blue window in working days and the fraction of the allowed time, from settings."""
+    return (
+        _setting("CASEWORK_WARNING_BLUE_DAYS", 3),
+        _setting("CASEWORK_WARNING_BLUE_FRACTION", 0.25),
+    )
+
+
 def _fraction_rule_from() -> int:
     """The smallest `allowed_days` for which a fraction of the allowed time is longer than the
     fixed blue window (13 with the defaults): below it the fraction rule adds nothing."""
-    blue_days = _setting("CASEWORK_WARNING_BLUE_DAYS", 3)
-    fraction = _setting("CASEWORK_WARNING_BLUE_FRACTION", 0.25)
+    blue_days, fraction = _blue_rule()
     if fraction <= 0:
         return 2**31
     return int(blue_days / fraction) + 1
@@ -72,8 +79,7 @@ def thresholds(now: dt.datetime, allowed_days: list[int] | None = None) -> Thres
     """The instants for `now`; `allowed_days`: the clock lengths the fraction rule must cover
     (those of the cases to compare; `fraction_days()` gives every length in use)."""
     calendar = get_calendar()
-    blue_days = _setting("CASEWORK_WARNING_BLUE_DAYS", 3)
-    fraction = _setting("CASEWORK_WARNING_BLUE_FRACTION", 0.25)
+    blue_days, fraction = _blue_rule()
     day = SECONDS_PER_DAY
     return Thresholds(
         now=now,
